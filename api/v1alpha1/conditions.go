@@ -1,0 +1,20 @@
+package v1alpha1
+
+// Condition types shared by every kind. Ready is the positive summary;
+// Reconciling and Stalled are abnormal-true, as kstatus and Argo CD read them.
+const (
+	ConditionReady       = "Ready"
+	ConditionReconciling = "Reconciling"
+	ConditionStalled     = "Stalled"
+)
+
+// Labels and annotations Governor sets or reads.
+const (
+	// LabelSpace marks a namespace as governed by the named Space.
+	LabelSpace = "governor.dev/space"
+	// LabelManagedBy is set to ManagedByGovernor on every object Governor creates.
+	LabelManagedBy    = "app.kubernetes.io/managed-by"
+	ManagedByGovernor = "governor"
+	// SpaceFinalizer lets a Space remove what it created before it goes.
+	SpaceFinalizer = "governor.dev/space"
+)

@@ -1,0 +1,281 @@
+package v1alpha1
+
+import (
+	rbacv1 "k8s.io/api/rbac/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// SpaceSpec declares an isolated organisation of the platform: its namespace,
+// delegated administrators, source control, environments and SSO settings.
+//
+// +kubebuilder:validation:XValidation:rule="!has(self.inheritFrom) || !has(self.admin) || !self.admin",message="inheritFrom: the admin Space cannot inherit from another Space"
+// +kubebuilder:validation:XValidation:rule="!has(oldSelf.namespace) || has(self.namespace)",message="namespace is immutable: it cannot be unset once set"
+type SpaceSpec struct {
+	// displayName is the name people see.
+	// +optional
+	// +kubebuilder:validation:MaxLength=128
+	DisplayName string `json:"displayName,omitempty"`
+
+	// namespace is where the Space's groups, rules and releases live. Defaults
+	// to the Space's name; immutable once set.
+	// +optional
+	// +kubebuilder:validation:MaxLength=63
+	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`
+	// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="namespace is immutable: create a new Space to move it"
+	Namespace string `json:"namespace,omitempty"`
+
+	// admin marks the hub's admin Space. Only one Space may be admin.
+	// +optional
+	Admin bool `json:"admin,omitempty"`
+
+	// inheritFrom names a Space whose sourceControl and sso are copied where
+	// this Space leaves them unset.
+	// +optional
+	// +kubebuilder:validation:MaxLength=253
+	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$`
+	InheritFrom string `json:"inheritFrom,omitempty"`
+
+	// admins are the delegated Space administrators (Kubernetes RBAC subjects),
+	// bound to the governor-space-admin ClusterRole in the Space's namespace.
+	// +optional
+	// +listType=atomic
+	// +kubebuilder:validation:MaxItems=64
+	Admins []Subject `json:"admins,omitempty"`
+
+	// defaultGroups creates the all-users, viewer, editor and admin groups
+	// once, unless a group with that builtin already exists. Default true.
+	// +optional
+	// +kubebuilder:default=true
+	DefaultGroups *bool `json:"defaultGroups,omitempty"`
+
+	// sourceControl is the repository the Space's apps are versioned in.
+	// +optional
+	SourceControl *SourceControl `json:"sourceControl,omitempty"`
+
+	// environments are the Space's stages (development, staging, production...).
+	// +optional
+	// +listType=map
+	// +listMapKey=name
+	// +kubebuilder:validation:MaxItems=32
+	Environments []Environment `json:"environments,omitempty"`
+
+	// sso holds just-in-time provisioning and IdP role mappings.
+	// +optional
+	SSO *SSO `json:"sso,omitempty"`
+}
+
+// Subject is a user or group of the Kubernetes API, as in an RBAC binding.
+type Subject struct {
+	// kind is User or Group.
+	// +required
+	// +kubebuilder:validation:Enum=User;Group
+	Kind string `json:"kind"`
+	// name is the user or group name as the API server authenticates it.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	Name string `json:"name"`
+}
+
+// RBACSubject returns the subject as an RBAC binding subject.
+func (s Subject) RBACSubject() rbacv1.Subject {
+	return rbacv1.Subject{Kind: s.Kind, Name: s.Name, APIGroup: rbacv1.GroupName}
+}
+
+// SourceControlProvider names a source control service.
+// +kubebuilder:validation:Enum=GitHub;GitLab;Bitbucket;AzureRepos;AWSCodeCommit;Git
+type SourceControlProvider string
+
+// SourceControl is the repository a Space's apps are versioned in.
+type SourceControl struct {
+	// provider is the service hosting the repository.
+	// +required
+	Provider SourceControlProvider `json:"provider"`
+	// repository is the clone URL (https://, ssh:// or git@host:path).
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=2048
+	// +kubebuilder:validation:XValidation:rule="self.startsWith('https://') || self.startsWith('http://') || self.startsWith('ssh://') || self.startsWith('git@') || self.startsWith('file://')",message="repository must be an https://, ssh://, git@ or file:// URL"
+	Repository string `json:"repository"`
+	// defaultBranch is the branch development merges into. Default main.
+	// +optional
+	// +kubebuilder:default=main
+	// +kubebuilder:validation:MaxLength=255
+	DefaultBranch string `json:"defaultBranch,omitempty"`
+	// credentialsSecretRef names a Secret in the Space's namespace holding the
+	// repository credentials.
+	// +optional
+	CredentialsSecretRef *LocalObjectReference `json:"credentialsSecretRef,omitempty"`
+}
+
+// LocalObjectReference names an object in the same namespace.
+type LocalObjectReference struct {
+	// name of the object.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	Name string `json:"name"`
+}
+
+// Environment is a named stage of a Space.
+// +kubebuilder:validation:XValidation:rule="!has(self.branch) || self.readOnly",message="branch is only meaningful on a readOnly environment, which pulls from it"
+type Environment struct {
+	// name of the environment, unique in the Space.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=63
+	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`
+	Name string `json:"name"`
+	// readOnly instances pull from source control; no change is made in them.
+	// +optional
+	ReadOnly bool `json:"readOnly,omitempty"`
+	// branch a read-only environment pulls from.
+	// +optional
+	// +kubebuilder:validation:MaxLength=255
+	Branch string `json:"branch,omitempty"`
+}
+
+// SSO holds the Space's identity provider settings.
+type SSO struct {
+	// jit provisions users on first sign-in.
+	// +optional
+	JIT *JIT `json:"jit,omitempty"`
+	// roleMappings map IdP groups to the Space's groups.
+	// +optional
+	// +listType=atomic
+	// +kubebuilder:validation:MaxItems=1024
+	RoleMappings []RoleMapping `json:"roleMappings,omitempty"`
+}
+
+// JIT is just-in-time user provisioning.
+type JIT struct {
+	// enabled makes every signed-in user of an allowed domain a member.
+	// +optional
+	Enabled bool `json:"enabled,omitempty"`
+	// allowedDomains limits JIT to these email domains; empty allows any.
+	// +optional
+	// +listType=set
+	// +kubebuilder:validation:MaxItems=64
+	// +kubebuilder:validation:items:MaxLength=253
+	// +kubebuilder:validation:items:Pattern=`^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$`
+	AllowedDomains []string `json:"allowedDomains,omitempty"`
+}
+
+// RoleMapping maps an IdP group to a PermissionGroup of the Space.
+type RoleMapping struct {
+	// idpGroup is the group claim sent by the identity provider.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=256
+	IdPGroup string `json:"idpGroup"`
+	// group is the name of a PermissionGroup in the Space's namespace.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	Group string `json:"group"`
+}
+
+// SpaceStatus is what Governor observed and compiled.
+type SpaceStatus struct {
+	// observedGeneration is the generation the status describes.
+	// +optional
+	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
+	// conditions: Ready, Reconciling, Stalled.
+	// +optional
+	// +listType=map
+	// +listMapKey=type
+	Conditions []metav1.Condition `json:"conditions,omitempty"`
+	// namespace the Space governs.
+	// +optional
+	Namespace string `json:"namespace,omitempty"`
+	// inherited lists what was copied from spec.inheritFrom.
+	// +optional
+	Inherited *InheritedSettings `json:"inherited,omitempty"`
+	// accessModel summarises the compiled access model checks answer from.
+	// +optional
+	AccessModel *AccessModelStatus `json:"accessModel,omitempty"`
+	// releases lists each app's live release.
+	// +optional
+	// +listType=map
+	// +listMapKey=app
+	Releases []AppReleaseStatus `json:"releases,omitempty"`
+}
+
+// InheritedSettings are the settings a Space took from spec.inheritFrom.
+type InheritedSettings struct {
+	// from is the Space they came from.
+	From string `json:"from"`
+	// sourceControl as inherited, when this Space left it unset.
+	// +optional
+	SourceControl *SourceControl `json:"sourceControl,omitempty"`
+	// sso as inherited, when this Space left it unset.
+	// +optional
+	SSO *SSO `json:"sso,omitempty"`
+}
+
+// AccessModelStatus summarises a compiled access model.
+type AccessModelStatus struct {
+	// revision is the content hash of the compiled snapshot.
+	Revision string `json:"revision"`
+	// groups compiled.
+	Groups int32 `json:"groups"`
+	// rules compiled.
+	Rules int32 `json:"rules"`
+	// members: distinct member emails.
+	Members int32 `json:"members"`
+	// problems: objects left out of the model (each says why in its status).
+	// +optional
+	Problems int32 `json:"problems,omitempty"`
+}
+
+// AppReleaseStatus is an app's live release.
+type AppReleaseStatus struct {
+	// app name.
+	App string `json:"app"`
+	// live is the version of the live release; empty when none is published.
+	// +optional
+	Live string `json:"live,omitempty"`
+}
+
+// Space is an isolated organisation of the platform, declared by the hub.
+//
+// +kubebuilder:object:root=true
+// +kubebuilder:subresource:status
+// +kubebuilder:resource:scope=Cluster,shortName=spc,categories=governor
+// +kubebuilder:printcolumn:name="Namespace",type=string,JSONPath=`.status.namespace`
+// +kubebuilder:printcolumn:name="Admin",type=boolean,JSONPath=`.spec.admin`,priority=1
+// +kubebuilder:printcolumn:name="Groups",type=integer,JSONPath=`.status.accessModel.groups`
+// +kubebuilder:printcolumn:name="Rules",type=integer,JSONPath=`.status.accessModel.rules`
+// +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
+// +kubebuilder:printcolumn:name="Status",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].message`
+// +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
+type Space struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	// +required
+	Spec SpaceSpec `json:"spec"`
+	// +optional
+	Status SpaceStatus `json:"status,omitempty"`
+}
+
+// TargetNamespace is the namespace the Space governs: spec.namespace, else its name.
+func (s *Space) TargetNamespace() string {
+	if s.Spec.Namespace != "" {
+		return s.Spec.Namespace
+	}
+	return s.Name
+}
+
+// +kubebuilder:object:root=true
+
+// SpaceList is a list of Spaces.
+type SpaceList struct {
+	metav1.TypeMeta `json:",inline"`
+	metav1.ListMeta `json:"metadata,omitempty"`
+	Items           []Space `json:"items"`
+}
+
+func init() {
+	SchemeBuilder.Register(&Space{}, &SpaceList{})
+}
