@@ -86,8 +86,7 @@ type EnvironmentLevel struct {
 	Name string `json:"name"`
 	// level in that environment: None, Use, Edit or Own.
 	// +required
-	// +kubebuilder:validation:Enum=None;Use;Edit;Own
-	Level AccessLevel `json:"level"`
+	Level UniversalLevel `json:"level"`
 }
 
 // AccessRuleStatus is what Governor observed.
