@@ -1,0 +1,170 @@
+package charts_test
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+)
+
+const fieldManager = "governor-chart-test"
+
+func newClient(t *testing.T) client.Client {
+	t.Helper()
+	c, err := client.New(apiServer, client.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// apply server-side applies objects, CRDs first, and returns the kinds the
+// server does not serve (only optional kinds may be among them).
+func apply(t *testing.T, c client.Client, objs []*unstructured.Unstructured) (unknown []string) {
+	t.Helper()
+	ctx := context.Background()
+	slices.SortStableFunc(objs, func(a, b *unstructured.Unstructured) int {
+		rank := func(o *unstructured.Unstructured) int {
+			switch o.GetKind() {
+			case "CustomResourceDefinition":
+				return 0
+			case "Namespace":
+				return 1
+			}
+			return 2
+		}
+		return rank(a) - rank(b)
+	})
+	for _, o := range objs {
+		gvk := o.GroupVersionKind()
+		if _, err := c.RESTMapper().RESTMapping(gvk.GroupKind(), gvk.Version); err != nil {
+			if meta.IsNoMatchError(err) {
+				unknown = append(unknown, gvk.String())
+				continue
+			}
+			t.Fatalf("%s %s: %v", gvk, o.GetName(), err)
+		}
+		if err := c.Apply(ctx, client.ApplyConfigurationFromUnstructured(o), client.FieldOwner(fieldManager), client.ForceOwnership); err != nil {
+			t.Errorf("the API server refused %s %s/%s: %v", o.GetKind(), o.GetNamespace(), o.GetName(), err)
+			continue
+		}
+		got := &unstructured.Unstructured{}
+		got.SetGroupVersionKind(gvk)
+		if err := c.Get(ctx, client.ObjectKeyFromObject(o), got); err != nil {
+			t.Errorf("%s %s/%s applied but not found: %v", o.GetKind(), o.GetNamespace(), o.GetName(), err)
+		}
+	}
+	return unknown
+}
+
+func ensureNamespace(t *testing.T, c client.Client, name string) {
+	t.Helper()
+	ns := &corev1.Namespace{TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "Namespace"}, ObjectMeta: metav1.ObjectMeta{Name: name}}
+	u, err := toUnstructured(ns)
+	if err != nil {
+		t.Fatal(err)
+	}
+	apply(t, c, []*unstructured.Unstructured{u})
+}
+
+// TestInstall applies every object both charts render, for every values
+// file of the golden tests, to the test suite's API server (server-side
+// apply, field manager governor-chart-test): each must be one Kubernetes
+// accepts, schema, defaulting and validation included. The API server runs no
+// controllers, so nothing rolls out; acceptance is the point.
+func TestInstall(t *testing.T) {
+	requireAPIServer(t)
+	c := newClient(t)
+	for _, gc := range goldenCases {
+		name := strings.TrimSuffix(gc.golden, ".yaml")
+		t.Run(name, func(t *testing.T) {
+			ch := gc.chart
+			ch.namespace = name
+			ensureNamespace(t, c, ch.namespace)
+			objs := objects(t, mustTemplate(t, ch, valuesPaths(ch, gc.values)))
+			if len(objs) == 0 {
+				t.Fatal("nothing rendered")
+			}
+			for _, kind := range apply(t, c, objs) {
+				// The Prometheus Operator's CRDs are not part of the test API server.
+				if !strings.HasPrefix(kind, "monitoring.coreos.com/") {
+					t.Errorf("the API server does not serve %s", kind)
+				} else {
+					t.Logf("skipped %s: not served by the test API server", kind)
+				}
+			}
+		})
+	}
+}
+
+// TestInstancesVerifySpace renders the instances chart against the API server
+// (helm template --dry-run=server, so lookup works) with space.name naming a
+// Space: environments that agree with its spec.environments render, others
+// fail with the value path named.
+func TestInstancesVerifySpace(t *testing.T) {
+	requireAPIServer(t)
+	c := newClient(t)
+	space := &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "governor.dev/v1alpha1",
+		"kind":       "Space",
+		"metadata":   map[string]any{"name": "payments"},
+		"spec": map[string]any{
+			"displayName": "Payments",
+			"environments": []any{
+				map[string]any{"name": "development"},
+				map[string]any{"name": "staging", "readOnly": true, "branch": "staging"},
+				map[string]any{"name": "production", "readOnly": true, "branch": "main"},
+			},
+		},
+	}}
+	apply(t, c, []*unstructured.Unstructured{space})
+
+	render := func(set ...string) (string, error) {
+		args := []string{"--dry-run=server", "--kubeconfig", kubeconfig, "--set", "space.name=payments"}
+		for _, s := range set {
+			args = append(args, "--set", s)
+		}
+		return template(t, instancesChart, nil, args...)
+	}
+	out, err := render()
+	if err != nil {
+		t.Fatalf("the defaults disagree with Space payments: %v", err)
+	}
+	for _, o := range objects(t, out) {
+		if o.GetLabels()["governor.dev/space"] != "payments" {
+			t.Errorf("%s %s is not labelled governor.dev/space=payments", o.GetKind(), o.GetName())
+		}
+	}
+	for _, tc := range []struct {
+		set  []string
+		want []string
+	}{
+		{[]string{"environments.production.branch=release"}, []string{"environments.production.branch", `"release"`, `"main"`}},
+		{[]string{"environments.staging.readOnly=false"}, []string{"environments.staging.readOnly"}},
+		{[]string{"environments.qa.enabled=true"}, []string{"environments.qa", "no environment", "development, production, staging"}},
+	} {
+		_, err := render(tc.set...)
+		if err == nil {
+			t.Errorf("%v: rendered although it disagrees with Space payments", tc.set)
+			continue
+		}
+		for _, w := range tc.want {
+			if !strings.Contains(err.Error(), w) {
+				t.Errorf("%v: the error does not mention %s:\n%v", tc.set, w, err)
+			}
+		}
+	}
+	// Without verify, or for a Space that does not exist, nothing is checked.
+	if _, err := render("environments.qa.enabled=true", "space.verify=false"); err != nil {
+		t.Errorf("space.verify=false still checks: %v", err)
+	}
+	if _, err := template(t, instancesChart, nil, "--dry-run=server", "--kubeconfig", kubeconfig, "--set", "space.name=absent"); err != nil {
+		t.Errorf("a Space that does not exist (yet) blocks rendering: %v", err)
+	}
+}

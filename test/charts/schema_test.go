@@ -1,0 +1,120 @@
+package charts_test
+
+import (
+	"strings"
+	"testing"
+)
+
+// TestSchemaRejections renders nonsense and expects Helm to refuse it with a
+// message that names the offending value (a JSON pointer from
+// values.schema.json, or a dotted path from a template's cross-field check).
+func TestSchemaRejections(t *testing.T) {
+	requireHelm(t)
+	cases := []struct {
+		name  string
+		chart chart
+		set   []string
+		want  []string // every string must appear in the error
+	}{
+		// instances: values.schema.json
+		{"negative backend replicas", instancesChart,
+			[]string{"environments.production.backend.replicas=-1"},
+			[]string{"/environments/production/backend/replicas", "minimum"}},
+		{"negative worker replicas", instancesChart,
+			[]string{"environments.staging.workflows.worker.replicas=-3"},
+			[]string{"/environments/staging/workflows/worker/replicas", "minimum"}},
+		{"zero HPA minimum", instancesChart,
+			[]string{"environments.production.backend.autoscaling.minReplicas=0"},
+			[]string{"/environments/production/backend/autoscaling/minReplicas", "minimum"}},
+		{"unknown environment key", instancesChart,
+			[]string{"environments.staging.replica=2"},
+			[]string{"/environments/staging", "'replica'"}},
+		{"unknown key in a component", instancesChart,
+			[]string{"environments.production.workflows.worker.autoscaling.cpu=80"},
+			[]string{"/environments/production/workflows/worker/autoscaling", "'cpu'"}},
+		{"environment name not a DNS label", instancesChart,
+			[]string{"environments.Prod.enabled=true"},
+			[]string{"/environments", "'Prod'"}},
+		{"unknown top-level key", instancesChart,
+			[]string{"replicas=3"},
+			[]string{"'replicas'", "not allowed"}},
+		{"readOnly not a boolean", instancesChart,
+			[]string{"environments.staging.readOnly=yes"},
+			[]string{"/environments/staging/readOnly"}},
+		{"bad branch variable", instancesChart,
+			[]string{"sourceControl.branchVariable=main-branch"},
+			[]string{"/sourceControl/branchVariable"}},
+		{"service port out of range", instancesChart,
+			[]string{"environments.development.service.port=70000"},
+			[]string{"/environments/development/service/port", "maximum"}},
+		// instances: cross-field checks in templates
+		{"backend min above max", instancesChart,
+			[]string{"environments.production.backend.autoscaling.minReplicas=12", "environments.production.backend.autoscaling.maxReplicas=4"},
+			[]string{"environments.production.backend.autoscaling.minReplicas", "above maxReplicas (4)"}},
+		{"worker min above max", instancesChart,
+			[]string{"environments.development.workflows.worker.autoscaling.minReplicas=3"},
+			[]string{"environments.development.workflows.worker.autoscaling.minReplicas", "above maxReplicas (2)"}},
+		{"read-only without a branch", instancesChart,
+			[]string{"environments.production.branch="},
+			[]string{"environments.production.branch", "read-only"}},
+		{"secret inlined as a variable", instancesChart,
+			[]string{"environments.development.env.POSTGRES_PASSWORD=hunter2"},
+			[]string{"environments.development.env.POSTGRES_PASSWORD", "secretName"}},
+		{"ingress without a host", instancesChart,
+			[]string{"environments.staging.ingress.enabled=true"},
+			[]string{"environments.staging.host"}},
+
+		// governor: values.schema.json
+		{"operator replicas below one", operatorChart,
+			[]string{"replicaCount=0"},
+			[]string{"/replicaCount", "minimum"}},
+		{"operator negative replicas", operatorChart,
+			[]string{"replicaCount=-1"},
+			[]string{"/replicaCount", "minimum"}},
+		{"unknown pull policy", operatorChart,
+			[]string{"image.pullPolicy=Sometimes"},
+			[]string{"/image/pullPolicy"}},
+		{"root container", operatorChart,
+			[]string{"securityContext.runAsNonRoot=false"},
+			[]string{"/securityContext/runAsNonRoot"}},
+		{"privilege escalation", operatorChart,
+			[]string{"securityContext.allowPrivilegeEscalation=true"},
+			[]string{"/securityContext/allowPrivilegeEscalation"}},
+		{"metrics port zero", operatorChart,
+			[]string{"metrics.port=0"},
+			[]string{"/metrics/port", "minimum"}},
+		{"unknown operator key", operatorChart,
+			[]string{"leaderElection.namespace=kube-system"},
+			[]string{"/leaderElection", "'namespace'"}},
+		{"bad digest", operatorChart,
+			[]string{"image.digest=latest"},
+			[]string{"/image/digest"}},
+		// governor: cross-field checks in templates
+		{"replicas without leader election", operatorChart,
+			[]string{"replicaCount=3", "leaderElection.enabled=false"},
+			[]string{"replicaCount", "leaderElection.enabled=true"}},
+		{"api port clashes with health port", operatorChart,
+			[]string{"api.enabled=true", "api.port=8081"},
+			[]string{"health.port", "8081", "api.port"}},
+		{"service monitor without metrics", operatorChart,
+			[]string{"metrics.enabled=false", "metrics.serviceMonitor.enabled=true"},
+			[]string{"metrics.serviceMonitor.enabled", "metrics.enabled=true"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var extra []string
+			for _, s := range tc.set {
+				extra = append(extra, "--set", s)
+			}
+			out, err := template(t, tc.chart, nil, extra...)
+			if err == nil {
+				t.Fatalf("rendered although %v is nonsense:\n%.400s", tc.set, out)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("the error does not mention %q:\n%v", w, err)
+				}
+			}
+		})
+	}
+}

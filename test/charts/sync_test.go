@@ -1,0 +1,84 @@
+package charts_test
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"sigs.k8s.io/yaml"
+)
+
+// TestChartCRDsInSync fails when the operator chart's CRDs differ from the
+// generated ones: run `make manifests` (hack/sync-chart-crds.sh).
+func TestChartCRDsInSync(t *testing.T) {
+	generated, _ := filepath.Glob(filepath.Join(root, "config", "crd", "bases", "governor.dev_*.yaml"))
+	copies, _ := filepath.Glob(filepath.Join(root, "charts", "governor", "files", "crds", "*.yaml"))
+	if len(generated) == 0 {
+		t.Fatal("no CRDs in config/crd/bases: run `make manifests`")
+	}
+	names := func(paths []string) []string {
+		var out []string
+		for _, p := range paths {
+			out = append(out, filepath.Base(p))
+		}
+		return out
+	}
+	if !slices.Equal(names(generated), names(copies)) {
+		t.Fatalf("charts/governor/files/crds has %v, config/crd/bases has %v: run `make manifests` (hack/sync-chart-crds.sh)", names(copies), names(generated))
+	}
+	for _, g := range generated {
+		want, _ := os.ReadFile(g)
+		got, err := os.ReadFile(filepath.Join(root, "charts", "governor", "files", "crds", filepath.Base(g)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(want, got) {
+			t.Errorf("charts/governor/files/crds/%s differs from config/crd/bases: run `make manifests` (hack/sync-chart-crds.sh)", filepath.Base(g))
+		}
+	}
+}
+
+// TestChartRendersGeneratedCRDs checks that the rendered CRDs are the
+// generated ones plus the chart's labels and annotations only.
+func TestChartRendersGeneratedCRDs(t *testing.T) {
+	requireHelm(t)
+	rendered := byKind(objects(t, mustTemplate(t, operatorChart, nil)), "CustomResourceDefinition")
+	generated, _ := filepath.Glob(filepath.Join(root, "config", "crd", "bases", "governor.dev_*.yaml"))
+	if len(rendered) != len(generated) {
+		t.Fatalf("%d CRDs rendered, %d generated", len(rendered), len(generated))
+	}
+	for _, path := range generated {
+		data, _ := os.ReadFile(path)
+		var want map[string]any
+		if err := yaml.Unmarshal(data, &want); err != nil {
+			t.Fatal(err)
+		}
+		w := &unstructured.Unstructured{Object: want}
+		got := find(t, rendered, "CustomResourceDefinition", w.GetName()).DeepCopy()
+		got.SetLabels(nil)
+		ann := got.GetAnnotations()
+		delete(ann, "helm.sh/resource-policy")
+		got.SetAnnotations(ann)
+		gotJSON, _ := got.MarshalJSON()
+		wantJSON, _ := w.MarshalJSON()
+		if !bytes.Equal(normalise(t, gotJSON), normalise(t, wantJSON)) {
+			t.Errorf("rendered CRD %s differs from %s beyond labels and annotations", w.GetName(), filepath.Base(path))
+		}
+	}
+}
+
+func normalise(t *testing.T, j []byte) []byte {
+	t.Helper()
+	var v any
+	if err := yaml.Unmarshal(j, &v); err != nil {
+		t.Fatal(err)
+	}
+	out, err := yaml.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
