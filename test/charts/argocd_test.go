@@ -211,3 +211,32 @@ func TestArgoCDHealthScriptsAgree(t *testing.T) {
 		}
 	}
 }
+
+// TestArgoCDExamples: docs/argocd/applications.yaml parses and holds the hub
+// Application and the per-Space ApplicationSet.
+func TestArgoCDExamples(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join(root, "docs", "argocd", "applications.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	kinds := map[string]int{}
+	for _, doc := range strings.Split(string(data), "\n---\n") {
+		var o struct {
+			APIVersion string `json:"apiVersion"`
+			Kind       string `json:"kind"`
+		}
+		if err := yaml.Unmarshal([]byte(doc), &o); err != nil {
+			t.Fatalf("%v in:\n%s", err, doc)
+		}
+		if o.Kind == "" {
+			continue
+		}
+		if o.APIVersion != "argoproj.io/v1alpha1" {
+			t.Errorf("%s has apiVersion %q", o.Kind, o.APIVersion)
+		}
+		kinds[o.Kind]++
+	}
+	if kinds["Application"] < 2 || kinds["ApplicationSet"] != 1 {
+		t.Errorf("want the operator and hub Applications and one ApplicationSet, got %v", kinds)
+	}
+}

@@ -246,6 +246,9 @@ func TestOperatorDeployment(t *testing.T) {
 		if crd.GetAnnotations()["helm.sh/resource-policy"] != "keep" {
 			t.Errorf("CRD %s is not kept on uninstall", crd.GetName())
 		}
+		if crd.GetAnnotations()["argocd.argoproj.io/sync-options"] != "Prune=false,Delete=false" {
+			t.Errorf("CRD %s is not kept when Argo CD prunes or deletes the Application", crd.GetName())
+		}
 	}
 	if n := len(byKind(objs, "CustomResourceDefinition")); n != 4 {
 		t.Errorf("%d CRDs rendered, want 4", n)

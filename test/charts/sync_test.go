@@ -61,6 +61,7 @@ func TestChartRendersGeneratedCRDs(t *testing.T) {
 		got.SetLabels(nil)
 		ann := got.GetAnnotations()
 		delete(ann, "helm.sh/resource-policy")
+		delete(ann, "argocd.argoproj.io/sync-options")
 		got.SetAnnotations(ann)
 		gotJSON, _ := got.MarshalJSON()
 		wantJSON, _ := w.MarshalJSON()
