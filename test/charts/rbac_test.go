@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	rbacv1 "k8s.io/api/rbac/v1"
+	apiequality "k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/runtime"
 	"sigs.k8s.io/yaml"
 )
@@ -147,3 +148,39 @@ func TestRBACPersonas(t *testing.T) {
 		t.Errorf("the operator may bind ClusterRoles other than governor-space-admin")
 	}
 }
+
+// TestRBACPersonasMatchConfig: config/rbac/personas.yaml (applied by
+// `governor dev` and the controller tests) grants what the chart grants.
+func TestRBACPersonasMatchConfig(t *testing.T) {
+	requireHelm(t)
+	data, err := os.ReadFile(filepath.Join(root, "config", "rbac", "personas.yaml"))
+	if os.IsNotExist(err) {
+		t.Skip("config/rbac/personas.yaml does not exist")
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	rendered := mustTemplate(t, operatorChart, nil)
+	chartObjs := objects(t, rendered)
+	configObjs := objects(t, string(data))
+	if len(configObjs) != len(byKind(chartObjs, "ClusterRole"))-2 { // minus manager and metrics-reader
+		t.Errorf("config/rbac/personas.yaml has %d ClusterRoles, the chart %d persona ClusterRoles", len(configObjs), len(byKind(chartObjs, "ClusterRole"))-2)
+	}
+	for _, o := range configObjs {
+		var want, got rbacv1.ClusterRole
+		if err := runtime.DefaultUnstructuredConverter.FromUnstructured(o.Object, &want); err != nil {
+			t.Fatal(err)
+		}
+		if err := runtime.DefaultUnstructuredConverter.FromUnstructured(find(t, chartObjs, "ClusterRole", o.GetName()).Object, &got); err != nil {
+			t.Fatal(err)
+		}
+		if !equality(want.Rules, got.Rules) || !equality(want.AggregationRule, got.AggregationRule) {
+			t.Errorf("ClusterRole %s: config/rbac/personas.yaml and the chart disagree:\nconfig: %+v %+v\nchart:  %+v %+v", o.GetName(), want.Rules, want.AggregationRule, got.Rules, got.AggregationRule)
+		}
+		if want.Labels["governor.dev/aggregate-to-org-admin"] != got.Labels["governor.dev/aggregate-to-org-admin"] {
+			t.Errorf("ClusterRole %s: governor.dev/aggregate-to-org-admin differs", o.GetName())
+		}
+	}
+}
+
+func equality(a, b any) bool { return apiequality.Semantic.DeepEqual(a, b) }
