@@ -188,6 +188,10 @@ type SpaceStatus struct {
 	// namespace the Space governs.
 	// +optional
 	Namespace string `json:"namespace,omitempty"`
+	// defaultGroupsCreated records that the default groups were created, so
+	// that they are created once and a group deleted on purpose stays deleted.
+	// +optional
+	DefaultGroupsCreated bool `json:"defaultGroupsCreated,omitempty"`
 	// inherited lists what was copied from spec.inheritFrom.
 	// +optional
 	Inherited *InheritedSettings `json:"inherited,omitempty"`

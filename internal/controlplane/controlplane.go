@@ -5,6 +5,7 @@
 package controlplane
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -14,7 +15,10 @@ import (
 	"time"
 
 	"k8s.io/client-go/rest"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
+
+	"github.com/governor-dev/governor/config"
 )
 
 // AssetsEnv names the directory holding kube-apiserver, etcd and
@@ -25,8 +29,6 @@ const AssetsEnv = "KUBEBUILDER_ASSETS"
 type Options struct {
 	// AssetsDir holds the binaries; defaults to $KUBEBUILDER_ASSETS.
 	AssetsDir string
-	// CRDDir holds the CRDs to install (config/crd/bases).
-	CRDDir string
 	// DataDir keeps etcd's state across runs; empty means a temporary directory.
 	DataDir string
 	// ControllerManager also runs kube-controller-manager with the namespace
@@ -62,10 +64,13 @@ func Start(opts Options) (*ControlPlane, error) {
 	if _, err := os.Stat(filepath.Join(assets, "kube-apiserver")); err != nil {
 		return nil, fmt.Errorf("no kube-apiserver in %s (%s): run hack/build-control-plane.sh", assets, AssetsEnv)
 	}
+	crds, err := config.CRDs()
+	if err != nil {
+		return nil, err
+	}
 	env := &envtest.Environment{
 		BinaryAssetsDirectory:    assets,
-		CRDDirectoryPaths:        []string{opts.CRDDir},
-		ErrorIfCRDPathMissing:    true,
+		CRDs:                     crds,
 		ControlPlaneStartTimeout: 2 * time.Minute,
 		ControlPlaneStopTimeout:  time.Minute,
 	}
@@ -88,6 +93,10 @@ func Start(opts Options) (*ControlPlane, error) {
 		return nil, fmt.Errorf("starting the control plane from %s: %w", assets, err)
 	}
 	cp := &ControlPlane{Config: cfg, Env: env}
+	if err := cp.applyPersonaRoles(); err != nil {
+		_ = cp.Stop()
+		return nil, err
+	}
 	if opts.ControllerManager {
 		if err := cp.startControllerManager(assets, opts.Output); err != nil {
 			_ = cp.Stop()
@@ -95,6 +104,26 @@ func Start(opts Options) (*ControlPlane, error) {
 		}
 	}
 	return cp, nil
+}
+
+// applyPersonaRoles installs the ClusterRoles the operator binds and users are
+// given (config/rbac/personas.yaml), as the Helm chart does in a cluster.
+func (c *ControlPlane) applyPersonaRoles() error {
+	roles, err := config.PersonaRoles()
+	if err != nil {
+		return err
+	}
+	cl, err := client.New(c.Config, client.Options{})
+	if err != nil {
+		return err
+	}
+	for _, role := range roles {
+		err := cl.Patch(context.Background(), role, client.Apply, client.FieldOwner("governor-dev"), client.ForceOwnership) //nolint:staticcheck // unstructured apply
+		if err != nil {
+			return fmt.Errorf("applying ClusterRole %s: %w", role.GetName(), err)
+		}
+	}
+	return nil
 }
 
 // KubeConfig returns a kubeconfig for a cluster admin of this control plane.

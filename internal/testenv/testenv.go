@@ -9,7 +9,6 @@ package testenv
 import (
 	"fmt"
 	"os"
-	"path/filepath"
 	"testing"
 
 	"k8s.io/apimachinery/pkg/runtime"
@@ -57,7 +56,6 @@ func Start(opts Options) (*Env, error) {
 		return nil, err
 	}
 	cpOpts := controlplane.Options{
-		CRDDir:            filepath.Join(root, "config", "crd", "bases"),
 		ControllerManager: opts.ControllerManager,
 	}
 	if opts.Verbose {
