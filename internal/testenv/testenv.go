@@ -24,7 +24,8 @@ type Options struct {
 	// ControllerManager also runs kube-controller-manager (namespace deletion,
 	// garbage collection).
 	ControllerManager bool
-	// Verbose attaches the processes' output to stderr.
+	// Verbose attaches the processes' output to stderr (as does
+	// GOVERNOR_CONTROL_PLANE_LOGS=1).
 	Verbose bool
 }
 
@@ -58,7 +59,7 @@ func Start(opts Options) (*Env, error) {
 	cpOpts := controlplane.Options{
 		ControllerManager: opts.ControllerManager,
 	}
-	if opts.Verbose {
+	if opts.Verbose || os.Getenv("GOVERNOR_CONTROL_PLANE_LOGS") != "" {
 		cpOpts.Output = os.Stderr
 	}
 	cp, err := controlplane.Start(cpOpts)
@@ -74,17 +75,26 @@ func Start(opts Options) (*Env, error) {
 	return &Env{ControlPlane: cp, Root: root, Scheme: scheme, Client: c}, nil
 }
 
-// Run starts the control plane into *env, runs the package's tests and stops
-// it, returning the exit code for os.Exit. A control plane that cannot start
-// fails the package: these tests must not pass without a real API server.
-func Run(m *testing.M, env **Env, opts Options) int {
+// Run starts the control plane into *env, runs each setup (which may start
+// what the tests need, an operator for example, and returns its teardown),
+// runs the package's tests and stops everything, returning the exit code for
+// os.Exit. A control plane that cannot start fails the package: these tests
+// must not pass without a real API server.
+func Run(m *testing.M, env **Env, opts Options, setups ...func(*Env) (teardown func())) int {
 	e, err := Start(opts)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "testenv: %v\n", err)
 		return 1
 	}
 	*env = e
+	var teardowns []func()
+	for _, setup := range setups {
+		teardowns = append(teardowns, setup(e))
+	}
 	code := m.Run()
+	for i := len(teardowns) - 1; i >= 0; i-- {
+		teardowns[i]()
+	}
 	if err := e.Stop(); err != nil {
 		fmt.Fprintf(os.Stderr, "testenv: stopping the control plane: %v\n", err)
 	}

@@ -1,0 +1,89 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/spf13/cobra"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+
+	"github.com/governor-dev/governor/internal/controller"
+	"github.com/governor-dev/governor/internal/controlplane"
+	"github.com/governor-dev/governor/internal/operator"
+)
+
+func newDevCommand() *cobra.Command {
+	var (
+		kubeconfigOut string
+		stateDir      string
+		verbose       bool
+		opts          = operator.Options{MetricsAddr: "127.0.0.1:8080", ProbeAddr: "127.0.0.1:8081"}
+	)
+	cmd := &cobra.Command{
+		Use:   "dev",
+		Short: "Run a local control plane with the operator in it",
+		Long: `Start etcd, kube-apiserver and kube-controller-manager from the binaries that
+hack/build-control-plane.sh builds (KUBEBUILDER_ASSETS), install Governor's
+CRDs and ClusterRoles, run the operator in-process, and write a kubeconfig.
+State is kept in --state-dir across runs. Ctrl-C stops everything.`,
+		Example: `  make dev
+  KUBEBUILDER_ASSETS=$(hack/build-control-plane.sh) governor dev --kubeconfig-out /tmp/gov.kubeconfig`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctrl.SetLogger(zap.New(zap.UseDevMode(true)))
+			ctx := ctrl.SetupSignalHandler()
+			return runDev(ctx, cmd, kubeconfigOut, stateDir, verbose, opts)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&kubeconfigOut, "kubeconfig-out", ".governor/dev/kubeconfig", "where to write the kubeconfig of the local cluster")
+	f.StringVar(&stateDir, "state-dir", ".governor/dev/etcd", `etcd's data directory, kept across runs ("" for a throwaway cluster)`)
+	f.BoolVar(&verbose, "verbose", false, "show the control plane's own logs")
+	f.StringVar(&opts.MetricsAddr, "metrics-bind-address", opts.MetricsAddr, "address of the operator's metrics endpoint")
+	f.StringVar(&opts.ProbeAddr, "health-probe-bind-address", opts.ProbeAddr, "address of /healthz and /readyz")
+	return cmd
+}
+
+func runDev(ctx context.Context, cmd *cobra.Command, kubeconfigOut, stateDir string, verbose bool, opts operator.Options) error {
+	out := cmd.OutOrStdout()
+	cpOpts := controlplane.Options{DataDir: stateDir, ControllerManager: true}
+	if verbose {
+		cpOpts.Output = cmd.ErrOrStderr()
+	}
+	fmt.Fprintln(out, "Starting etcd, kube-apiserver and kube-controller-manager...")
+	cp, err := controlplane.Start(cpOpts)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		fmt.Fprintln(out, "Stopping the control plane...")
+		if err := cp.Stop(); err != nil {
+			fmt.Fprintln(cmd.ErrOrStderr(), "stopping:", err)
+		}
+	}()
+	kubeconfig, err := cp.KubeConfig()
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(kubeconfigOut), 0o700); err != nil {
+		return err
+	}
+	if err := os.WriteFile(kubeconfigOut, kubeconfig, 0o600); err != nil {
+		return err
+	}
+	abs, _ := filepath.Abs(kubeconfigOut)
+	fmt.Fprintf(out, `
+Governor is running against %s.
+
+  export KUBECONFIG=%s
+  kubectl apply -f config/samples/
+  kubectl get governor -A
+  bin/governor can-i edit app/ledger --space payments --as carol@example.com --folder finance/reports
+
+Press Ctrl-C to stop.
+`, cp.Config.Host, abs)
+	return operator.Run(ctx, cp.Config, opts, controller.NewModels())
+}

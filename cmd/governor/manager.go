@@ -1,0 +1,42 @@
+package main
+
+import (
+	"flag"
+
+	"github.com/spf13/cobra"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+
+	"github.com/governor-dev/governor/internal/controller"
+	"github.com/governor-dev/governor/internal/operator"
+)
+
+func newManagerCommand() *cobra.Command {
+	opts := operator.Options{}
+	zapOpts := zap.Options{}
+	cmd := &cobra.Command{
+		Use:   "manager",
+		Short: "Run the operator against the current kubeconfig or in-cluster config",
+		Long: `Run the operator. Every replica keeps each Space's compiled access model
+current; the leader (--leader-elect) alone writes status and provisions.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctrl.SetLogger(zap.New(zap.UseFlagOptions(&zapOpts)))
+			cfg, err := ctrl.GetConfig()
+			if err != nil {
+				return err
+			}
+			return operator.Run(ctrl.SetupSignalHandler(), cfg, opts, controller.NewModels())
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&opts.MetricsAddr, "metrics-bind-address", ":8443", `address of the metrics endpoint ("0" disables it)`)
+	f.BoolVar(&opts.SecureMetrics, "metrics-secure", true, "serve metrics over HTTPS, authenticated and authorised by the API server")
+	f.StringVar(&opts.ProbeAddr, "health-probe-bind-address", ":8081", "address of /healthz and /readyz")
+	f.BoolVar(&opts.LeaderElect, "leader-elect", false, "elect one writer among replicas")
+	f.StringVar(&opts.LeaderElectionNamespace, "leader-election-namespace", "", "namespace of the leader-election lease (default: the pod's)")
+	zapFlags := flag.NewFlagSet("zap", flag.ContinueOnError)
+	zapOpts.BindFlags(zapFlags)
+	f.AddGoFlagSet(zapFlags)
+	return cmd
+}

@@ -1,0 +1,254 @@
+// Package access decides who may do what in a Space, exactly as
+// shared/design/access-model.md (docs/access-model.md) defines it.
+//
+// Compile turns a Space's groups and rules into an immutable, indexed
+// Snapshot; Check, WhoCan, Permissions and Diff answer from snapshots. The
+// package is pure Go and knows nothing of Kubernetes: callers convert their
+// objects into a SpaceInput (see internal/spacemodel).
+package access
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Level is an access level: None < Use < Edit < Own.
+type Level uint8
+
+// The levels, in order.
+const (
+	None Level = iota
+	Use
+	Edit
+	Own
+)
+
+var levelNames = [...]string{"None", "Use", "Edit", "Own"}
+
+func (l Level) String() string {
+	if int(l) < len(levelNames) {
+		return levelNames[l]
+	}
+	return fmt.Sprintf("Level(%d)", l)
+}
+
+// MarshalText writes the level's name, so JSON shows "Edit", not 2.
+func (l Level) MarshalText() ([]byte, error) { return []byte(l.String()), nil }
+
+// UnmarshalText reads a level's name.
+func (l *Level) UnmarshalText(b []byte) error {
+	v, err := ParseLevel(string(b))
+	*l = v
+	return err
+}
+
+// ParseLevel reads "None", "Use", "Edit" or "Own" ("" is None).
+func ParseLevel(s string) (Level, error) {
+	for i, n := range levelNames {
+		if strings.EqualFold(s, n) {
+			return Level(i), nil
+		}
+	}
+	if s == "" {
+		return None, nil
+	}
+	return None, fmt.Errorf("unknown level %q (want None, Use, Edit or Own)", s)
+}
+
+// Kind is the kind of an object, and of a folder (its folder type).
+type Kind uint8
+
+// The object kinds.
+const (
+	App Kind = iota
+	Workflow
+	Resource
+	numKinds
+)
+
+var kindNames = [...]string{"App", "Workflow", "Resource"}
+
+func (k Kind) String() string {
+	if int(k) < len(kindNames) {
+		return kindNames[k]
+	}
+	return fmt.Sprintf("Kind(%d)", k)
+}
+
+// MarshalText writes the kind's name.
+func (k Kind) MarshalText() ([]byte, error) { return []byte(k.String()), nil }
+
+// ParseKind reads "App", "Workflow" or "Resource".
+func ParseKind(s string) (Kind, error) {
+	for i, n := range kindNames {
+		if strings.EqualFold(s, n) {
+			return Kind(i), nil
+		}
+	}
+	return 0, fmt.Errorf("unknown kind %q (want App, Workflow or Resource)", s)
+}
+
+// Builtin is a group's fixed role.
+type Builtin string
+
+// The built-in roles; "" is a custom group.
+const (
+	Custom   Builtin = ""
+	AllUsers Builtin = "AllUsers"
+	Viewer   Builtin = "Viewer"
+	Editor   Builtin = "Editor"
+	Admin    Builtin = "Admin"
+)
+
+// SpaceInput is everything a Space's access model is compiled from.
+type SpaceInput struct {
+	Name         string
+	Environments []Environment
+	SSO          SSO
+	Groups       []Group
+	Rules        []Rule
+}
+
+// Environment is a stage of the Space.
+type Environment struct {
+	Name     string
+	ReadOnly bool
+}
+
+// SSO is how users become members without being listed.
+type SSO struct {
+	// JIT makes anyone of AllowedDomains (any domain when empty) a member.
+	JIT            bool
+	AllowedDomains []string
+	// RoleMappings map IdP groups to groups, as groups' IdPGroups do.
+	RoleMappings []RoleMapping
+}
+
+// RoleMapping maps an IdP group to a group of the Space.
+type RoleMapping struct {
+	IdPGroup string
+	Group    string
+}
+
+// Group is a permission group.
+type Group struct {
+	Name       string
+	Builtin    Builtin
+	Members    []Member
+	IdPGroups  []string
+	Universal  Universal
+	Additional Additional
+}
+
+// Member is a listed member of a group.
+type Member struct {
+	Email      string
+	GroupAdmin bool
+}
+
+// Universal are a group's levels on every object of a kind.
+type Universal struct {
+	Apps, Workflows, Resources Level
+	QueryLibrary               Level // None, Use or Edit
+}
+
+// Additional are organisation-level permissions.
+type Additional struct {
+	UserList, AuditLog, UnpublishedReleases, UsageAnalytics, Themes, AccountDetails bool
+}
+
+// Rule grants a group a level on targets.
+type Rule struct {
+	Name    string
+	Group   string
+	Level   Level
+	Targets []RuleTarget
+}
+
+// RuleTarget is an object (Folder false) or a folder of Kind.
+type RuleTarget struct {
+	Kind   Kind
+	Folder bool
+	// Name is the object's name or the folder's path ("a/b").
+	Name string
+	// Environments override the level per environment (resources only).
+	Environments []EnvironmentLevel
+}
+
+// EnvironmentLevel is a resource's level in one environment.
+type EnvironmentLevel struct {
+	Name  string
+	Level Level
+}
+
+// ObjectRef names the object a Problem is about.
+type ObjectRef struct {
+	Kind string `json:"kind"` // Space, PermissionGroup or AccessRule
+	Name string `json:"name"`
+}
+
+// Problem is why (part of) an object was left out of the compiled model.
+type Problem struct {
+	Object  ObjectRef `json:"object"`
+	Field   string    `json:"field"`
+	Reason  string    `json:"reason"`
+	Message string    `json:"message"`
+}
+
+func (p Problem) String() string {
+	return fmt.Sprintf("%s %s: %s: %s", p.Object.Kind, p.Object.Name, p.Field, p.Message)
+}
+
+// Problem reasons.
+const (
+	ReasonGroupNotFound        = "GroupNotFound"
+	ReasonUnknownEnvironment   = "UnknownEnvironment"
+	ReasonDuplicateBuiltin     = "DuplicateBuiltin"
+	ReasonInvalidLevel         = "InvalidLevel"
+	ReasonInvalidTarget        = "InvalidTarget"
+	ReasonDuplicateEnvironment = "DuplicateEnvironment"
+)
+
+// universalOf is a group's level on every object of k: its built-in role's
+// fixed level, or its spec.universal.
+func universalOf(b Builtin, u Universal, k Kind) Level {
+	switch b {
+	case Viewer:
+		return Use
+	case Editor:
+		if k == Resource {
+			return Own
+		}
+		return Edit
+	case Admin:
+		return Own
+	}
+	switch k {
+	case App:
+		return u.Apps
+	case Workflow:
+		return u.Workflows
+	default:
+		return u.Resources
+	}
+}
+
+// queryLibraryOf is a group's query-library level.
+func queryLibraryOf(b Builtin, u Universal) Level {
+	switch b {
+	case Viewer:
+		return None
+	case Editor, Admin:
+		return Edit
+	}
+	if u.QueryLibrary > Edit {
+		return Edit
+	}
+	return u.QueryLibrary
+}
+
+// normalizeEmail compares emails case-insensitively.
+func normalizeEmail(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
+
+// normalizePath trims the slashes around a folder path.
+func normalizePath(p string) string { return strings.Trim(strings.TrimSpace(p), "/") }

@@ -1,0 +1,198 @@
+package access
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// TargetType is what a check is about.
+type TargetType string
+
+// The target types, as the CLI and the API spell them (TYPE/NAME).
+const (
+	TargetApp            TargetType = "app"
+	TargetWorkflow       TargetType = "workflow"
+	TargetResource       TargetType = "resource"
+	TargetAppFolder      TargetType = "appfolder"
+	TargetWorkflowFolder TargetType = "workflowfolder"
+	TargetResourceFolder TargetType = "resourcefolder"
+	TargetQueryLibrary   TargetType = "querylibrary"
+	TargetSpace          TargetType = "space"
+	TargetGroup          TargetType = "group"
+)
+
+// Target is an object, a folder, the query library, the Space or a group.
+type Target struct {
+	Type TargetType `json:"type"`
+	// Name is the object's name, the folder's path or the group's name;
+	// empty for the query library and the Space.
+	Name string `json:"name,omitempty"`
+}
+
+func (t Target) String() string {
+	if t.Name == "" {
+		return string(t.Type)
+	}
+	return string(t.Type) + "/" + t.Name
+}
+
+// objectKind is the kind of an object or folder target.
+func (t Target) objectKind() (Kind, bool, bool) {
+	switch t.Type {
+	case TargetApp:
+		return App, false, true
+	case TargetWorkflow:
+		return Workflow, false, true
+	case TargetResource:
+		return Resource, false, true
+	case TargetAppFolder:
+		return App, true, true
+	case TargetWorkflowFolder:
+		return Workflow, true, true
+	case TargetResourceFolder:
+		return Resource, true, true
+	}
+	return 0, false, false
+}
+
+// ParseTarget reads TYPE/NAME (app/NAME, workflow/NAME, resource/NAME,
+// appfolder/PATH, workflowfolder/PATH, resourcefolder/PATH, group/NAME) or a
+// bare querylibrary or space.
+func ParseTarget(s string) (Target, error) {
+	typ, name, _ := strings.Cut(strings.TrimSpace(s), "/")
+	t := Target{Type: TargetType(strings.ToLower(typ)), Name: name}
+	switch t.Type {
+	case TargetQueryLibrary, TargetSpace:
+		if name != "" {
+			return Target{}, invalid(ReasonUnknownTarget, "target %q: %s takes no name", s, typ)
+		}
+		return t, nil
+	case TargetAppFolder, TargetWorkflowFolder, TargetResourceFolder:
+		t.Name = normalizePath(name)
+		if t.Name == "" {
+			return Target{}, invalid(ReasonUnknownTarget, "target %q: a folder needs a path (%s/PATH)", s, typ)
+		}
+		return t, nil
+	case TargetApp, TargetWorkflow, TargetResource, TargetGroup:
+		if name == "" || strings.Contains(name, "/") {
+			return Target{}, invalid(ReasonUnknownTarget, "target %q: want %s/NAME (a name without '/'; folders are %sfolder/PATH)", s, typ, typ)
+		}
+		return t, nil
+	}
+	return Target{}, invalid(ReasonUnknownTarget, "unknown target %q: want app/NAME, workflow/NAME, resource/NAME, appfolder/PATH, workflowfolder/PATH, resourcefolder/PATH, querylibrary, space or group/NAME", s)
+}
+
+// action describes what an action needs on its target type.
+type action struct {
+	need Level
+	// mutating actions are refused in read-only environments.
+	mutating bool
+	// flag: the Additional permission that grants the action (space actions,
+	// and view-unpublished together with Use).
+	flag func(Additional) bool
+	// special cases.
+	adminOnly     bool // manage-settings
+	createFolder  bool // needs Admin or a universal level of at least Edit
+	groupAdmin    bool // manage-members
+	queryLibrary  bool // query-library level
+	viewUnpublish bool
+}
+
+var (
+	appActions = map[string]action{
+		"use": {need: Use}, "edit": {need: Edit, mutating: true}, "release": {need: Edit, mutating: true},
+		"view-unpublished": {need: Edit, viewUnpublish: true, flag: func(a Additional) bool { return a.UnpublishedReleases }},
+		"rename":           {need: Own, mutating: true}, "move": {need: Own, mutating: true}, "export": {need: Own},
+		"delete": {need: Own, mutating: true}, "share": {need: Own, mutating: true},
+	}
+	workflowActions = map[string]action{
+		"use": {need: Use}, "run": {need: Use}, "edit": {need: Edit, mutating: true},
+		"rename": {need: Own, mutating: true}, "move": {need: Own, mutating: true}, "export": {need: Own},
+		"delete": {need: Own, mutating: true},
+	}
+	resourceActions = map[string]action{
+		"use": {need: Use}, "write": {need: Edit}, "configure": {need: Own},
+	}
+	folderActions = map[string]action{
+		"use": {need: Use}, "create": {need: Edit, mutating: true}, "manage": {need: Own, mutating: true},
+		"create-folder": {need: Edit, mutating: true, createFolder: true},
+	}
+	queryLibraryActions = map[string]action{
+		"use": {need: Use, queryLibrary: true}, "edit": {need: Edit, mutating: true, queryLibrary: true},
+	}
+	spaceActions = map[string]action{
+		"view-users":           {flag: func(a Additional) bool { return a.UserList }},
+		"view-audit-log":       {flag: func(a Additional) bool { return a.AuditLog }},
+		"view-usage-analytics": {flag: func(a Additional) bool { return a.UsageAnalytics }},
+		"manage-themes":        {flag: func(a Additional) bool { return a.Themes }},
+		"view-account-details": {flag: func(a Additional) bool { return a.AccountDetails }},
+		"manage-settings":      {adminOnly: true},
+	}
+	groupActions = map[string]action{
+		"manage-members": {groupAdmin: true},
+	}
+)
+
+func actionsOf(t TargetType) map[string]action {
+	switch t {
+	case TargetApp:
+		return appActions
+	case TargetWorkflow:
+		return workflowActions
+	case TargetResource:
+		return resourceActions
+	case TargetAppFolder, TargetWorkflowFolder, TargetResourceFolder:
+		return folderActions
+	case TargetQueryLibrary:
+		return queryLibraryActions
+	case TargetSpace:
+		return spaceActions
+	case TargetGroup:
+		return groupActions
+	}
+	return nil
+}
+
+// Actions lists the actions of a target type, sorted.
+func Actions(t TargetType) []string {
+	acts := actionsOf(t)
+	out := make([]string, 0, len(acts))
+	for a := range acts {
+		out = append(out, a)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func lookupAction(t Target, name string) (action, error) {
+	acts := actionsOf(t.Type)
+	if acts == nil {
+		return action{}, invalid(ReasonUnknownTarget, "unknown target type %q", t.Type)
+	}
+	a, ok := acts[strings.ToLower(name)]
+	if !ok {
+		return action{}, invalid(ReasonUnknownAction, "unknown action %q on %s (want one of: %s)", name, t.Type, strings.Join(Actions(t.Type), ", "))
+	}
+	return a, nil
+}
+
+// Reasons a request is invalid (an error, not a denial).
+const (
+	ReasonUnknownAction = "UnknownAction"
+	ReasonUnknownTarget = "UnknownTarget"
+	ReasonInvalidUser   = "InvalidUser"
+)
+
+// InvalidInputError is a request that cannot be answered: an unknown action,
+// target or environment. It is not a denial.
+type InvalidInputError struct {
+	Reason  string
+	Message string
+}
+
+func (e *InvalidInputError) Error() string { return e.Message }
+
+func invalid(reason, format string, args ...any) error {
+	return &InvalidInputError{Reason: reason, Message: fmt.Sprintf(format, args...)}
+}

@@ -1,0 +1,203 @@
+package controller
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"sort"
+	"strconv"
+	"time"
+
+	"k8s.io/apimachinery/pkg/types"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	governorv1alpha1 "github.com/governor-dev/governor/api/v1alpha1"
+	"github.com/governor-dev/governor/internal/access"
+	"github.com/governor-dev/governor/internal/spacemodel"
+)
+
+// ModelReconciler compiles each Space's access model from the informer cache
+// and publishes it to Models. It runs on every replica (not only the leader)
+// and never writes to the API server, so every replica can answer checks.
+type ModelReconciler struct {
+	client.Client
+	Models *Models
+}
+
+// +kubebuilder:rbac:groups=governor.dev,resources=spaces;permissiongroups;accessrules,verbs=get;list;watch
+
+// Reconcile compiles one Space.
+func (r *ModelReconciler) Reconcile(ctx context.Context, req reconcile.Request) (reconcile.Result, error) {
+	space := &governorv1alpha1.Space{}
+	if err := r.Get(ctx, req.NamespacedName, space); err != nil {
+		if client.IgnoreNotFound(err) == nil {
+			r.Models.remove(req.Name)
+			modelSize.DeletePartialMatch(map[string]string{"space": req.Name})
+			return reconcile.Result{}, nil
+		}
+		return reconcile.Result{}, err
+	}
+	if !space.DeletionTimestamp.IsZero() {
+		r.Models.remove(space.Name)
+		return reconcile.Result{}, nil
+	}
+	var source *governorv1alpha1.Space
+	if space.Spec.InheritFrom != "" {
+		source = &governorv1alpha1.Space{}
+		if err := r.Get(ctx, types.NamespacedName{Name: space.Spec.InheritFrom}, source); err != nil {
+			if client.IgnoreNotFound(err) != nil {
+				return reconcile.Result{}, err
+			}
+			source = nil // compiled without inherited settings; the Space reports it
+		}
+	}
+	ns := space.TargetNamespace()
+	var groups governorv1alpha1.PermissionGroupList
+	if err := r.List(ctx, &groups, client.InNamespace(ns)); err != nil {
+		return reconcile.Result{}, err
+	}
+	var rules governorv1alpha1.AccessRuleList
+	if err := r.List(ctx, &rules, client.InNamespace(ns)); err != nil {
+		return reconcile.Result{}, err
+	}
+
+	effective, _ := effectiveSpace(space, source)
+	fp := fingerprint(effective, source, groups.Items, rules.Items)
+	if cur := r.Models.Get(space.Name); cur != nil && cur.fingerprint == fp {
+		return reconcile.Result{}, nil
+	}
+
+	start := time.Now()
+	snapshot, problems := access.Compile(spacemodel.Input(effective, groups.Items, rules.Items))
+	compileSeconds.WithLabelValues(space.Name).Observe(time.Since(start).Seconds())
+
+	model := &Model{
+		Space:           space.Name,
+		Namespace:       ns,
+		Snapshot:        snapshot,
+		SpaceGeneration: space.Generation,
+		Generations:     make(map[ObjectRef]int64, len(groups.Items)+len(rules.Items)),
+		Problems:        map[ObjectRef][]access.Problem{},
+		fingerprint:     fp,
+		CompiledAt:      time.Now(),
+	}
+	for i := range groups.Items {
+		model.Generations[ObjectRef{Kind: kindPermissionGroup, Name: groups.Items[i].Name}] = groups.Items[i].Generation
+	}
+	for i := range rules.Items {
+		model.Generations[ObjectRef{Kind: kindAccessRule, Name: rules.Items[i].Name}] = rules.Items[i].Generation
+	}
+	for _, p := range problems {
+		ref := ObjectRef{Kind: p.Object.Kind, Name: p.Object.Name}
+		model.Problems[ref] = append(model.Problems[ref], p)
+	}
+	stats := snapshot.Stats()
+	modelSize.WithLabelValues(space.Name, "groups").Set(float64(stats.Groups))
+	modelSize.WithLabelValues(space.Name, "rules").Set(float64(stats.Rules))
+	modelSize.WithLabelValues(space.Name, "members").Set(float64(stats.Members))
+	modelSize.WithLabelValues(space.Name, "problems").Set(float64(len(problems)))
+	r.Models.set(model)
+	log.FromContext(ctx).V(1).Info("compiled access model", "revision", snapshot.Revision(), "took", time.Since(start), "problems", len(problems))
+	return reconcile.Result{}, nil
+}
+
+// fingerprint identifies what a compile reads, so that a resync or a
+// status-only change does not recompile a large Space.
+func fingerprint(space, source *governorv1alpha1.Space, groups []governorv1alpha1.PermissionGroup, rules []governorv1alpha1.AccessRule) string {
+	parts := make([]string, 0, len(groups)+len(rules)+2)
+	parts = append(parts, "space/"+string(space.UID)+"/"+strconv.FormatInt(space.Generation, 10))
+	if source != nil {
+		parts = append(parts, "source/"+string(source.UID)+"/"+strconv.FormatInt(source.Generation, 10))
+	}
+	for i := range groups {
+		parts = append(parts, "g/"+groups[i].Name+"/"+string(groups[i].UID)+"/"+strconv.FormatInt(groups[i].Generation, 10))
+	}
+	for i := range rules {
+		parts = append(parts, "r/"+rules[i].Name+"/"+string(rules[i].UID)+"/"+strconv.FormatInt(rules[i].Generation, 10))
+	}
+	sort.Strings(parts)
+	h := sha256.New()
+	for _, p := range parts {
+		h.Write([]byte(p))
+		h.Write([]byte{0})
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// SetupWithManager registers the model controller; it does not need the lease.
+func (r *ModelReconciler) SetupWithManager(mgr ctrl.Manager) error {
+	needLeader := false
+	toSpace := handler.EnqueueRequestsFromMapFunc(r.spacesForNamespacedObject)
+	return ctrl.NewControllerManagedBy(mgr).
+		Named("accessmodel").
+		For(&governorv1alpha1.Space{}, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
+		Watches(&governorv1alpha1.Space{}, handler.EnqueueRequestsFromMapFunc(r.spacesInheritingFrom),
+			builder.WithPredicates(predicate.GenerationChangedPredicate{})).
+		Watches(&governorv1alpha1.PermissionGroup{}, toSpace, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
+		Watches(&governorv1alpha1.AccessRule{}, toSpace, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
+		WithOptions(controller.Options{NeedLeaderElection: &needLeader, MaxConcurrentReconciles: 2}).
+		Complete(r)
+}
+
+func (r *ModelReconciler) spacesForNamespacedObject(ctx context.Context, o client.Object) []reconcile.Request {
+	return spaceRequestsForNamespace(ctx, r.Client, o.GetNamespace())
+}
+
+func (r *ModelReconciler) spacesInheritingFrom(ctx context.Context, o client.Object) []reconcile.Request {
+	return spacesInheritingFrom(ctx, r.Client, o.GetName())
+}
+
+func spaceRequestsForNamespace(ctx context.Context, c client.Reader, namespace string) []reconcile.Request {
+	var spaces governorv1alpha1.SpaceList
+	if err := c.List(ctx, &spaces, client.MatchingFields{indexSpaceNamespace: namespace}); err != nil {
+		log.FromContext(ctx).Error(err, "listing Spaces by namespace", "namespace", namespace)
+		return nil
+	}
+	return spaceRequests(spaces.Items)
+}
+
+func spacesInheritingFrom(ctx context.Context, c client.Reader, name string) []reconcile.Request {
+	var spaces governorv1alpha1.SpaceList
+	if err := c.List(ctx, &spaces, client.MatchingFields{indexSpaceInheritFrom: name}); err != nil {
+		log.FromContext(ctx).Error(err, "listing Spaces by inheritFrom", "space", name)
+		return nil
+	}
+	return spaceRequests(spaces.Items)
+}
+
+func spaceRequests(spaces []governorv1alpha1.Space) []reconcile.Request {
+	reqs := make([]reconcile.Request, 0, len(spaces))
+	for i := range spaces {
+		reqs = append(reqs, reconcile.Request{NamespacedName: types.NamespacedName{Name: spaces[i].Name}})
+	}
+	return reqs
+}
+
+// effectiveSpace returns the Space with sourceControl and sso copied from the
+// Space it inherits from where it leaves them unset, and what was copied.
+func effectiveSpace(space, source *governorv1alpha1.Space) (*governorv1alpha1.Space, *governorv1alpha1.InheritedSettings) {
+	if source == nil {
+		return space, nil
+	}
+	eff := spacemodel.Inherit(space, source)
+	inherited := &governorv1alpha1.InheritedSettings{From: source.Name}
+	if space.Spec.SourceControl == nil {
+		inherited.SourceControl = eff.Spec.SourceControl
+	}
+	if space.Spec.SSO == nil {
+		inherited.SSO = eff.Spec.SSO
+	}
+	return eff, inherited
+}
+
+const (
+	kindPermissionGroup = "PermissionGroup"
+	kindAccessRule      = "AccessRule"
+)

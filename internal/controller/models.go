@@ -1,0 +1,170 @@
+package controller
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"k8s.io/client-go/util/workqueue"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+	"sigs.k8s.io/controller-runtime/pkg/source"
+
+	"github.com/governor-dev/governor/internal/access"
+)
+
+// ObjectRef names a PermissionGroup or AccessRule inside a Space's namespace.
+type ObjectRef struct {
+	Kind string // PermissionGroup or AccessRule
+	Name string
+}
+
+// Model is one Space's compiled access model, as every replica keeps it.
+type Model struct {
+	Space     string
+	Namespace string
+	Snapshot  *access.Snapshot
+	// SpaceGeneration is the Space's generation the model was compiled from.
+	SpaceGeneration int64
+	// Generations are the compiled objects' generations: an object whose
+	// generation differs is not in this model yet.
+	Generations map[ObjectRef]int64
+	// Problems are what kept objects (or parts of them) out of the model.
+	Problems map[ObjectRef][]access.Problem
+	// fingerprint identifies the input, to skip compiles that change nothing.
+	fingerprint string
+	CompiledAt  time.Time
+}
+
+// ModelChange tells subscribers what a compile changed.
+type ModelChange struct {
+	Space     string
+	Namespace string
+	// Objects whose compiled generation or problems changed.
+	Objects []ObjectRef
+}
+
+// Models holds the live access model of every Space. It is safe for
+// concurrent use: checks read it while the model controller replaces entries.
+type Models struct {
+	mu          sync.RWMutex
+	bySpace     map[string]*Model
+	subscribers map[*subscriber]struct{}
+}
+
+type subscriber struct {
+	queue   workqueue.TypedRateLimitingInterface[reconcile.Request]
+	request func(ModelChange) []reconcile.Request
+}
+
+// NewModels returns an empty registry.
+func NewModels() *Models {
+	return &Models{bySpace: map[string]*Model{}, subscribers: map[*subscriber]struct{}{}}
+}
+
+// Get returns the Space's current model, or nil when it has none yet.
+func (m *Models) Get(space string) *Model {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	return m.bySpace[space]
+}
+
+// Spaces lists the Spaces that have a model.
+func (m *Models) Spaces() []string {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	out := make([]string, 0, len(m.bySpace))
+	for s := range m.bySpace {
+		out = append(out, s)
+	}
+	return out
+}
+
+// set replaces a Space's model and tells subscribers what changed.
+func (m *Models) set(model *Model) {
+	m.mu.Lock()
+	prev := m.bySpace[model.Space]
+	m.bySpace[model.Space] = model
+	subs := m.subscriberList()
+	m.mu.Unlock()
+	m.notify(subs, ModelChange{Space: model.Space, Namespace: model.Namespace, Objects: changedObjects(prev, model)})
+}
+
+// remove drops a Space's model.
+func (m *Models) remove(space string) {
+	m.mu.Lock()
+	prev, ok := m.bySpace[space]
+	delete(m.bySpace, space)
+	subs := m.subscriberList()
+	m.mu.Unlock()
+	if ok {
+		m.notify(subs, ModelChange{Space: space, Namespace: prev.Namespace})
+	}
+}
+
+func (m *Models) subscriberList() []*subscriber {
+	subs := make([]*subscriber, 0, len(m.subscribers))
+	for s := range m.subscribers {
+		subs = append(subs, s)
+	}
+	return subs
+}
+
+func (m *Models) notify(subs []*subscriber, change ModelChange) {
+	for _, s := range subs {
+		for _, req := range s.request(change) {
+			s.queue.Add(req)
+		}
+	}
+}
+
+// Source is a controller source that enqueues, for every compile, the
+// requests that request maps the change to. It only runs where its
+// controller runs (on the leader), so followers queue nothing.
+func (m *Models) Source(request func(ModelChange) []reconcile.Request) source.Source {
+	return source.Func(func(ctx context.Context, q workqueue.TypedRateLimitingInterface[reconcile.Request]) error {
+		s := &subscriber{queue: q, request: request}
+		m.mu.Lock()
+		m.subscribers[s] = struct{}{}
+		m.mu.Unlock()
+		go func() {
+			<-ctx.Done()
+			m.mu.Lock()
+			delete(m.subscribers, s)
+			m.mu.Unlock()
+		}()
+		return nil
+	})
+}
+
+// changedObjects lists the objects whose compiled generation or problems differ
+// between two models (all of them when there was no previous model).
+func changedObjects(prev, next *Model) []ObjectRef {
+	var out []ObjectRef
+	seen := map[ObjectRef]struct{}{}
+	for ref, gen := range next.Generations {
+		seen[ref] = struct{}{}
+		if prev == nil || prev.Generations[ref] != gen || !sameProblems(prev.Problems[ref], next.Problems[ref]) {
+			out = append(out, ref)
+		}
+	}
+	if prev != nil {
+		for ref := range prev.Generations {
+			if _, ok := seen[ref]; !ok {
+				out = append(out, ref)
+			}
+		}
+	}
+	return out
+}
+
+func sameProblems(a, b []access.Problem) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,172 @@
+package controller
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"k8s.io/apimachinery/pkg/api/equality"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/tools/events"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	governorv1alpha1 "github.com/governor-dev/governor/api/v1alpha1"
+	"github.com/governor-dev/governor/internal/access"
+)
+
+// ModelObjectReconciler reports, on each PermissionGroup or AccessRule, what
+// CEL cannot check: that a Space governs its namespace and that the compiled
+// model took it in (the referenced group exists, its environments exist, no
+// second group has its builtin). The Space compiles; this only reads the
+// compiled model's problems. One reconciler serves both kinds.
+type ModelObjectReconciler struct {
+	client.Client
+	Models   *Models
+	Recorder events.EventRecorder
+	// Kind is PermissionGroup or AccessRule.
+	Kind string
+}
+
+// +kubebuilder:rbac:groups=governor.dev,resources=permissiongroups/status;accessrules/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups=governor.dev,resources=accessrules,verbs=get;list;watch
+
+func (r *ModelObjectReconciler) newObject() client.Object {
+	if r.Kind == kindPermissionGroup {
+		return &governorv1alpha1.PermissionGroup{}
+	}
+	return &governorv1alpha1.AccessRule{}
+}
+
+// objectStatus is the part of the two kinds' status this reconciler writes.
+type objectStatus struct {
+	conditions         *[]metav1.Condition
+	observedGeneration *int64
+	space              *string
+}
+
+func statusOf(obj client.Object) objectStatus {
+	switch o := obj.(type) {
+	case *governorv1alpha1.PermissionGroup:
+		return objectStatus{&o.Status.Conditions, &o.Status.ObservedGeneration, &o.Status.Space}
+	case *governorv1alpha1.AccessRule:
+		return objectStatus{&o.Status.Conditions, &o.Status.ObservedGeneration, &o.Status.Space}
+	}
+	panic(fmt.Sprintf("unexpected kind %T", obj))
+}
+
+// Reconcile reports one object's standing in its Space's model.
+func (r *ModelObjectReconciler) Reconcile(ctx context.Context, req reconcile.Request) (reconcile.Result, error) {
+	obj := r.newObject()
+	if err := r.Get(ctx, req.NamespacedName, obj); err != nil {
+		return reconcile.Result{}, client.IgnoreNotFound(err)
+	}
+	before := obj.DeepCopyObject().(client.Object)
+	out, err := r.outcome(ctx, obj)
+	if err != nil {
+		reconcileErrors.WithLabelValues(r.Kind, "transient").Inc()
+		return reconcile.Result{}, err
+	}
+	st := statusOf(obj)
+	if out.state != stateReconciling {
+		*st.observedGeneration = obj.GetGeneration()
+	}
+	setConditions(st.conditions, obj.GetGeneration(), out)
+	if g, ok := obj.(*governorv1alpha1.PermissionGroup); ok {
+		g.Status.MemberCount = int32(len(g.Spec.Members))
+	}
+	if equality.Semantic.DeepEqual(before, obj) { // status unchanged: no write
+		return reconcile.Result{}, nil
+	}
+	if err := r.Status().Patch(ctx, obj, client.MergeFrom(before)); err != nil {
+		return reconcile.Result{}, client.IgnoreNotFound(err)
+	}
+	recordTransition(r.Recorder, obj, *statusOf(before).conditions, *st.conditions)
+	return reconcile.Result{}, nil
+}
+
+func (r *ModelObjectReconciler) outcome(ctx context.Context, obj client.Object) (outcome, error) {
+	space, err := spaceForNamespace(ctx, r.Client, obj.GetNamespace())
+	if err != nil {
+		return outcome{}, err
+	}
+	st := statusOf(obj)
+	if space == nil {
+		*st.space = ""
+		return stalled("NotGoverned", "metadata.namespace: no Space governs namespace %s; create a Space with spec.namespace: %s", obj.GetNamespace(), obj.GetNamespace()), nil
+	}
+	*st.space = space.Name
+	model := r.Models.Get(space.Name)
+	ref := ObjectRef{Kind: r.Kind, Name: obj.GetName()}
+	if model == nil || model.Generations[ref] != obj.GetGeneration() {
+		return reconciling("Compiling", "waiting for Space %s to compile this generation", space.Name), nil
+	}
+	if problems := model.Problems[ref]; len(problems) > 0 {
+		return stalled(problems[0].Reason, "%s", problemMessage(problems)), nil
+	}
+	return ready("Compiled", "in the access model of Space %s", space.Name), nil
+}
+
+// problemMessage joins an object's problems, each naming its field.
+func problemMessage(problems []access.Problem) string {
+	msgs := make([]string, 0, len(problems))
+	for _, p := range problems {
+		msgs = append(msgs, p.Field+": "+p.Message)
+	}
+	return strings.Join(msgs, "; ")
+}
+
+// SetupWithManager registers the reconciler for its kind.
+func (r *ModelObjectReconciler) SetupWithManager(mgr ctrl.Manager) error {
+	kind := r.Kind
+	return ctrl.NewControllerManagedBy(mgr).
+		Named(strings.ToLower(kind)).
+		For(r.newObject(), builder.WithPredicates(predicate.GenerationChangedPredicate{})).
+		// A Space appearing, going or moving changes whether the namespace is governed.
+		Watches(&governorv1alpha1.Space{}, handler.EnqueueRequestsFromMapFunc(r.objectsInSpaceNamespace),
+			builder.WithPredicates(predicate.Or(predicate.GenerationChangedPredicate{}, deletionPredicate()))).
+		// A compile that changed this object's standing.
+		WatchesRawSource(r.Models.Source(func(c ModelChange) []reconcile.Request {
+			var reqs []reconcile.Request
+			for _, o := range c.Objects {
+				if o.Kind == kind {
+					reqs = append(reqs, reconcile.Request{NamespacedName: types.NamespacedName{Namespace: c.Namespace, Name: o.Name}})
+				}
+			}
+			return reqs
+		})).
+		Complete(r)
+}
+
+func (r *ModelObjectReconciler) objectsInSpaceNamespace(ctx context.Context, o client.Object) []reconcile.Request {
+	space := o.(*governorv1alpha1.Space)
+	ns := space.TargetNamespace()
+	var names []string
+	if r.Kind == kindPermissionGroup {
+		var list governorv1alpha1.PermissionGroupList
+		if err := r.List(ctx, &list, client.InNamespace(ns)); err != nil {
+			return nil
+		}
+		for i := range list.Items {
+			names = append(names, list.Items[i].Name)
+		}
+	} else {
+		var list governorv1alpha1.AccessRuleList
+		if err := r.List(ctx, &list, client.InNamespace(ns)); err != nil {
+			return nil
+		}
+		for i := range list.Items {
+			names = append(names, list.Items[i].Name)
+		}
+	}
+	reqs := make([]reconcile.Request, 0, len(names))
+	for _, n := range names {
+		reqs = append(reqs, reconcile.Request{NamespacedName: types.NamespacedName{Namespace: ns, Name: n}})
+	}
+	return reqs
+}

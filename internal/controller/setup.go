@@ -1,0 +1,33 @@
+// Package controller holds Governor's reconcilers: the Space's provisioning,
+// the access model every replica compiles, the per-object reports of what
+// CEL cannot check, and release ordering.
+package controller
+
+import (
+	"context"
+
+	ctrl "sigs.k8s.io/controller-runtime"
+)
+
+// +kubebuilder:rbac:groups=coordination.k8s.io,resources=leases,verbs=get;list;watch;create;update;patch;delete
+
+// SetupWithManager registers every controller and the cache indexes they use.
+func SetupWithManager(mgr ctrl.Manager, models *Models) error {
+	if err := setupIndexes(context.Background(), mgr); err != nil {
+		return err
+	}
+	c := mgr.GetClient()
+	if err := (&ModelReconciler{Client: c, Models: models}).SetupWithManager(mgr); err != nil {
+		return err
+	}
+	if err := (&SpaceReconciler{Client: c, Models: models, Recorder: mgr.GetEventRecorder("governor-space")}).SetupWithManager(mgr); err != nil {
+		return err
+	}
+	for _, kind := range []string{kindPermissionGroup, kindAccessRule} {
+		r := &ModelObjectReconciler{Client: c, Models: models, Kind: kind, Recorder: mgr.GetEventRecorder("governor-" + kind)}
+		if err := r.SetupWithManager(mgr); err != nil {
+			return err
+		}
+	}
+	return (&ReleaseReconciler{Client: c, Recorder: mgr.GetEventRecorder("governor-release")}).SetupWithManager(mgr)
+}

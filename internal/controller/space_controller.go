@@ -1,0 +1,418 @@
+package controller
+
+import (
+	"context"
+	"fmt"
+
+	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/tools/events"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	governorv1alpha1 "github.com/governor-dev/governor/api/v1alpha1"
+)
+
+// SpaceAdminClusterRole is bound to a Space's spec.admins in its namespace.
+const SpaceAdminClusterRole = "governor-space-admin"
+
+// spaceAdminBinding is the RoleBinding Governor keeps in a Space's namespace.
+const spaceAdminBinding = "governor-space-admins"
+
+// SpaceReconciler provisions a Space's namespace and admin binding, creates
+// its default groups once, resolves inheritFrom, and publishes the compiled
+// access model and live releases in status. It runs on the leader.
+type SpaceReconciler struct {
+	client.Client
+	Models   *Models
+	Recorder events.EventRecorder
+}
+
+// +kubebuilder:rbac:groups=governor.dev,resources=spaces,verbs=get;list;watch;update;patch
+// +kubebuilder:rbac:groups=governor.dev,resources=spaces/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups=governor.dev,resources=spaces/finalizers,verbs=update
+// +kubebuilder:rbac:groups=governor.dev,resources=permissiongroups,verbs=get;list;watch;create;delete
+// +kubebuilder:rbac:groups=governor.dev,resources=releases,verbs=get;list;watch
+// +kubebuilder:rbac:groups="",resources=namespaces,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups=rbac.authorization.k8s.io,resources=rolebindings,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups=rbac.authorization.k8s.io,resources=clusterroles,verbs=bind,resourceNames=governor-space-admin
+// +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
+
+// Reconcile brings one Space to its declared state.
+func (r *SpaceReconciler) Reconcile(ctx context.Context, req reconcile.Request) (result reconcile.Result, retErr error) {
+	space := &governorv1alpha1.Space{}
+	if err := r.Get(ctx, req.NamespacedName, space); err != nil {
+		return reconcile.Result{}, client.IgnoreNotFound(err)
+	}
+	if !space.DeletionTimestamp.IsZero() {
+		return reconcile.Result{}, r.finalize(ctx, space)
+	}
+	if controllerutil.AddFinalizer(space, governorv1alpha1.SpaceFinalizer) {
+		// Metadata only: the spec is the user's and is never written.
+		if err := r.Update(ctx, space); err != nil {
+			return reconcile.Result{}, err
+		}
+	}
+
+	before := space.DeepCopy()
+	defer func() {
+		out, requeue := ready("Ready", "%s", readyMessage(space)), false
+		if retErr != nil {
+			out, requeue = classify(retErr)
+			reconcileErrors.WithLabelValues("Space", errorClass(retErr)).Inc()
+			if !requeue {
+				retErr = nil
+			}
+		}
+		space.Status.ObservedGeneration = space.Generation
+		setConditions(&space.Status.Conditions, space.Generation, out)
+		if err := r.patchStatus(ctx, before, space); err != nil && retErr == nil {
+			retErr = err
+		}
+		recordTransition(r.Recorder, space, before.Status.Conditions, space.Status.Conditions)
+	}()
+
+	for _, phase := range []func(context.Context, *governorv1alpha1.Space) error{
+		r.checkAdminUniqueness,
+		r.reconcileNamespace,
+		r.reconcileAdminBinding,
+		r.reconcileDefaultGroups,
+		r.reconcileInheritance,
+		r.reconcileReleases,
+		r.reconcileAccessModel,
+	} {
+		if err := phase(ctx, space); err != nil {
+			return reconcile.Result{}, err
+		}
+	}
+	return reconcile.Result{}, nil
+}
+
+func (r *SpaceReconciler) patchStatus(ctx context.Context, before, after *governorv1alpha1.Space) error {
+	if equality.Semantic.DeepEqual(before.Status, after.Status) {
+		return nil // a Space at rest sees no writes
+	}
+	return r.Status().Patch(ctx, after, client.MergeFrom(before))
+}
+
+// checkAdminUniqueness refuses a second admin Space. Sets: Stalled (AdminConflict).
+func (r *SpaceReconciler) checkAdminUniqueness(ctx context.Context, space *governorv1alpha1.Space) error {
+	if !space.Spec.Admin {
+		return nil
+	}
+	var admins governorv1alpha1.SpaceList
+	if err := r.List(ctx, &admins, client.MatchingFields{indexSpaceAdmin: "true"}); err != nil {
+		return err
+	}
+	for i := range admins.Items {
+		other := &admins.Items[i]
+		if other.Name != space.Name && other.DeletionTimestamp.IsZero() && older(other, space) {
+			return stall("AdminConflict", "spec.admin: Space %q is already the admin Space; only one Space may be admin", other.Name)
+		}
+	}
+	return nil
+}
+
+// reconcileNamespace creates the namespace, or adopts an existing one by
+// labelling it. Sets: Stalled (NamespaceConflict) when another Space governs it.
+func (r *SpaceReconciler) reconcileNamespace(ctx context.Context, space *governorv1alpha1.Space) error {
+	name := space.TargetNamespace()
+	ns := &corev1.Namespace{}
+	err := r.Get(ctx, types.NamespacedName{Name: name}, ns)
+	switch {
+	case apierrors.IsNotFound(err):
+		ns = &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{
+			Name:   name,
+			Labels: map[string]string{governorv1alpha1.LabelSpace: space.Name, governorv1alpha1.LabelManagedBy: governorv1alpha1.ManagedByGovernor},
+		}}
+		// The owner reference marks the namespace as created (not adopted):
+		// only such a namespace goes when the Space goes.
+		if err := controllerutil.SetOwnerReference(space, ns, r.Scheme()); err != nil {
+			return err
+		}
+		if err := r.Create(ctx, ns); err != nil {
+			return err
+		}
+		r.Recorder.Eventf(space, nil, corev1.EventTypeNormal, "NamespaceCreated", "Provision", "Created namespace %s", name)
+	case err != nil:
+		return err
+	case !ns.DeletionTimestamp.IsZero():
+		return wait("NamespaceTerminating", "namespace %s is being deleted; it will be created again once it is gone", name)
+	default:
+		owner := ns.Labels[governorv1alpha1.LabelSpace]
+		if owner != "" && owner != space.Name {
+			return stall("NamespaceConflict", "spec.namespace: namespace %s is already governed by Space %q", name, owner)
+		}
+		if owner == "" {
+			patch := client.MergeFrom(ns.DeepCopy())
+			if ns.Labels == nil {
+				ns.Labels = map[string]string{}
+			}
+			ns.Labels[governorv1alpha1.LabelSpace] = space.Name
+			if err := r.Patch(ctx, ns, patch); err != nil {
+				return err
+			}
+			r.Recorder.Eventf(space, nil, corev1.EventTypeNormal, "NamespaceAdopted", "Provision", "Adopted existing namespace %s", name)
+		}
+	}
+	space.Status.Namespace = name
+	return nil
+}
+
+// reconcileAdminBinding binds spec.admins to governor-space-admin in the
+// namespace, and removes the binding when there are none.
+func (r *SpaceReconciler) reconcileAdminBinding(ctx context.Context, space *governorv1alpha1.Space) error {
+	key := types.NamespacedName{Namespace: space.TargetNamespace(), Name: spaceAdminBinding}
+	existing := &rbacv1.RoleBinding{}
+	err := r.Get(ctx, key, existing)
+	if err != nil && !apierrors.IsNotFound(err) {
+		return err
+	}
+	found := err == nil
+	if len(space.Spec.Admins) == 0 {
+		if found {
+			return client.IgnoreNotFound(r.Delete(ctx, existing))
+		}
+		return nil
+	}
+	subjects := make([]rbacv1.Subject, 0, len(space.Spec.Admins))
+	for _, a := range space.Spec.Admins {
+		subjects = append(subjects, a.RBACSubject())
+	}
+	roleRef := rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: SpaceAdminClusterRole}
+	if found {
+		if equality.Semantic.DeepEqual(existing.Subjects, subjects) && existing.RoleRef == roleRef {
+			return nil
+		}
+		if existing.RoleRef != roleRef { // roleRef is immutable: replace the binding
+			if err := r.Delete(ctx, existing); client.IgnoreNotFound(err) != nil {
+				return err
+			}
+			found = false
+		}
+	}
+	binding := &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{
+		Name: key.Name, Namespace: key.Namespace,
+		Labels: map[string]string{governorv1alpha1.LabelManagedBy: governorv1alpha1.ManagedByGovernor, governorv1alpha1.LabelSpace: space.Name},
+	}, Subjects: subjects, RoleRef: roleRef}
+	if err := controllerutil.SetControllerReference(space, binding, r.Scheme()); err != nil {
+		return err
+	}
+	if found {
+		patch := client.MergeFrom(existing.DeepCopy())
+		existing.Subjects = subjects
+		return r.Patch(ctx, existing, patch)
+	}
+	if err := r.Create(ctx, binding); err != nil {
+		return err
+	}
+	r.Recorder.Eventf(space, nil, corev1.EventTypeNormal, "AdminsBound", "Provision", "Bound %d Space admin(s) to %s in %s", len(subjects), SpaceAdminClusterRole, key.Namespace)
+	return nil
+}
+
+// defaultGroups are created once per Space (spec.defaultGroups, default true).
+var defaultGroups = []struct {
+	name    string
+	display string
+	builtin governorv1alpha1.BuiltinRole
+}{
+	{"all-users", "All users", governorv1alpha1.BuiltinAllUsers},
+	{"viewer", "Viewer", governorv1alpha1.BuiltinViewer},
+	{"editor", "Editor", governorv1alpha1.BuiltinEditor},
+	{"admin", "Admin", governorv1alpha1.BuiltinAdmin},
+}
+
+// reconcileDefaultGroups creates the default groups once, skipping any
+// builtin a group already has, and never touches them afterwards.
+func (r *SpaceReconciler) reconcileDefaultGroups(ctx context.Context, space *governorv1alpha1.Space) error {
+	if space.Status.DefaultGroupsCreated || (space.Spec.DefaultGroups != nil && !*space.Spec.DefaultGroups) {
+		return nil
+	}
+	ns := space.TargetNamespace()
+	created := 0
+	for _, d := range defaultGroups {
+		var existing governorv1alpha1.PermissionGroupList
+		if err := r.List(ctx, &existing, client.InNamespace(ns), client.MatchingFields{indexGroupBuiltin: string(d.builtin)}); err != nil {
+			return err
+		}
+		if len(existing.Items) > 0 {
+			continue
+		}
+		group := &governorv1alpha1.PermissionGroup{
+			ObjectMeta: metav1.ObjectMeta{Name: d.name, Namespace: ns, Labels: map[string]string{
+				governorv1alpha1.LabelManagedBy: governorv1alpha1.ManagedByGovernor,
+			}},
+			Spec: governorv1alpha1.PermissionGroupSpec{DisplayName: d.display, Builtin: d.builtin},
+		}
+		if err := controllerutil.SetOwnerReference(space, group, r.Scheme()); err != nil {
+			return err
+		}
+		if err := r.Create(ctx, group); err != nil && !apierrors.IsAlreadyExists(err) {
+			return err
+		}
+		created++
+	}
+	if created > 0 {
+		r.Recorder.Eventf(space, nil, corev1.EventTypeNormal, "DefaultGroupsCreated", "Provision", "Created %d default group(s) in %s", created, ns)
+	}
+	space.Status.DefaultGroupsCreated = true
+	return nil
+}
+
+// reconcileInheritance reports what spec.inheritFrom supplies. Sets:
+// Reconciling (InheritSourceNotFound) while the source Space does not exist.
+func (r *SpaceReconciler) reconcileInheritance(ctx context.Context, space *governorv1alpha1.Space) error {
+	if space.Spec.InheritFrom == "" {
+		space.Status.Inherited = nil
+		return nil
+	}
+	if space.Spec.InheritFrom == space.Name {
+		return stall("InheritLoop", "spec.inheritFrom: a Space cannot inherit from itself")
+	}
+	source := &governorv1alpha1.Space{}
+	if err := r.Get(ctx, types.NamespacedName{Name: space.Spec.InheritFrom}, source); err != nil {
+		if apierrors.IsNotFound(err) {
+			space.Status.Inherited = nil
+			return wait("InheritSourceNotFound", "spec.inheritFrom: Space %q does not exist (yet)", space.Spec.InheritFrom)
+		}
+		return err
+	}
+	_, inherited := effectiveSpace(space, source)
+	space.Status.Inherited = inherited
+	return nil
+}
+
+// reconcileReleases publishes each app's live release.
+func (r *SpaceReconciler) reconcileReleases(ctx context.Context, space *governorv1alpha1.Space) error {
+	var releases governorv1alpha1.ReleaseList
+	if err := r.List(ctx, &releases, client.InNamespace(space.TargetNamespace())); err != nil {
+		return err
+	}
+	space.Status.Releases = liveReleases(releases.Items)
+	return nil
+}
+
+// reconcileAccessModel publishes the compiled model's summary once the
+// model reflects the Space's current generation. Sets: Reconciling (Compiling).
+func (r *SpaceReconciler) reconcileAccessModel(_ context.Context, space *governorv1alpha1.Space) error {
+	model := r.Models.Get(space.Name)
+	if model == nil || model.SpaceGeneration != space.Generation {
+		return wait("Compiling", "compiling the access model")
+	}
+	space.Status.AccessModel = accessModelStatus(model)
+	return nil
+}
+
+// finalize removes what the Space created: its admin binding, the default
+// groups it created, and its namespace if it created it (an adopted one is
+// only unlabelled). Every step tolerates what is already gone.
+func (r *SpaceReconciler) finalize(ctx context.Context, space *governorv1alpha1.Space) error {
+	if !controllerutil.ContainsFinalizer(space, governorv1alpha1.SpaceFinalizer) {
+		return nil
+	}
+	nsName := space.TargetNamespace()
+	ns := &corev1.Namespace{}
+	err := r.Get(ctx, types.NamespacedName{Name: nsName}, ns)
+	switch {
+	case apierrors.IsNotFound(err):
+		// Nothing left inside it either.
+	case err != nil:
+		return err
+	case ns.Labels[governorv1alpha1.LabelSpace] != space.Name:
+		// Not ours (another Space's, or never adopted): leave it alone.
+	case metav1.IsControlledBy(ns, space) || isOwnedBy(ns, space):
+		if err := r.Delete(ctx, ns); client.IgnoreNotFound(err) != nil {
+			return err
+		}
+	default:
+		binding := &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Name: spaceAdminBinding, Namespace: nsName}}
+		if err := r.Delete(ctx, binding); client.IgnoreNotFound(err) != nil {
+			return err
+		}
+		var groups governorv1alpha1.PermissionGroupList
+		if err := r.List(ctx, &groups, client.InNamespace(nsName)); err != nil {
+			return err
+		}
+		for i := range groups.Items {
+			if isOwnedBy(&groups.Items[i], space) {
+				if err := r.Delete(ctx, &groups.Items[i]); client.IgnoreNotFound(err) != nil {
+					return err
+				}
+			}
+		}
+		patch := client.MergeFrom(ns.DeepCopy())
+		delete(ns.Labels, governorv1alpha1.LabelSpace)
+		if err := r.Patch(ctx, ns, patch); client.IgnoreNotFound(err) != nil {
+			return err
+		}
+	}
+	controllerutil.RemoveFinalizer(space, governorv1alpha1.SpaceFinalizer)
+	if err := r.Update(ctx, space); client.IgnoreNotFound(err) != nil {
+		return err
+	}
+	return nil
+}
+
+func isOwnedBy(obj metav1.Object, owner metav1.Object) bool {
+	for _, ref := range obj.GetOwnerReferences() {
+		if ref.UID == owner.GetUID() {
+			return true
+		}
+	}
+	return false
+}
+
+// SetupWithManager registers the Space controller and its watches.
+func (r *SpaceReconciler) SetupWithManager(mgr ctrl.Manager) error {
+	toSpace := handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, o client.Object) []reconcile.Request {
+		return spaceRequestsForNamespace(ctx, r.Client, o.GetNamespace())
+	})
+	return ctrl.NewControllerManagedBy(mgr).
+		Named("space").
+		For(&governorv1alpha1.Space{}).
+		Owns(&rbacv1.RoleBinding{}).
+		// A labelled namespace maps to its Space (deleted or relabelled by hand).
+		Watches(&corev1.Namespace{}, handler.EnqueueRequestsFromMapFunc(func(_ context.Context, o client.Object) []reconcile.Request {
+			if s := o.GetLabels()[governorv1alpha1.LabelSpace]; s != "" {
+				return []reconcile.Request{{NamespacedName: types.NamespacedName{Name: s}}}
+			}
+			return nil
+		})).
+		// The Space it inherits from, and other admin Spaces, change what it reports.
+		Watches(&governorv1alpha1.Space{}, handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, o client.Object) []reconcile.Request {
+			reqs := spacesInheritingFrom(ctx, r.Client, o.GetName())
+			if o.(*governorv1alpha1.Space).Spec.Admin {
+				var admins governorv1alpha1.SpaceList
+				if err := r.List(ctx, &admins, client.MatchingFields{indexSpaceAdmin: "true"}); err == nil {
+					reqs = append(reqs, spaceRequests(admins.Items)...)
+				}
+			}
+			return reqs
+		}), builder.WithPredicates(predicate.Or(predicate.GenerationChangedPredicate{}, deletionPredicate()))).
+		Watches(&governorv1alpha1.Release{}, toSpace).
+		// A new compile of the Space's model.
+		WatchesRawSource(r.Models.Source(func(c ModelChange) []reconcile.Request {
+			return []reconcile.Request{{NamespacedName: types.NamespacedName{Name: c.Space}}}
+		})).
+		Complete(r)
+}
+
+func readyMessage(space *governorv1alpha1.Space) string {
+	if m := space.Status.AccessModel; m != nil {
+		msg := fmt.Sprintf("Namespace %s; access model %s: %d groups, %d rules, %d members", space.Status.Namespace, shortRevision(m.Revision), m.Groups, m.Rules, m.Members)
+		if m.Problems > 0 {
+			msg += fmt.Sprintf("; %d object(s) left out (see their status)", m.Problems)
+		}
+		return msg
+	}
+	return "Namespace " + space.Status.Namespace
+}
