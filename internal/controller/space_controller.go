@@ -37,7 +37,7 @@ type SpaceReconciler struct {
 	Recorder events.EventRecorder
 }
 
-// +kubebuilder:rbac:groups=governor.dev,resources=spaces,verbs=get;list;watch;update;patch
+// +kubebuilder:rbac:groups=governor.dev,resources=spaces,verbs=get;list;watch;update
 // +kubebuilder:rbac:groups=governor.dev,resources=spaces/status,verbs=get;update;patch
 // +kubebuilder:rbac:groups=governor.dev,resources=spaces/finalizers,verbs=update
 // +kubebuilder:rbac:groups=governor.dev,resources=permissiongroups,verbs=get;list;watch;create;delete
