@@ -44,6 +44,7 @@ State is kept in --state-dir across runs. Ctrl-C stops everything.`,
 	f.BoolVar(&verbose, "verbose", false, "show the control plane's own logs")
 	f.StringVar(&opts.MetricsAddr, "metrics-bind-address", opts.MetricsAddr, "address of the operator's metrics endpoint")
 	f.StringVar(&opts.ProbeAddr, "health-probe-bind-address", opts.ProbeAddr, "address of /healthz and /readyz")
+	f.StringVar(&opts.APIAddr, "api-bind-address", "127.0.0.1:9443", `address of the decision API ("" disables it)`)
 	return cmd
 }
 

@@ -34,6 +34,8 @@ current; the leader (--leader-elect) alone writes status and provisions.`,
 	f.BoolVar(&opts.SecureMetrics, "metrics-secure", true, "serve metrics over HTTPS, authenticated and authorised by the API server")
 	f.StringVar(&opts.ProbeAddr, "health-probe-bind-address", ":8081", "address of /healthz and /readyz")
 	f.BoolVar(&opts.LeaderElect, "leader-elect", false, "elect one writer among replicas")
+	f.StringVar(&opts.APIAddr, "api-bind-address", "", `address of the decision API over HTTPS, like ":9443" ("" disables it)`)
+	f.StringVar(&opts.APICertDir, "api-cert-dir", "", "directory holding tls.crt and tls.key for the decision API (default: self-signed)")
 	f.StringVar(&opts.LeaderElectionNamespace, "leader-election-namespace", "", "namespace of the leader-election lease (default: the pod's)")
 	zapFlags := flag.NewFlagSet("zap", flag.ContinueOnError)
 	zapOpts.BindFlags(zapFlags)

@@ -48,8 +48,12 @@ type ModelChange struct {
 type Models struct {
 	mu          sync.RWMutex
 	bySpace     map[string]*Model
+	history     map[string][]string // recent revisions per Space, oldest first
 	subscribers map[*subscriber]struct{}
 }
+
+// historyLen bounds how many past revisions of a Space are remembered.
+const historyLen = 64
 
 type subscriber struct {
 	queue   workqueue.TypedRateLimitingInterface[reconcile.Request]
@@ -58,7 +62,7 @@ type subscriber struct {
 
 // NewModels returns an empty registry.
 func NewModels() *Models {
-	return &Models{bySpace: map[string]*Model{}, subscribers: map[*subscriber]struct{}{}}
+	return &Models{bySpace: map[string]*Model{}, history: map[string][]string{}, subscribers: map[*subscriber]struct{}{}}
 }
 
 // Get returns the Space's current model, or nil when it has none yet.
@@ -66,6 +70,28 @@ func (m *Models) Get(space string) *Model {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	return m.bySpace[space]
+}
+
+// Snapshot returns the Space's live compiled snapshot, or nil.
+func (m *Models) Snapshot(space string) *access.Snapshot {
+	if model := m.Get(space); model != nil {
+		return model.Snapshot
+	}
+	return nil
+}
+
+// Reached reports whether the Space's live model is at revision or has moved
+// past it. Revisions are content hashes, not ordered: a revision this replica
+// has compiled before counts as passed; one it has never seen is still to come.
+func (m *Models) Reached(space, revision string) bool {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	for _, r := range m.history[space] {
+		if r == revision {
+			return true
+		}
+	}
+	return false
 }
 
 // Spaces lists the Spaces that have a model.
@@ -84,6 +110,13 @@ func (m *Models) set(model *Model) {
 	m.mu.Lock()
 	prev := m.bySpace[model.Space]
 	m.bySpace[model.Space] = model
+	if rev := model.Snapshot.Revision(); prev == nil || prev.Snapshot.Revision() != rev {
+		h := append(m.history[model.Space], rev)
+		if len(h) > historyLen {
+			h = h[len(h)-historyLen:]
+		}
+		m.history[model.Space] = h
+	}
 	subs := m.subscriberList()
 	m.mu.Unlock()
 	m.notify(subs, ModelChange{Space: model.Space, Namespace: model.Namespace, Objects: changedObjects(prev, model)})
@@ -94,6 +127,7 @@ func (m *Models) remove(space string) {
 	m.mu.Lock()
 	prev, ok := m.bySpace[space]
 	delete(m.bySpace, space)
+	delete(m.history, space)
 	subs := m.subscriberList()
 	m.mu.Unlock()
 	if ok {

@@ -20,6 +20,7 @@ import (
 
 	governorv1alpha1 "github.com/governor-dev/governor/api/v1alpha1"
 	"github.com/governor-dev/governor/internal/controller"
+	"github.com/governor-dev/governor/internal/decisionapi"
 )
 
 // Options configure the manager.
@@ -36,6 +37,12 @@ type Options struct {
 	LeaderElect bool
 	// LeaderElectionNamespace holds the lease (defaults to the pod's namespace).
 	LeaderElectionNamespace string
+	// APIAddr serves the decision API over HTTPS ("" disables it).
+	APIAddr string
+	// APICertDir holds the API's tls.crt and tls.key; empty: self-signed.
+	APICertDir string
+	// OnAPIListening, when set, is called with the API's bound address.
+	OnAPIListening func(addr string)
 }
 
 // Scheme returns the scheme the operator reads and writes with.
@@ -69,6 +76,11 @@ func Run(ctx context.Context, cfg *rest.Config, opts Options, models *controller
 	if err := controller.SetupWithManager(mgr, models); err != nil {
 		return err
 	}
+	if opts.APIAddr != "" {
+		if err := addDecisionAPI(ctx, mgr, opts, models); err != nil {
+			return err
+		}
+	}
 	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
 		return err
 	}
@@ -81,4 +93,26 @@ func Run(ctx context.Context, cfg *rest.Config, opts Options, models *controller
 		return err
 	}
 	return mgr.Start(ctx)
+}
+
+// addDecisionAPI serves the decision API from models on every replica.
+func addDecisionAPI(ctx context.Context, mgr ctrl.Manager, opts Options, models *controller.Models) error {
+	auth, err := decisionapi.NewDelegating(mgr.GetConfig())
+	if err != nil {
+		return err
+	}
+	log := mgr.GetLogger().WithName("decision-api")
+	srv, err := decisionapi.NewServer(models, auth, log)
+	if err != nil {
+		return err
+	}
+	ln := decisionapi.NewListener(decisionapi.ServeOptions{Addr: opts.APIAddr, CertDir: opts.APICertDir}, srv, log)
+	if opts.OnAPIListening != nil {
+		go func() {
+			if addr, err := ln.Addr(ctx); err == nil {
+				opts.OnAPIListening(addr.String())
+			}
+		}()
+	}
+	return mgr.Add(ln)
 }

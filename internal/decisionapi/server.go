@@ -1,0 +1,384 @@
+// Package decisionapi serves the live access models over HTTPS: instances
+// and internal tools ask "may this user do this?" at request time. Every
+// operator replica serves it from its own in-memory models (it does not need
+// the leader lease). Callers authenticate with a Kubernetes bearer token and
+// are authorised per Space by SubjectAccessReview (see auth.go).
+package decisionapi
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+
+	"github.com/go-logr/logr"
+
+	"github.com/governor-dev/governor/internal/access"
+)
+
+// Models is where the server finds each Space's compiled snapshot.
+type Models interface {
+	// Snapshot returns the Space's live snapshot, or nil when it has none.
+	Snapshot(space string) *access.Snapshot
+	// Reached reports whether the Space's model is at the revision or past it.
+	Reached(space, revision string) bool
+}
+
+// Limits of the API.
+const (
+	// MaxBodyBytes bounds a request body.
+	MaxBodyBytes = 1 << 20
+	// MaxBatch bounds the checks in one batch.
+	MaxBatch = 1000
+)
+
+// Error reasons, the machine-readable part of every error body.
+const (
+	ReasonMalformedRequest = "MalformedRequest"
+	ReasonBodyTooLarge     = "BodyTooLarge"
+	ReasonUnknownSpace     = "UnknownSpace"
+	ReasonRevisionNotYet   = "RevisionNotYet"
+	ReasonUnauthenticated  = "Unauthenticated"
+	ReasonForbidden        = "Forbidden"
+	ReasonNotFound         = "NotFound"
+	ReasonMethodNotAllowed = "MethodNotAllowed"
+	ReasonInternal         = "InternalError"
+)
+
+// CheckRequest is one check. AtLeastRevision asks for an answer from that
+// model revision or a later one.
+type CheckRequest struct {
+	User            string   `json:"user"`
+	Groups          []string `json:"groups,omitempty"`
+	Action          string   `json:"action"`
+	Target          string   `json:"target"`
+	Folder          string   `json:"folder,omitempty"`
+	Environment     string   `json:"environment,omitempty"`
+	AtLeastRevision string   `json:"atLeastRevision,omitempty"`
+}
+
+// BatchRequest is many checks answered from one model revision.
+type BatchRequest struct {
+	Checks          []CheckRequest `json:"checks"`
+	AtLeastRevision string         `json:"atLeastRevision,omitempty"`
+}
+
+// BatchResponse answers a batch, in order.
+type BatchResponse struct {
+	Revision string        `json:"revision"`
+	Results  []BatchResult `json:"results"`
+}
+
+// BatchResult is one check of a batch: a decision, or the error of that check alone.
+type BatchResult struct {
+	Decision *access.Decision `json:"decision,omitempty"`
+	Error    *ErrorBody       `json:"error,omitempty"`
+}
+
+// WhoCanRequest asks which groups grant an action on a target.
+type WhoCanRequest struct {
+	Action          string `json:"action"`
+	Target          string `json:"target"`
+	Folder          string `json:"folder,omitempty"`
+	Environment     string `json:"environment,omitempty"`
+	AtLeastRevision string `json:"atLeastRevision,omitempty"`
+}
+
+// ErrorBody is every error's JSON body.
+type ErrorBody struct {
+	Reason  string `json:"reason"`
+	Message string `json:"message"`
+	// Field names the request field at fault, when one is.
+	Field string `json:"field,omitempty"`
+}
+
+type errorResponse struct {
+	Error ErrorBody `json:"error"`
+}
+
+// apiError is an error with its HTTP status.
+type apiError struct {
+	status int
+	body   ErrorBody
+}
+
+func (e *apiError) Error() string { return e.body.Message }
+
+func fail(status int, reason, field, format string, args ...any) *apiError {
+	return &apiError{status: status, body: ErrorBody{Reason: reason, Field: field, Message: fmt.Sprintf(format, args...)}}
+}
+
+// Server is the decision API's HTTP handler.
+type Server struct {
+	models Models
+	auth   Authorizer
+	log    logr.Logger
+	mux    *http.ServeMux
+}
+
+// NewServer builds the handler. A nil Authorizer is refused: no answer may
+// leak to an unauthenticated caller.
+func NewServer(models Models, auth Authorizer, log logr.Logger) (*Server, error) {
+	if auth == nil {
+		return nil, errors.New("decision API: an Authorizer is required")
+	}
+	s := &Server{models: models, auth: auth, log: log, mux: http.NewServeMux()}
+	s.mux.Handle("POST /v1/spaces/{space}/check", s.guard("create", "check", s.check))
+	s.mux.Handle("POST /v1/spaces/{space}/who-can", s.guard("create", "who-can", s.whoCan))
+	s.mux.Handle("GET /v1/spaces/{space}/users/{email}/permissions", s.guard("get", "permissions", s.permissions))
+	// Anything else: a known path with the wrong method, or no such endpoint.
+	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		if knownPath(r.URL.Path) {
+			writeError(w, fail(http.StatusMethodNotAllowed, ReasonMethodNotAllowed, "", "%s is not allowed on %s", r.Method, r.URL.Path))
+			return
+		}
+		writeError(w, fail(http.StatusNotFound, ReasonNotFound, "", "no such endpoint: %s %s (see docs/api.md)", r.Method, r.URL.Path))
+	})
+	return s, nil
+}
+
+// ServeHTTP serves the API.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	defer func() {
+		if v := recover(); v != nil {
+			s.log.Error(fmt.Errorf("%v", v), "panic serving the decision API", "path", r.URL.Path)
+			writeError(w, fail(http.StatusInternalServerError, ReasonInternal, "", "internal error"))
+		}
+	}()
+	s.mux.ServeHTTP(w, r)
+}
+
+func knownPath(p string) bool {
+	return strings.HasPrefix(p, "/v1/spaces/") &&
+		(strings.HasSuffix(p, "/check") || strings.HasSuffix(p, "/who-can") || strings.HasSuffix(p, "/permissions"))
+}
+
+type handlerFunc func(r *http.Request, space string) (any, *apiError)
+
+// guard authenticates and authorises the caller for the Space before the
+// handler runs, and writes its answer or error as JSON.
+func (s *Server) guard(verb, subresource string, h handlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		space := r.PathValue("space")
+		u, ok, err := s.auth.Authenticate(r)
+		if err != nil {
+			s.log.Error(err, "authenticating a decision API caller")
+			writeError(w, fail(http.StatusUnauthorized, ReasonUnauthenticated, "", "the bearer token could not be reviewed"))
+			return
+		}
+		if !ok {
+			writeError(w, fail(http.StatusUnauthorized, ReasonUnauthenticated, "", "a valid bearer token is required"))
+			return
+		}
+		allowed, _, err := s.auth.Allowed(r.Context(), u, verb, subresource, space)
+		if err != nil {
+			s.log.Error(err, "authorising a decision API caller", "user", u.GetName())
+			writeError(w, fail(http.StatusForbidden, ReasonForbidden, "", "could not authorise %s", u.GetName()))
+			return
+		}
+		if !allowed {
+			writeError(w, fail(http.StatusForbidden, ReasonForbidden, "",
+				"%s may not %s spaces/%s of Space %q (RBAC: verb %s on resource spaces/%s in API group governor.dev)", u.GetName(), verb, subresource, space, verb, subresource))
+			return
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
+		out, apiErr := h(r, space)
+		if apiErr != nil {
+			writeError(w, apiErr)
+			return
+		}
+		writeJSON(w, http.StatusOK, out)
+	})
+}
+
+// snapshot finds the Space's model, at least at the revision asked for.
+func (s *Server) snapshot(space, atLeast string) (*access.Snapshot, *apiError) {
+	snap := s.models.Snapshot(space)
+	if snap == nil {
+		return nil, fail(http.StatusNotFound, ReasonUnknownSpace, "", "no Space %q (or its access model is not compiled yet)", space)
+	}
+	if atLeast != "" && snap.Revision() != atLeast && !s.models.Reached(space, atLeast) {
+		return nil, fail(http.StatusConflict, ReasonRevisionNotYet, "atLeastRevision",
+			"Space %q is at revision %s; %s is not compiled here yet: retry shortly", space, snap.Revision(), atLeast)
+	}
+	return snap, nil
+}
+
+func (s *Server) check(r *http.Request, space string) (any, *apiError) {
+	var raw map[string]json.RawMessage
+	body, apiErr := readBody(r)
+	if apiErr != nil {
+		return nil, apiErr
+	}
+	if err := json.Unmarshal(body, &raw); err != nil {
+		return nil, malformed(err)
+	}
+	if _, batch := raw["checks"]; batch {
+		var req BatchRequest
+		if err := decodeStrict(body, &req); err != nil {
+			return nil, malformed(err)
+		}
+		if len(req.Checks) == 0 || len(req.Checks) > MaxBatch {
+			return nil, fail(http.StatusBadRequest, ReasonMalformedRequest, "checks", "a batch holds 1 to %d checks, got %d", MaxBatch, len(req.Checks))
+		}
+		snap, apiErr := s.snapshot(space, req.AtLeastRevision)
+		if apiErr != nil {
+			return nil, apiErr
+		}
+		resp := BatchResponse{Revision: snap.Revision(), Results: make([]BatchResult, len(req.Checks))}
+		for i, c := range req.Checks {
+			d, apiErr := decide(snap, c)
+			if apiErr != nil {
+				body := apiErr.body
+				body.Field = fmt.Sprintf("checks[%d].%s", i, body.Field)
+				resp.Results[i].Error = &body
+				continue
+			}
+			resp.Results[i].Decision = &d
+		}
+		return resp, nil
+	}
+	var req CheckRequest
+	if err := decodeStrict(body, &req); err != nil {
+		return nil, malformed(err)
+	}
+	snap, apiErr := s.snapshot(space, req.AtLeastRevision)
+	if apiErr != nil {
+		return nil, apiErr
+	}
+	d, apiErr := decide(snap, req)
+	if apiErr != nil {
+		return nil, apiErr
+	}
+	return d, nil
+}
+
+func decide(snap *access.Snapshot, c CheckRequest) (access.Decision, *apiError) {
+	if c.User == "" {
+		return access.Decision{}, fail(http.StatusBadRequest, access.ReasonInvalidUser, "user", "user (the email to check) is required")
+	}
+	target, err := access.ParseTarget(c.Target)
+	if err != nil {
+		return access.Decision{}, invalidInput(err, "target")
+	}
+	d, err := snap.Check(access.Request{User: c.User, Groups: c.Groups, Action: c.Action, Target: target, Folder: c.Folder, Environment: c.Environment})
+	if err != nil {
+		return access.Decision{}, invalidInput(err, "")
+	}
+	return d, nil
+}
+
+func (s *Server) whoCan(r *http.Request, space string) (any, *apiError) {
+	body, apiErr := readBody(r)
+	if apiErr != nil {
+		return nil, apiErr
+	}
+	var req WhoCanRequest
+	if err := decodeStrict(body, &req); err != nil {
+		return nil, malformed(err)
+	}
+	snap, apiErr := s.snapshot(space, req.AtLeastRevision)
+	if apiErr != nil {
+		return nil, apiErr
+	}
+	target, err := access.ParseTarget(req.Target)
+	if err != nil {
+		return nil, invalidInput(err, "target")
+	}
+	res, err := snap.WhoCan(access.Request{Action: req.Action, Target: target, Folder: req.Folder, Environment: req.Environment})
+	if err != nil {
+		return nil, invalidInput(err, "")
+	}
+	return res, nil
+}
+
+func (s *Server) permissions(r *http.Request, space string) (any, *apiError) {
+	q := r.URL.Query()
+	snap, apiErr := s.snapshot(space, q.Get("atLeastRevision"))
+	if apiErr != nil {
+		return nil, apiErr
+	}
+	res, err := snap.Permissions(r.PathValue("email"), q["group"])
+	if err != nil {
+		return nil, invalidInput(err, "email")
+	}
+	return res, nil
+}
+
+// invalidInput maps the engine's invalid-input errors to 400 with its reason.
+func invalidInput(err error, field string) *apiError {
+	var in *access.InvalidInputError
+	if errors.As(err, &in) {
+		if field == "" {
+			field = fieldOfReason(in.Reason)
+		}
+		return fail(http.StatusBadRequest, in.Reason, field, "%s", in.Message)
+	}
+	return fail(http.StatusBadRequest, ReasonMalformedRequest, field, "%v", err)
+}
+
+func fieldOfReason(reason string) string {
+	switch reason {
+	case access.ReasonUnknownAction:
+		return "action"
+	case access.ReasonUnknownTarget:
+		return "target"
+	case access.ReasonUnknownEnvironment:
+		return "environment"
+	case access.ReasonInvalidUser:
+		return "user"
+	}
+	return ""
+}
+
+func readBody(r *http.Request) ([]byte, *apiError) {
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			return nil, fail(http.StatusRequestEntityTooLarge, ReasonBodyTooLarge, "", "the request body is larger than %d bytes", MaxBodyBytes)
+		}
+		return nil, fail(http.StatusBadRequest, ReasonMalformedRequest, "", "reading the request body: %v", err)
+	}
+	return body, nil
+}
+
+func decodeStrict(body []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return err
+	}
+	if dec.More() {
+		return errors.New("trailing data after the JSON object")
+	}
+	return nil
+}
+
+func malformed(err error) *apiError {
+	field := ""
+	var typeErr *json.UnmarshalTypeError
+	if errors.As(err, &typeErr) {
+		field = typeErr.Field
+	}
+	if msg := err.Error(); strings.HasPrefix(msg, "json: unknown field ") {
+		field = strings.Trim(strings.TrimPrefix(msg, "json: unknown field "), `"`)
+	}
+	return fail(http.StatusBadRequest, ReasonMalformedRequest, field, "malformed JSON: %v", err)
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func writeError(w http.ResponseWriter, e *apiError) {
+	if e.status == http.StatusConflict {
+		w.Header().Set("Retry-After", "1")
+	}
+	writeJSON(w, e.status, errorResponse{Error: e.body})
+}
