@@ -16,7 +16,7 @@ import (
 	"sigs.k8s.io/yaml"
 )
 
-//go:embed crd/bases/*.yaml rbac/personas.yaml
+//go:embed crd/bases/*.yaml rbac/personas.yaml admission/group-admins.yaml
 var files embed.FS
 
 // CRDs returns Governor's CustomResourceDefinitions.
@@ -43,6 +43,12 @@ func CRDs() ([]*apiextensionsv1.CustomResourceDefinition, error) {
 // PersonaRoles returns the ClusterRoles of config/rbac/personas.yaml.
 func PersonaRoles() ([]*unstructured.Unstructured, error) {
 	return decodeAll("rbac/personas.yaml")
+}
+
+// AdmissionPolicies returns the ValidatingAdmissionPolicy (and its binding)
+// that limits group admins to their group's members.
+func AdmissionPolicies() ([]*unstructured.Unstructured, error) {
+	return decodeAll("admission/group-admins.yaml")
 }
 
 func decodeAll(name string) ([]*unstructured.Unstructured, error) {

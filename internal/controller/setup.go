@@ -29,5 +29,8 @@ func SetupWithManager(mgr ctrl.Manager, models *Models) error {
 			return err
 		}
 	}
+	if err := (&GroupAdminReconciler{Client: c}).SetupWithManager(mgr); err != nil {
+		return err
+	}
 	return (&ReleaseReconciler{Client: c, Recorder: mgr.GetEventRecorder("governor-release")}).SetupWithManager(mgr)
 }

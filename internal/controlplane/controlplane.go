@@ -107,12 +107,18 @@ func Start(opts Options) (*ControlPlane, error) {
 }
 
 // applyPersonaRoles installs the ClusterRoles the operator binds and users are
-// given (config/rbac/personas.yaml), as the Helm chart does in a cluster.
+// given (config/rbac/personas.yaml) and the group-admin admission policy
+// (config/admission), as the Helm chart does in a cluster.
 func (c *ControlPlane) applyPersonaRoles() error {
 	roles, err := config.PersonaRoles()
 	if err != nil {
 		return err
 	}
+	policies, err := config.AdmissionPolicies()
+	if err != nil {
+		return err
+	}
+	roles = append(roles, policies...)
 	cl, err := client.New(c.Config, client.Options{})
 	if err != nil {
 		return err
@@ -120,7 +126,7 @@ func (c *ControlPlane) applyPersonaRoles() error {
 	for _, role := range roles {
 		err := cl.Patch(context.Background(), role, client.Apply, client.FieldOwner("governor-dev"), client.ForceOwnership) //nolint:staticcheck // unstructured apply
 		if err != nil {
-			return fmt.Errorf("applying ClusterRole %s: %w", role.GetName(), err)
+			return fmt.Errorf("applying %s %s: %w", role.GetKind(), role.GetName(), err)
 		}
 	}
 	return nil

@@ -9,11 +9,15 @@ import (
 	"fmt"
 	"net/http"
 
+	rbacv1 "k8s.io/api/rbac/v1"
+	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/metrics/filters"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
@@ -45,6 +49,8 @@ type Options struct {
 	OnAPIListening func(addr string)
 }
 
+var managedByGovernor = labels.SelectorFromSet(labels.Set{governorv1alpha1.LabelManagedBy: governorv1alpha1.ManagedByGovernor})
+
 // Scheme returns the scheme the operator reads and writes with.
 func Scheme() *runtime.Scheme {
 	s := runtime.NewScheme()
@@ -69,6 +75,11 @@ func Run(ctx context.Context, cfg *rest.Config, opts Options, models *controller
 		LeaderElectionID:              "governor.governor.dev",
 		LeaderElectionNamespace:       opts.LeaderElectionNamespace,
 		LeaderElectionReleaseOnCancel: true,
+		// Only the RBAC objects Governor creates are cached, not the cluster's.
+		Cache: cache.Options{ByObject: map[client.Object]cache.ByObject{
+			&rbacv1.Role{}:        {Label: managedByGovernor},
+			&rbacv1.RoleBinding{}: {Label: managedByGovernor},
+		}},
 	})
 	if err != nil {
 		return fmt.Errorf("creating the manager: %w", err)

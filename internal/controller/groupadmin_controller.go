@@ -1,0 +1,134 @@
+package controller
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"sort"
+
+	rbacv1 "k8s.io/api/rbac/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	governorv1alpha1 "github.com/governor-dev/governor/api/v1alpha1"
+)
+
+// GroupAdminReconciler gives a group's group admins (members with
+// groupAdmin: true, as Kubernetes users named by their email) a Role limited
+// to that one PermissionGroup by name. What they may change in it (spec.members
+// and nothing else) is enforced by the governor-group-admins
+// ValidatingAdmissionPolicy.
+type GroupAdminReconciler struct {
+	client.Client
+}
+
+// The operator holds update on permissiongroups only so that it can delegate
+// it to group admins (RBAC forbids granting what one does not hold); it never
+// writes a group's spec.
+// +kubebuilder:rbac:groups=governor.dev,resources=permissiongroups,verbs=get;list;watch;update;patch
+// +kubebuilder:rbac:groups=rbac.authorization.k8s.io,resources=roles,verbs=get;list;watch;create;update;patch;delete
+
+// Reconcile keeps one group's admin Role and RoleBinding.
+func (r *GroupAdminReconciler) Reconcile(ctx context.Context, req reconcile.Request) (reconcile.Result, error) {
+	group := &governorv1alpha1.PermissionGroup{}
+	if err := r.Get(ctx, req.NamespacedName, group); err != nil {
+		return reconcile.Result{}, client.IgnoreNotFound(err) // owner references remove the Role and binding
+	}
+	name := groupAdminObjectName(group.Name)
+	var admins []rbacv1.Subject
+	for _, m := range group.Spec.Members {
+		if m.GroupAdmin {
+			admins = append(admins, rbacv1.Subject{Kind: rbacv1.UserKind, APIGroup: rbacv1.GroupName, Name: m.Email})
+		}
+	}
+	sort.Slice(admins, func(i, j int) bool { return admins[i].Name < admins[j].Name })
+	key := types.NamespacedName{Namespace: group.Namespace, Name: name}
+	if len(admins) == 0 || !group.DeletionTimestamp.IsZero() {
+		for _, obj := range []client.Object{&rbacv1.RoleBinding{}, &rbacv1.Role{}} {
+			if err := r.Get(ctx, key, obj); err == nil && metav1.IsControlledBy(obj, group) {
+				if err := r.Delete(ctx, obj); client.IgnoreNotFound(err) != nil {
+					return reconcile.Result{}, err
+				}
+			} else if client.IgnoreNotFound(err) != nil {
+				return reconcile.Result{}, err
+			}
+		}
+		return reconcile.Result{}, nil
+	}
+	labels := map[string]string{governorv1alpha1.LabelManagedBy: governorv1alpha1.ManagedByGovernor}
+	role := &rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: group.Namespace, Labels: labels},
+		Rules: []rbacv1.PolicyRule{{
+			APIGroups: []string{governorv1alpha1.GroupVersion.Group}, Resources: []string{"permissiongroups"},
+			ResourceNames: []string{group.Name}, Verbs: []string{"get", "update", "patch"},
+		}}}
+	if err := r.apply(ctx, group, role, func(existing client.Object) bool {
+		e := existing.(*rbacv1.Role)
+		if equality.Semantic.DeepEqual(e.Rules, role.Rules) {
+			return false
+		}
+		e.Rules = role.Rules
+		return true
+	}); err != nil {
+		return reconcile.Result{}, err
+	}
+	binding := &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: group.Namespace, Labels: labels},
+		RoleRef:  rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "Role", Name: name},
+		Subjects: admins}
+	return reconcile.Result{}, r.apply(ctx, group, binding, func(existing client.Object) bool {
+		e := existing.(*rbacv1.RoleBinding)
+		if equality.Semantic.DeepEqual(e.Subjects, admins) {
+			return false
+		}
+		e.Subjects = admins
+		return true
+	})
+}
+
+// apply creates obj owned by the group, or updates the existing one when
+// update reports a change (writes only what differs).
+func (r *GroupAdminReconciler) apply(ctx context.Context, group *governorv1alpha1.PermissionGroup, obj client.Object, update func(existing client.Object) bool) error {
+	existing := obj.DeepCopyObject().(client.Object)
+	err := r.Get(ctx, client.ObjectKeyFromObject(obj), existing)
+	if apierrors.IsNotFound(err) {
+		if err := controllerutil.SetControllerReference(group, obj, r.Scheme()); err != nil {
+			return err
+		}
+		return r.Create(ctx, obj)
+	}
+	if err != nil {
+		return err
+	}
+	if !update(existing) {
+		return nil
+	}
+	return r.Update(ctx, existing)
+}
+
+// groupAdminObjectName names a group's admin Role and RoleBinding, within
+// the 253-character limit whatever the group's name.
+func groupAdminObjectName(group string) string {
+	const prefix = "governor-group-admins-"
+	if len(prefix)+len(group) <= 253 {
+		return prefix + group
+	}
+	sum := sha256.Sum256([]byte(group))
+	return prefix + group[:200] + "-" + hex.EncodeToString(sum[:])[:16]
+}
+
+// SetupWithManager registers the controller.
+func (r *GroupAdminReconciler) SetupWithManager(mgr ctrl.Manager) error {
+	return ctrl.NewControllerManagedBy(mgr).
+		Named("groupadmins").
+		For(&governorv1alpha1.PermissionGroup{}, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
+		Owns(&rbacv1.Role{}).
+		Owns(&rbacv1.RoleBinding{}).
+		Complete(r)
+}
