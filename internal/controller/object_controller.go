@@ -72,10 +72,15 @@ func (r *ModelObjectReconciler) Reconcile(ctx context.Context, req reconcile.Req
 		reconcileErrors.WithLabelValues(r.Kind, "transient").Inc()
 		return reconcile.Result{}, err
 	}
-	st := statusOf(obj)
-	if out.state != stateReconciling {
-		*st.observedGeneration = obj.GetGeneration()
+	if out.state == stateReconciling {
+		// Not compiled yet: the compile's notification brings this object
+		// back. Writing "Compiling" first would double the status writes of
+		// every change; meanwhile status.observedGeneration < generation
+		// already tells kstatus and Argo CD that it is in progress.
+		return reconcile.Result{}, nil
 	}
+	st := statusOf(obj)
+	*st.observedGeneration = obj.GetGeneration()
 	setConditions(st.conditions, obj.GetGeneration(), out)
 	if g, ok := obj.(*governorv1alpha1.PermissionGroup); ok {
 		g.Status.MemberCount = int32(len(g.Spec.Members))

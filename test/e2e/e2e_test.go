@@ -1,0 +1,197 @@
+// Package e2e drives the built governor binary and kubectl against a real
+// control plane, as a user would: `governor dev`, `kubectl apply` of the
+// samples, `governor can-i` in cluster mode, a rule change, a deletion.
+package e2e
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// run runs a command and returns its combined output and exit code.
+func run(t *testing.T, name string, args ...string) (string, int) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, name, args...)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	err := cmd.Run()
+	code := 0
+	var exitErr *exec.ExitError
+	if errors.As(err, &exitErr) {
+		code = exitErr.ExitCode()
+	} else if err != nil {
+		t.Fatalf("%s %s: %v", name, strings.Join(args, " "), err)
+	}
+	return strings.TrimSpace(out.String()), code
+}
+
+func freePort(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+func repoRoot(t *testing.T) string {
+	t.Helper()
+	wd, _ := os.Getwd()
+	return filepath.Clean(filepath.Join(wd, "..", ".."))
+}
+
+func TestDevClusterSamplesCanIAndDeletion(t *testing.T) {
+	if os.Getenv("KUBEBUILDER_ASSETS") == "" {
+		t.Fatal("KUBEBUILDER_ASSETS is not set: run `make test` (it builds the control plane)")
+	}
+	if _, err := exec.LookPath("kubectl"); err != nil {
+		t.Fatal("kubectl is not on the PATH; the end-to-end test drives it as a user would")
+	}
+	root := repoRoot(t)
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "governor")
+	if out, code := run(t, "go", "build", "-o", bin, filepath.Join(root, "cmd", "governor")); code != 0 {
+		t.Fatalf("building governor: %s", out)
+	}
+	kubeconfig := filepath.Join(dir, "kubeconfig")
+
+	// governor dev, until Ctrl-C (SIGINT) at the end of the test.
+	dev := exec.Command(bin, "dev", "--kubeconfig-out", kubeconfig, "--state-dir", "",
+		"--metrics-bind-address", "0", "--health-probe-bind-address", "0", "--api-bind-address", freePort(t))
+	dev.Dir = root
+	logs := &syncBuffer{}
+	dev.Stdout, dev.Stderr = logs, logs
+	if err := dev.Start(); err != nil {
+		t.Fatal(err)
+	}
+	stopped := make(chan error, 1)
+	go func() { stopped <- dev.Wait() }()
+	t.Cleanup(func() {
+		_ = dev.Process.Signal(syscall.SIGINT)
+		select {
+		case err := <-stopped:
+			if err != nil {
+				t.Errorf("governor dev did not shut down cleanly: %v\n%s", err, logs.String())
+			}
+		case <-time.After(time.Minute):
+			_ = dev.Process.Kill()
+			t.Errorf("governor dev did not stop within a minute of Ctrl-C")
+		}
+	})
+	waitFor(t, 3*time.Minute, "governor dev to print its kubeconfig", func() bool {
+		return strings.Contains(logs.String(), "export KUBECONFIG=")
+	}, logs)
+
+	kubectl := func(args ...string) (string, int) {
+		return run(t, "kubectl", append([]string{"--kubeconfig", kubeconfig}, args...)...)
+	}
+	if out, code := kubectl("apply", "-f", filepath.Join(root, "config", "samples")); code != 0 {
+		t.Fatalf("kubectl apply -f config/samples: %s", out)
+	}
+	if out, code := kubectl("wait", "space/hub", "space/payments", "--for=condition=Ready", "--timeout=90s"); code != 0 {
+		t.Fatalf("Spaces not Ready: %s\n%s", out, logs.String())
+	}
+	if out, code := kubectl("wait", "-n", "payments", "permissiongroups,accessrules", "--all", "--for=condition=Ready", "--timeout=60s"); code != 0 {
+		t.Fatalf("groups and rules not Ready: %s", out)
+	}
+	out, _ := kubectl("get", "accessrules", "-n", "payments")
+	for _, col := range []string{"GROUP", "LEVEL", "READY", "finance-apps", "Edit"} {
+		if !strings.Contains(out, col) {
+			t.Errorf("kubectl get accessrules lacks %q:\n%s", col, out)
+		}
+	}
+	out, _ = kubectl("get", "releases", "-n", "payments")
+	if !strings.Contains(out, "Live") || !strings.Contains(out, "Superseded") {
+		t.Errorf("releases should show Live and Superseded phases:\n%s", out)
+	}
+
+	canI := func(args ...string) (string, int) {
+		return run(t, bin, append([]string{"can-i", "--kubeconfig", kubeconfig, "--space", "payments"}, args...)...)
+	}
+	if out, code := canI("edit", "app/ledger", "--as", "carol@example.com", "--folder", "finance/reports"); code != 0 || out != "yes" {
+		t.Fatalf("can-i edit app/ledger (folder rule Edit) = %q (exit %d), want yes", out, code)
+	}
+	if out, code := canI("edit", "app/payouts", "--as", "carol@example.com", "--folder", "finance"); code != 1 || out != "no" {
+		t.Fatalf("can-i edit app/payouts (object rule Use) = %q (exit %d), want no", out, code)
+	}
+	if out, code := canI("fly", "app/payouts", "--as", "carol@example.com"); code != 2 {
+		t.Fatalf("an unknown action must exit 2, got %d: %s", code, out)
+	}
+
+	// Raise the object rule: the answer changes.
+	if out, code := kubectl("patch", "accessrule", "finance-payouts", "-n", "payments", "--type=merge", "-p", `{"spec":{"level":"Edit"}}`); code != 0 {
+		t.Fatalf("patching the rule: %s", out)
+	}
+	waitFor(t, 30*time.Second, "the rule change to reach can-i", func() bool {
+		out, code := canI("edit", "app/payouts", "--as", "carol@example.com", "--folder", "finance")
+		return code == 0 && out == "yes"
+	}, logs)
+
+	// Delete the Space: it removes what it created; its adopted namespace stays.
+	if out, code := kubectl("delete", "space", "payments", "--timeout=60s"); code != 0 {
+		t.Fatalf("deleting the Space: %s", out)
+	}
+	if out, code := kubectl("get", "space", "payments"); code == 0 {
+		t.Fatalf("the Space is still there: %s", out)
+	}
+	out, _ = kubectl("get", "namespace", "payments", "-o", "jsonpath={.metadata.labels}")
+	if strings.Contains(out, "governor.dev/space") {
+		t.Errorf("the adopted namespace keeps the Space label after deletion: %s", out)
+	}
+}
+
+func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool, logs *syncBuffer) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for time.Now().Before(deadline) {
+		if cond() {
+			return
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+	t.Fatalf("timed out waiting for %s\n--- governor dev output ---\n%s", what, tail(logs.String(), 60))
+}
+
+func tail(s string, lines int) string {
+	sc := bufio.NewScanner(strings.NewReader(s))
+	var all []string
+	for sc.Scan() {
+		all = append(all, sc.Text())
+	}
+	if len(all) > lines {
+		all = all[len(all)-lines:]
+	}
+	return strings.Join(all, "\n")
+}
+
+// syncBuffer is a bytes.Buffer safe for the process's writes and the test's reads.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
