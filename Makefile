@@ -80,6 +80,16 @@ bench: ## Run the engine benchmarks, Governor beside Casbin.
 	go test -run '^$$' -bench . $(BENCH_FLAGS) ./internal/access/...
 	cd bench && go test -run '^$$' -bench . $(BENCH_FLAGS) ./...
 
+.PHONY: scale
+scale: ## Load the large Space into a real API server and report the figures (several minutes).
+	assets="$$(hack/build-control-plane.sh)"; \
+	KUBEBUILDER_ASSETS="$$assets" SCALE_REPORT=$(CURDIR)/scale-report.txt go test -tags scale -count=1 -timeout 90m -v -run TestScale ./test/scale/
+
+.PHONY: bench-api
+bench-api: ## Drive the decision API over loopback against the large Space; throughput and p50/p99.
+	assets="$$(hack/build-control-plane.sh)"; \
+	KUBEBUILDER_ASSETS="$$assets" go test -count=1 -run '^$$' -bench BenchmarkAPI -benchtime=1x -timeout 30m ./internal/decisionapi/
+
 $(CONTROLLER_GEN):
 	mkdir -p $(TOOLS_DIR)
 	tmp="$$(mktemp -d)"; GOBIN="$$tmp" go install sigs.k8s.io/controller-tools/cmd/controller-gen@$(CONTROLLER_TOOLS_VERSION); \

@@ -136,7 +136,7 @@ type PermissionGroupStatus struct {
 	Space string `json:"space,omitempty"`
 	// memberCount is the number of listed members.
 	// +optional
-	MemberCount int32 `json:"memberCount,omitempty"`
+	MemberCount int32 `json:"memberCount"`
 }
 
 // PermissionGroup is a list of users and the access they share in a Space.
