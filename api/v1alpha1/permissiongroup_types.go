@@ -29,7 +29,7 @@ type QueryLibraryLevel string
 // +kubebuilder:validation:XValidation:rule="!has(self.builtin) || !(self.builtin in ['Viewer', 'Editor', 'Admin']) || !has(self.additional)",message="additional: only custom and AllUsers groups take additional rules; Viewer, Editor and Admin have fixed levels"
 // +kubebuilder:validation:XValidation:rule="!has(self.builtin) || self.builtin != 'AllUsers' || !has(self.members) || size(self.members) == 0",message="members: the AllUsers group has every member of the Space; its membership cannot be listed"
 // +kubebuilder:validation:XValidation:rule="!has(self.builtin) || self.builtin != 'AllUsers' || !has(self.idpGroups) || size(self.idpGroups) == 0",message="idpGroups: the AllUsers group has every member of the Space; it cannot map IdP groups"
-// +kubebuilder:validation:XValidation:rule="(has(self.builtin) ? self.builtin : '') == (has(oldSelf.builtin) ? oldSelf.builtin : '')",message="builtin is immutable: create a new group instead"
+// +kubebuilder:validation:XValidation:rule="has(self.builtin) == has(oldSelf.builtin) && (!has(self.builtin) || self.builtin == oldSelf.builtin)",message="builtin is immutable: create a new group instead"
 type PermissionGroupSpec struct {
 	// displayName is the name people see.
 	// +optional
