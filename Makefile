@@ -11,6 +11,8 @@ TOOLS_DIR := $(CACHE_DIR)/tools
 
 CONTROLLER_TOOLS_VERSION ?= v0.23.0
 CONTROLLER_GEN := $(TOOLS_DIR)/controller-gen-$(CONTROLLER_TOOLS_VERSION)
+GOLANGCI_LINT_VERSION ?= v2.15.0
+GOLANGCI_LINT := $(TOOLS_DIR)/golangci-lint-$(GOLANGCI_LINT_VERSION)
 
 GO_TEST_FLAGS ?=
 BENCH_FLAGS ?= -benchtime=3x -count=1
@@ -41,6 +43,10 @@ fmt: ## go fmt.
 .PHONY: vet
 vet: ## go vet.
 	go vet ./...
+
+.PHONY: lint
+lint: $(GOLANGCI_LINT) ## Run golangci-lint (.golangci.yml).
+	$(GOLANGCI_LINT) run ./...
 
 .PHONY: verify
 verify: generate manifests ## Fail when generated files are stale or code is unformatted.
@@ -89,6 +95,11 @@ scale: ## Load the large Space into a real API server and report the figures (se
 bench-api: ## Drive the decision API over loopback against the large Space; throughput and p50/p99.
 	assets="$$(hack/build-control-plane.sh)"; \
 	KUBEBUILDER_ASSETS="$$assets" go test -count=1 -run '^$$' -bench BenchmarkAPI -benchtime=1x -timeout 30m ./internal/decisionapi/
+
+$(GOLANGCI_LINT):
+	mkdir -p $(TOOLS_DIR)
+	tmp="$$(mktemp -d)"; GOBIN="$$tmp" go install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_LINT_VERSION); \
+	mv "$$tmp/golangci-lint" $@; rm -rf "$$tmp"
 
 $(CONTROLLER_GEN):
 	mkdir -p $(TOOLS_DIR)

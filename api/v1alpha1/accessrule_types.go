@@ -132,7 +132,3 @@ type AccessRuleList struct {
 	metav1.ListMeta `json:"metadata,omitempty"`
 	Items           []AccessRule `json:"items"`
 }
-
-func init() {
-	SchemeBuilder.Register(&AccessRule{}, &AccessRuleList{})
-}

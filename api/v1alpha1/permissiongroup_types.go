@@ -167,7 +167,3 @@ type PermissionGroupList struct {
 	metav1.ListMeta `json:"metadata,omitempty"`
 	Items           []PermissionGroup `json:"items"`
 }
-
-func init() {
-	SchemeBuilder.Register(&PermissionGroup{}, &PermissionGroupList{})
-}

@@ -7,16 +7,19 @@ import (
 
 // Metrics beside controller-runtime's own (reconcile totals, errors and
 // durations per controller: controller_runtime_reconcile_*).
+// labelSpace is the metrics' label for the Space's name.
+const labelSpace = "space"
+
 var (
 	compileSeconds = prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Name:    "governor_access_model_compile_seconds",
 		Help:    "Time to compile a Space's access model.",
 		Buckets: prometheus.ExponentialBuckets(0.0005, 2, 16), // 0.5ms .. ~16s
-	}, []string{"space"})
+	}, []string{labelSpace})
 	modelSize = prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "governor_access_model_size",
 		Help: "Size of a Space's compiled access model, by what is counted (groups, rules, members, problems).",
-	}, []string{"space", "count"})
+	}, []string{labelSpace, "count"})
 	reconcileErrors = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "governor_reconcile_errors_total",
 		Help: "Reconcile passes that ended in an error, by kind and class (transient, stalled).",

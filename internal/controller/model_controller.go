@@ -39,7 +39,7 @@ func (r *ModelReconciler) Reconcile(ctx context.Context, req reconcile.Request) 
 	if err := r.Get(ctx, req.NamespacedName, space); err != nil {
 		if client.IgnoreNotFound(err) == nil {
 			r.Models.remove(req.Name)
-			modelSize.DeletePartialMatch(map[string]string{"space": req.Name})
+			modelSize.DeletePartialMatch(map[string]string{labelSpace: req.Name})
 			return reconcile.Result{}, nil
 		}
 		return reconcile.Result{}, err

@@ -47,7 +47,8 @@ type ControlPlane struct {
 	Env *envtest.Environment
 
 	kcm     *exec.Cmd
-	kcmDone chan error
+	kcmDone chan struct{} // closed when kube-controller-manager has exited
+	kcmErr  error         // its exit status, once kcmDone is closed
 	tmpDir  string
 }
 
@@ -170,8 +171,11 @@ func (c *ControlPlane) startControllerManager(assets string, out io.Writer) erro
 	if err := c.kcm.Start(); err != nil {
 		return fmt.Errorf("starting kube-controller-manager: %w", err)
 	}
-	c.kcmDone = make(chan error, 1)
-	go func() { c.kcmDone <- c.kcm.Wait() }()
+	c.kcmDone = make(chan struct{})
+	go func() {
+		c.kcmErr = c.kcm.Wait()
+		close(c.kcmDone)
+	}()
 	return nil
 }
 
@@ -182,6 +186,7 @@ func (c *ControlPlane) Stop() error {
 		_ = c.kcm.Process.Signal(os.Interrupt)
 		select {
 		case <-c.kcmDone:
+			errs = append(errs, ignoreSignalExit(c.kcmErr))
 		case <-time.After(10 * time.Second):
 			_ = c.kcm.Process.Kill()
 			<-c.kcmDone
@@ -192,6 +197,16 @@ func (c *ControlPlane) Stop() error {
 	}
 	errs = append(errs, c.Env.Stop())
 	return errors.Join(errs...)
+}
+
+// ignoreSignalExit drops the error of a process that exited because it was
+// asked to (interrupted).
+func ignoreSignalExit(err error) error {
+	var exit *exec.ExitError
+	if errors.As(err, &exit) && !exit.Exited() {
+		return nil
+	}
+	return err
 }
 
 // RepoRoot finds the repository root (the directory holding go.mod) from the
