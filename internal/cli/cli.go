@@ -1,7 +1,263 @@
-// Package cli is the access CLI: can-i, who-can, explain, permissions, diff.
+// Package cli is the access CLI: can-i, explain, who-can, permissions, diff.
+//
+// Every command reads a Space's objects either from manifests (-f PATH,
+// fully offline) or from the cluster of the current kubeconfig, compiles them
+// with internal/access, and answers from the compiled snapshot. Loading lives
+// in source.go, shared by all commands.
+//
+// Exit codes follow kubectl auth can-i and diff(1): 0 for yes (no changes),
+// 1 for no (changes), 2 when the command cannot answer (invalid input, a
+// Space that does not exist, unreadable manifests, no cluster).
 package cli
 
-import "github.com/spf13/cobra"
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+	"sigs.k8s.io/yaml"
+
+	"github.com/governor-dev/governor/internal/access"
+)
 
 // NewCommands returns the CLI's commands for the governor root command.
-func NewCommands() []*cobra.Command { return nil }
+func NewCommands() []*cobra.Command {
+	return []*cobra.Command{
+		newCanICommand(false),
+		newCanICommand(true),
+		newWhoCanCommand(),
+		newPermissionsCommand(),
+		newDiffCommand(),
+	}
+}
+
+// Exit codes besides 0 (yes; no changes; answered).
+const (
+	exitNo      = 1 // can-i: denied; diff: there are changes
+	exitInvalid = 2 // the command could not answer
+)
+
+// exitError carries the process's exit code; the root command prints its
+// message (when not empty) as "error: MESSAGE" and exits with ExitCode.
+type exitError struct {
+	code int
+	msg  string
+}
+
+func (e *exitError) Error() string { return e.msg }
+
+// ExitCode is the process's exit code.
+func (e *exitError) ExitCode() int { return e.code }
+
+// silentExit is an exit code with nothing more to say (can-i's "no" has
+// already been printed).
+func silentExit(code int) error { return &exitError{code: code} }
+
+// invalidf is invalid input: exit 2 with a one-line message.
+func invalidf(format string, args ...any) error {
+	return &exitError{code: exitInvalid, msg: oneLine(fmt.Sprintf(format, args...))}
+}
+
+// cannotAnswer turns any failure into exit 2 with a one-line message, so
+// that exit 1 always means "no" (can-i) or "changes" (diff).
+func cannotAnswer(err error) error {
+	if err == nil {
+		return nil
+	}
+	var ee *exitError
+	if errors.As(err, &ee) {
+		return ee
+	}
+	return &exitError{code: exitInvalid, msg: oneLine(err.Error())}
+}
+
+func oneLine(s string) string {
+	s = strings.TrimSpace(s)
+	return strings.Join(strings.FieldsFunc(s, func(r rune) bool { return r == '\n' || r == '\r' }), "; ")
+}
+
+// options are the flags shared by the commands.
+type options struct {
+	space      string
+	files      []string
+	kubeconfig string
+	context    string
+	output     string
+}
+
+// addInput adds -f, --kubeconfig and --context.
+func (o *options) addInput(fs *pflag.FlagSet) {
+	fs.StringArrayVarP(&o.files, "filename", "f", nil,
+		"read the Space from manifests: a file or a directory of multi-document YAML (repeatable); without it, read from the cluster")
+	o.addCluster(fs)
+}
+
+func (o *options) addCluster(fs *pflag.FlagSet) {
+	fs.StringVar(&o.kubeconfig, "kubeconfig", "", "path to the kubeconfig file (default: $KUBECONFIG, else ~/.kube/config)")
+	fs.StringVar(&o.context, "context", "", "the kubeconfig context to use (default: the current context)")
+}
+
+func (o *options) addSpace(fs *pflag.FlagSet) {
+	fs.StringVar(&o.space, "space", "", "the Space to answer in (required)")
+}
+
+func (o *options) addOutput(fs *pflag.FlagSet) {
+	fs.StringVarP(&o.output, "output", "o", "", "output format: json or yaml (default: human-readable)")
+}
+
+// validate checks the flags every command shares.
+func (o *options) validate() error {
+	if strings.TrimSpace(o.space) == "" {
+		return invalidf("--space is required: the Space to answer in")
+	}
+	switch o.output {
+	case "", "json", "yaml":
+	default:
+		return invalidf("unknown output format %q: want json or yaml", o.output)
+	}
+	return nil
+}
+
+// source is where the Space's objects come from: -f manifests, else the cluster.
+func (o *options) source() source {
+	if len(o.files) > 0 {
+		return newManifestSource(o.files)
+	}
+	return newClusterSource(o.kubeconfig, o.context)
+}
+
+// answerer answers from the local compile of the source. (A --server-side
+// flag would return an answerer over the operator's decision API here.)
+func (o *options) answerer(cmd *cobra.Command) answerer {
+	return newLocalAnswerer(o.source(), cmd.ErrOrStderr())
+}
+
+// structured writes v as JSON or YAML when -o asks for it, and reports
+// whether it did.
+func (o *options) structured(w io.Writer, v any) (bool, error) {
+	switch o.output {
+	case "json":
+		b, err := json.MarshalIndent(v, "", "  ")
+		if err != nil {
+			return true, err
+		}
+		_, err = fmt.Fprintf(w, "%s\n", b)
+		return true, err
+	case "yaml":
+		b, err := yaml.Marshal(v)
+		if err != nil {
+			return true, err
+		}
+		_, err = w.Write(b)
+		return true, err
+	}
+	return false, nil
+}
+
+// prepare sets what every command of this package shares: usage errors
+// (unknown flags, wrong arguments) exit 2 like other invalid input.
+func prepare(cmd *cobra.Command) *cobra.Command {
+	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return invalidf("%v", err) })
+	cmd.SilenceUsage = true
+	return cmd
+}
+
+// exactArgs wants n arguments, exiting 2 otherwise.
+func exactArgs(n int, names string) cobra.PositionalArgs {
+	return func(_ *cobra.Command, args []string) error {
+		if len(args) != n {
+			return invalidf("want %d arguments (%s), got %d; see --help", n, names, len(args))
+		}
+		return nil
+	}
+}
+
+// parseCheck validates ACTION TARGET before anything is loaded, so that a
+// typo is reported without a cluster.
+func parseCheck(actionArg, targetArg string) (string, access.Target, error) {
+	target, err := access.ParseTarget(targetArg)
+	if err != nil {
+		return "", access.Target{}, invalidf("%v", err)
+	}
+	action := strings.ToLower(strings.TrimSpace(actionArg))
+	actions := access.Actions(target.Type)
+	for _, a := range actions {
+		if a == action {
+			return action, target, nil
+		}
+	}
+	return "", access.Target{}, invalidf("unknown action %q on %s (want one of: %s)", actionArg, target.Type, strings.Join(actions, ", "))
+}
+
+// shortRevision is a revision cut to 12 characters for people.
+func shortRevision(r string) string {
+	if len(r) > 12 {
+		return r[:12]
+	}
+	return r
+}
+
+func joinOr(items []string, empty string) string {
+	if len(items) == 0 {
+		return empty
+	}
+	return strings.Join(items, ", ")
+}
+
+const targetHelp = `TARGET is one of:
+  app/NAME, workflow/NAME, resource/NAME       an object (its folder: --folder PATH)
+  appfolder/PATH, workflowfolder/PATH,
+  resourcefolder/PATH                          a folder ("finance/reports")
+  querylibrary                                 the query library
+  space                                        the Space's settings
+  group/NAME                                   a permission group (its members)
+
+ACTION depends on the target:
+  app             use, edit, release, view-unpublished, rename, move, export, delete, share
+  workflow        use (alias run), edit, rename, move, export, delete
+  resource        use (run queries), write (write queries), configure
+  *folder         use, create, manage, create-folder
+  querylibrary    use, edit
+  space           view-users, view-audit-log, view-usage-analytics, manage-themes,
+                  view-account-details, manage-settings
+  group           manage-members`
+
+const inputHelp = `Input: with -f PATH (files or directories of multi-document YAML, repeatable) the
+command is fully offline and reads the Space, its inheritFrom Space, and the
+PermissionGroups and AccessRules of its namespace from the manifests; other
+documents are ignored. Without -f it reads them from the cluster of the current
+kubeconfig (--kubeconfig, --context). Objects that cannot be compiled (a rule
+naming a missing group, ...) are printed as warnings on stderr and left out.`
+
+// table lays out tab-separated cells in aligned columns, without trailing
+// blanks.
+type table struct {
+	out io.Writer
+	buf bytes.Buffer
+	tw  *tabwriter.Writer
+}
+
+func newTable(out io.Writer) *table {
+	t := &table{out: out}
+	t.tw = tabwriter.NewWriter(&t.buf, 0, 0, 2, ' ', 0)
+	return t
+}
+
+func (t *table) row(cells ...string) { fmt.Fprintln(t.tw, strings.Join(cells, "\t")) }
+
+func (t *table) flush() {
+	_ = t.tw.Flush() // into a bytes.Buffer: cannot fail
+	for _, line := range strings.SplitAfter(t.buf.String(), "\n") {
+		if line == "" {
+			continue
+		}
+		fmt.Fprintln(t.out, strings.TrimRight(line, " \n"))
+	}
+	t.buf.Reset()
+}
