@@ -104,7 +104,10 @@ func (o *canIOptions) run(cmd *cobra.Command, args []string) error {
 	if err != nil {
 		return err
 	}
-	ans := o.answerer(cmd)
+	ans, err := o.answerer(cmd)
+	if err != nil {
+		return err
+	}
 	req := access.Request{User: o.as, Groups: o.asGroups, Action: action, Target: target, Folder: o.folder, Environment: o.env}
 	d, err := ans.Check(cmd.Context(), o.space, req)
 	if err != nil {

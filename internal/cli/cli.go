@@ -89,6 +89,7 @@ type options struct {
 	kubeconfig string
 	context    string
 	output     string
+	server     serverOptions
 }
 
 // addInput adds -f, --kubeconfig and --context.
@@ -96,6 +97,7 @@ func (o *options) addInput(fs *pflag.FlagSet) {
 	fs.StringArrayVarP(&o.files, "filename", "f", nil,
 		"read the Space from manifests: a file or a directory of multi-document YAML (repeatable); without it, read from the cluster")
 	o.addCluster(fs)
+	o.server.addFlags(fs)
 }
 
 func (o *options) addCluster(fs *pflag.FlagSet) {
@@ -132,10 +134,16 @@ func (o *options) source() source {
 	return newClusterSource(o.kubeconfig, o.context)
 }
 
-// answerer answers from the local compile of the source. (A --server-side
-// flag would return an answerer over the operator's decision API here.)
-func (o *options) answerer(cmd *cobra.Command) answerer {
-	return newLocalAnswerer(o.source(), cmd.ErrOrStderr())
+// answerer answers from the local compile of the source or, with
+// --server-side, from the operator's decision API.
+func (o *options) answerer(cmd *cobra.Command) (answerer, error) {
+	if o.server.enabled {
+		if len(o.files) > 0 {
+			return nil, invalidf("--server-side asks the cluster's operator; it cannot be used with -f")
+		}
+		return newServerAnswerer(o)
+	}
+	return newLocalAnswerer(o.source(), cmd.ErrOrStderr()), nil
 }
 
 // structured writes v as JSON or YAML when -o asks for it, and reports

@@ -58,7 +58,11 @@ func (o *permissionsOptions) run(cmd *cobra.Command) error {
 	if strings.TrimSpace(o.as) == "" {
 		return invalidf("--as is required: the email of the user")
 	}
-	res, err := o.answerer(cmd).Permissions(cmd.Context(), o.space, o.as, o.asGroups)
+	ans, err := o.answerer(cmd)
+	if err != nil {
+		return err
+	}
+	res, err := ans.Permissions(cmd.Context(), o.space, o.as, o.asGroups)
 	if err != nil {
 		return cannotAnswer(err)
 	}

@@ -59,7 +59,11 @@ func (o *whoCanOptions) run(cmd *cobra.Command, args []string) error {
 	if err != nil {
 		return err
 	}
-	res, err := o.answerer(cmd).WhoCan(cmd.Context(), o.space, access.Request{Action: action, Target: target, Folder: o.folder, Environment: o.env})
+	ans, err := o.answerer(cmd)
+	if err != nil {
+		return err
+	}
+	res, err := ans.WhoCan(cmd.Context(), o.space, access.Request{Action: action, Target: target, Folder: o.folder, Environment: o.env})
 	if err != nil {
 		return cannotAnswer(err)
 	}

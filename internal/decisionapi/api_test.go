@@ -18,7 +18,6 @@ import (
 	authenticationv1 "k8s.io/api/authentication/v1"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
@@ -88,7 +87,9 @@ func setup(e *testenv.Env) error {
 				break
 			}
 			if len(u.Object) > 0 {
-				if err := e.Client.Create(ctx, u); err != nil && !apierrors.IsAlreadyExists(err) {
+				// Applied as kubectl apply does: the operator may have created
+				// a default group of the same name in the meantime.
+				if err := e.Client.Patch(ctx, u, client.Apply, client.FieldOwner("test"), client.ForceOwnership); err != nil { //nolint:staticcheck // unstructured apply
 					return err
 				}
 			}

@@ -1,0 +1,163 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/spf13/pflag"
+	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/governor-dev/governor/internal/access"
+)
+
+// serverOptions choose the operator's decision API instead of a local compile.
+type serverOptions struct {
+	enabled  bool
+	url      string
+	token    string
+	caFile   string
+	insecure bool
+}
+
+func (s *serverOptions) addFlags(fs *pflag.FlagSet) {
+	fs.BoolVar(&s.enabled, "server-side", false, "ask the operator's decision API instead of compiling locally (needs --server)")
+	fs.StringVar(&s.url, "server", os.Getenv("GOVERNOR_SERVER"), "URL of the decision API, like https://governor-api.governor-system.svc:9443 (default $GOVERNOR_SERVER)")
+	fs.StringVar(&s.token, "token", "", "bearer token for the decision API (default: the kubeconfig's token)")
+	fs.StringVar(&s.caFile, "certificate-authority", "", "CA bundle to verify the decision API's certificate")
+	fs.BoolVar(&s.insecure, "insecure-skip-tls-verify", false, "do not verify the decision API's certificate (a self-signed development server)")
+}
+
+// serverAnswerer answers over the decision API (docs/api.md); it maps the
+// API's errors to the CLI's own, so both modes print and exit alike.
+type serverAnswerer struct {
+	base  string
+	token string
+	http  *http.Client
+}
+
+func newServerAnswerer(o *options) (*serverAnswerer, error) {
+	s := o.server
+	if s.url == "" {
+		return nil, invalidf("--server-side needs --server (or $GOVERNOR_SERVER): the decision API's URL")
+	}
+	token := s.token
+	if token == "" {
+		rules := clientcmd.NewDefaultClientConfigLoadingRules()
+		rules.ExplicitPath = o.kubeconfig
+		cfg, err := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, &clientcmd.ConfigOverrides{CurrentContext: o.context}).ClientConfig()
+		if err == nil {
+			token = cfg.BearerToken
+		}
+	}
+	if token == "" {
+		return nil, invalidf("--server-side needs a bearer token: --token, or a kubeconfig user with a token (kubectl create token SERVICE-ACCOUNT)")
+	}
+	tlsConfig := &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: s.insecure} //nolint:gosec // only when asked for
+	if s.caFile != "" {
+		pem, err := os.ReadFile(s.caFile)
+		if err != nil {
+			return nil, invalidf("--certificate-authority: %v", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, invalidf("--certificate-authority: no PEM certificate in %s", s.caFile)
+		}
+		tlsConfig.RootCAs = pool
+	}
+	return &serverAnswerer{
+		base:  strings.TrimSuffix(s.url, "/"),
+		token: token,
+		http:  &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{TLSClientConfig: tlsConfig}},
+	}, nil
+}
+
+// apiError is the decision API's error body.
+type apiError struct {
+	Error struct {
+		Reason  string `json:"reason"`
+		Message string `json:"message"`
+	} `json:"error"`
+}
+
+func (a *serverAnswerer) do(ctx context.Context, method, path string, body, out any) error {
+	var reader io.Reader
+	if body != nil {
+		data, err := json.Marshal(body)
+		if err != nil {
+			return err
+		}
+		reader = bytes.NewReader(data)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, a.base+path, reader)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", "Bearer "+a.token)
+	req.Header.Set("Content-Type", "application/json")
+	res, err := a.http.Do(req)
+	if err != nil {
+		return fmt.Errorf("the decision API at %s: %w", a.base, err)
+	}
+	defer res.Body.Close()
+	data, err := io.ReadAll(res.Body)
+	if err != nil {
+		return err
+	}
+	if res.StatusCode != http.StatusOK {
+		var e apiError
+		if json.Unmarshal(data, &e) != nil || e.Error.Reason == "" {
+			return fmt.Errorf("the decision API answered %s", res.Status)
+		}
+		switch e.Error.Reason {
+		case access.ReasonUnknownAction, access.ReasonUnknownTarget, access.ReasonUnknownEnvironment, access.ReasonInvalidUser:
+			return &access.InvalidInputError{Reason: e.Error.Reason, Message: e.Error.Message}
+		case "UnknownSpace":
+			return &spaceNotFoundError{msg: e.Error.Message}
+		}
+		return errors.New(e.Error.Reason + ": " + e.Error.Message)
+	}
+	return json.Unmarshal(data, out)
+}
+
+func spacePath(space string) string { return "/v1/spaces/" + url.PathEscape(space) }
+
+func (a *serverAnswerer) Check(ctx context.Context, space string, req access.Request) (access.Decision, error) {
+	var d access.Decision
+	err := a.do(ctx, http.MethodPost, spacePath(space)+"/check", map[string]any{
+		"user": req.User, "groups": req.Groups, "action": req.Action, "target": req.Target.String(),
+		"folder": req.Folder, "environment": req.Environment,
+	}, &d)
+	return d, err
+}
+
+func (a *serverAnswerer) WhoCan(ctx context.Context, space string, req access.Request) (access.WhoCanResult, error) {
+	var res access.WhoCanResult
+	err := a.do(ctx, http.MethodPost, spacePath(space)+"/who-can", map[string]any{
+		"action": req.Action, "target": req.Target.String(), "folder": req.Folder, "environment": req.Environment,
+	}, &res)
+	return res, err
+}
+
+func (a *serverAnswerer) Permissions(ctx context.Context, space, user string, idpGroups []string) (access.PermissionsResult, error) {
+	q := url.Values{"group": idpGroups}
+	var res access.PermissionsResult
+	err := a.do(ctx, http.MethodGet, spacePath(space)+"/users/"+url.PathEscape(user)+"/permissions?"+q.Encode(), nil, &res)
+	return res, err
+}
+
+// Environments are not served by the decision API; explanations then leave
+// out which environments are read-only (the decision says so when it matters).
+func (a *serverAnswerer) Environments(context.Context, string) ([]access.Environment, error) {
+	return nil, nil
+}
