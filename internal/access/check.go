@@ -246,6 +246,9 @@ func (s *Snapshot) Check(req Request) (Decision, error) {
 	}
 	if admin := s.adminGroup(groups); admin >= 0 {
 		d.Level = Own
+		if act.queryLibrary {
+			d.Level = s.groups[admin].queryLib // the query library stops at Edit
+		}
 		d.Group = s.groups[admin].name
 		d.Source = &Source{Kind: SourceBuiltin, Builtin: Admin}
 		return d.allow("%s is in %s (Admin): every action is allowed", d.User, d.Group), nil

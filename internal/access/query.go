@@ -65,6 +65,9 @@ func (s *Snapshot) WhoCan(req Request) (WhoCanResult, error) {
 		grant := Grant{Group: grp.name, Builtin: grp.builtin}
 		ok := false
 		switch {
+		case act.queryLibrary: // Admin's query-library level is Edit, the top of that scale
+			grant.Level, grant.Source = grp.queryLib, s.universalSource(int32(g))
+			ok = grant.Level >= act.need
 		case grp.builtin == Admin:
 			grant.Level, grant.Source, ok = Own, Source{Kind: SourceBuiltin, Builtin: Admin}, true
 		case act.createFolder:
@@ -73,9 +76,6 @@ func (s *Snapshot) WhoCan(req Request) (WhoCanResult, error) {
 		case isObject:
 			grant.Level, grant.Source = s.groupLevel(int32(g), kind, isFolder, target.Name, res.Folder, env)
 			ok = grant.Level >= act.need || (act.viewUnpublish && grant.Level >= Use && act.flag(grp.additional))
-		case act.queryLibrary:
-			grant.Level, grant.Source = grp.queryLib, s.universalSource(int32(g))
-			ok = grant.Level >= act.need
 		case act.groupAdmin:
 			if grp.name == target.Name && len(grp.admins) > 0 {
 				grant.Source, ok = Source{Kind: SourceGroupAdmin}, true
