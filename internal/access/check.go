@@ -170,7 +170,8 @@ func (s *Snapshot) membership(email string, idpGroups []string) ([]int32, string
 // and what decided it: the object rule, else the nearest folder rule, else
 // the universal level.
 func (s *Snapshot) groupLevel(g int32, kind Kind, folder bool, name, dir string, env int) (Level, Source) {
-	if !folder {
+	grp := &s.groups[g]
+	if !folder && grp.objectKinds&(1<<kind) != 0 {
 		if tr, ok := s.rules[ruleKey{group: g, kind: kind, name: name}]; ok {
 			lvl, rule := tr.levelIn(env)
 			src := Source{Kind: SourceObjectRule, Rule: rule}
@@ -181,15 +182,20 @@ func (s *Snapshot) groupLevel(g int32, kind Kind, folder bool, name, dir string,
 			}
 			return lvl, src
 		}
-	} else {
+	}
+	if folder {
 		dir = name
 	}
-	for p := dir; p != ""; p = parentPath(p) {
-		if tr, ok := s.rules[ruleKey{group: g, kind: kind, folder: true, name: p}]; ok {
-			return tr.level, Source{Kind: SourceFolderRule, Rule: tr.rule, Folder: p}
+	if depths := grp.folderDepths[kind]; depths != 0 && dir != "" {
+		for p, d := dir, pathDepth(dir); p != ""; p, d = parentPath(p), d-1 {
+			if depths&(1<<min(d, 63)) == 0 {
+				continue
+			}
+			if tr, ok := s.rules[ruleKey{group: g, kind: kind, folder: true, name: p}]; ok {
+				return tr.level, Source{Kind: SourceFolderRule, Rule: tr.rule, Folder: p}
+			}
 		}
 	}
-	grp := &s.groups[g]
 	if grp.builtin != Custom && grp.builtin != AllUsers {
 		return grp.universal[kind], Source{Kind: SourceBuiltin, Builtin: grp.builtin}
 	}

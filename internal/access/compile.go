@@ -48,6 +48,11 @@ type compiledGroup struct {
 	admins     map[string]struct{} // group admins' emails
 	// targets are the rule targets of the group, for listings and diffs.
 	targets []ruleKey
+	// objectKinds has bit k set when the group has an object rule of kind k;
+	// folderDepths[k] has bit d set when it has a folder rule of kind k on a
+	// path of d segments. A check looks up only what can exist.
+	objectKinds  uint8
+	folderDepths [numKinds]uint64
 }
 
 type ruleKey struct {
@@ -268,7 +273,13 @@ rules:
 			if !ok {
 				tr = &targetRules{level: r.Level, rule: r.Name}
 				s.rules[key] = tr
-				s.groups[g].targets = append(s.groups[g].targets, key)
+				grp := &s.groups[g]
+				grp.targets = append(grp.targets, key)
+				if key.folder {
+					grp.folderDepths[key.kind] |= 1 << min(pathDepth(key.name), 63)
+				} else {
+					grp.objectKinds |= 1 << key.kind
+				}
 			} else if r.Level > tr.level {
 				tr.level, tr.rule = r.Level, r.Name
 			}
@@ -320,6 +331,9 @@ func (t *targetRules) resolveEnvironments(envIndex map[string]int, contribs []co
 		}
 	}
 }
+
+// pathDepth is the number of segments of a folder path ("a/b" is 2).
+func pathDepth(p string) int { return strings.Count(p, "/") + 1 }
 
 func targetNoun(t RuleTarget) string {
 	if t.Folder {

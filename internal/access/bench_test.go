@@ -1,0 +1,86 @@
+package access_test
+
+import (
+	"runtime"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/governor-dev/governor/internal/access"
+	"github.com/governor-dev/governor/internal/access/accesstest"
+)
+
+var sizes = []struct {
+	name string
+	in   func() access.SpaceInput
+}{
+	{"small", accesstest.Small},
+	{"medium", accesstest.Medium},
+	{"large", accesstest.Large},
+}
+
+// BenchmarkCompile compiles a whole Space; it reports the snapshot's
+// retained heap (after a GC, with the input released) in MiB.
+func BenchmarkCompile(b *testing.B) {
+	for _, size := range sizes {
+		b.Run(size.name, func(b *testing.B) {
+			in := size.in()
+			var snap *access.Snapshot
+			b.ResetTimer()
+			for range b.N {
+				snap, _ = access.Compile(in)
+			}
+			b.StopTimer()
+			var before, after runtime.MemStats
+			snap = nil
+			runtime.GC()
+			runtime.ReadMemStats(&before)
+			snap, _ = access.Compile(in)
+			runtime.GC()
+			runtime.ReadMemStats(&after)
+			b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/(1<<20), "MiB")
+			b.ReportMetric(float64(snap.Stats().Rules), "rules")
+			runtime.KeepAlive(snap)
+		})
+	}
+}
+
+// BenchmarkCheck times a realistic mix of checks one by one and reports the
+// 50th and 99th percentiles.
+func BenchmarkCheck(b *testing.B) {
+	for _, size := range sizes {
+		b.Run(size.name, func(b *testing.B) {
+			in := size.in()
+			snap, _ := access.Compile(in)
+			reqs := accesstest.Requests(in, 8192, 1)
+			lat := make([]time.Duration, 0, b.N)
+			b.ResetTimer()
+			for i := range b.N {
+				start := time.Now()
+				if _, err := snap.Check(reqs[i%len(reqs)]); err != nil {
+					b.Fatal(err)
+				}
+				lat = append(lat, time.Since(start))
+			}
+			b.StopTimer()
+			slices.Sort(lat)
+			b.ReportMetric(float64(lat[len(lat)/2].Nanoseconds()), "p50-ns")
+			b.ReportMetric(float64(lat[len(lat)*99/100].Nanoseconds()), "p99-ns")
+		})
+	}
+}
+
+// BenchmarkWhoCan lists the granting groups of an object in the large Space.
+func BenchmarkWhoCan(b *testing.B) {
+	in := accesstest.Large()
+	snap, _ := access.Compile(in)
+	reqs := accesstest.Requests(in, 256, 2)
+	b.ResetTimer()
+	for i := range b.N {
+		r := reqs[i%len(reqs)]
+		r.User = ""
+		if _, err := snap.WhoCan(r); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
