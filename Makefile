@@ -77,7 +77,7 @@ helm: ## Build Helm v4 (cached).
 	hack/install-helm.sh
 
 .PHONY: test
-test: verify vet ## Run every test against a real API server (builds the control plane if missing).
+test: verify vet lint ## Run every test against a real API server (builds the control plane if missing).
 	assets="$$(hack/build-control-plane.sh)"; helm="$$(hack/install-helm.sh)"; \
 	KUBEBUILDER_ASSETS="$$assets" HELM="$$helm" go test $(GO_TEST_FLAGS) ./...
 

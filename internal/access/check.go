@@ -262,29 +262,7 @@ func (s *Snapshot) Check(req Request) (Decision, error) {
 
 	switch {
 	case isObject:
-		d.Contributions = make([]Contribution, 0, len(groups))
-		best := -1
-		for _, g := range groups {
-			lvl, src := s.groupLevel(g, kind, isFolder, target.Name, dir, env)
-			d.Contributions = append(d.Contributions, Contribution{Group: s.groups[g].name, Level: lvl, Source: src})
-			if best < 0 || lvl > d.Contributions[best].Level {
-				best = len(d.Contributions) - 1
-			}
-		}
-		if best >= 0 {
-			c := d.Contributions[best]
-			d.Level, d.Group, d.Source = c.Level, c.Group, &c.Source
-		}
-		switch {
-		case act.createFolder:
-			return s.decideCreateFolder(d, groups, kind), nil
-		case act.viewUnpublish && d.Level < Edit && d.Level >= Use:
-			if g, ok := s.withFlag(groups, act.flag); ok {
-				d.Group, d.Source = s.groups[g].name, &Source{Kind: SourceAdditional, Flag: "unpublishedReleases"}
-				return d.allow("Use on %s plus unpublishedReleases of %s", target, d.Group), nil
-			}
-		}
-		return d.byLevel(), nil
+		return s.decideObject(d, act, groups, kind, isFolder, env), nil
 	case act.queryLibrary:
 		for _, g := range groups {
 			lvl := s.groups[g].queryLib
@@ -314,6 +292,34 @@ func (s *Snapshot) Check(req Request) (Decision, error) {
 		return d.deny(ReasonNotPermitted, "%s needs the Admin group or additional permission %s on one of the user's groups", d.Action, flag), nil
 	}
 	return d.deny(ReasonNotPermitted, "%s is not allowed", d.Action), nil
+}
+
+// decideObject decides an action on an object or folder: the highest level
+// over the user's groups, each group's own most specific rule deciding.
+func (s *Snapshot) decideObject(d Decision, act action, groups []int32, kind Kind, isFolder bool, env int) Decision {
+	d.Contributions = make([]Contribution, 0, len(groups))
+	best := -1
+	for _, g := range groups {
+		lvl, src := s.groupLevel(g, kind, isFolder, d.Target.Name, d.Folder, env)
+		d.Contributions = append(d.Contributions, Contribution{Group: s.groups[g].name, Level: lvl, Source: src})
+		if best < 0 || lvl > d.Contributions[best].Level {
+			best = len(d.Contributions) - 1
+		}
+	}
+	if best >= 0 {
+		c := d.Contributions[best]
+		d.Level, d.Group, d.Source = c.Level, c.Group, &c.Source
+	}
+	switch {
+	case act.createFolder:
+		return s.decideCreateFolder(d, groups, kind)
+	case act.viewUnpublish && d.Level < Edit && d.Level >= Use:
+		if g, ok := s.withFlag(groups, act.flag); ok {
+			d.Group, d.Source = s.groups[g].name, &Source{Kind: SourceAdditional, Flag: "unpublishedReleases"}
+			return d.allow("Use on %s plus unpublishedReleases of %s", d.Target, d.Group)
+		}
+	}
+	return d.byLevel()
 }
 
 func (s *Snapshot) universalSource(g int32) Source {

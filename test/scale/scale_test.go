@@ -1,0 +1,420 @@
+//go:build scale
+
+// Package scale loads the engine's large Space (10,000 groups, 100,000 rule
+// targets, 50,000 users) into a real API server with the operator running as
+// its own process, and reports what it costs: `make scale`. It is not part of
+// `make test`: it takes several minutes and measures, rather than asserts,
+// the figures (the assertions are that everything ends Ready and consistent).
+package scale
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/tls"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	authenticationv1 "k8s.io/api/authentication/v1"
+	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	governorv1alpha1 "github.com/governor-dev/governor/api/v1alpha1"
+	"github.com/governor-dev/governor/internal/access"
+	"github.com/governor-dev/governor/internal/access/accesstest"
+	"github.com/governor-dev/governor/internal/testenv"
+)
+
+const namespace = "large"
+
+func TestScaleLargeSpace(t *testing.T) {
+	env, err := testenv.Start(testenv.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer env.Stop()
+	ctx := context.Background()
+
+	in := accesstest.Large()
+	space, groups, rules := objects(in, namespace)
+	targets := 0
+	for _, r := range rules {
+		targets += len(r.Spec.Targets)
+	}
+	t.Logf("large Space: %d groups, %d rules, %d rule targets", len(groups), len(rules), targets)
+
+	// A fast client for the load: the default rate limit would make this a test of client-go.
+	cfg := rest.CopyConfig(env.Config)
+	cfg.QPS, cfg.Burst = 2000, 4000
+	c, err := client.New(cfg, client.Options{Scheme: env.Scheme})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// The operator as its own process, so that its memory is its own.
+	op := startOperator(t, env)
+
+	start := time.Now()
+	if err := c.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: namespace}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Create(ctx, space); err != nil {
+		t.Fatal(err)
+	}
+	createAll(t, c, groups)
+	createAll(t, c, rules)
+	loaded := time.Since(start)
+	t.Logf("created every object in %s", loaded.Round(time.Millisecond))
+
+	waitFor(t, 30*time.Minute, "the Space to compile every group and rule", func() bool {
+		s := &governorv1alpha1.Space{}
+		if err := c.Get(ctx, client.ObjectKey{Name: space.Name}, s); err != nil || s.Status.AccessModel == nil {
+			return false
+		}
+		m := s.Status.AccessModel
+		return int(m.Groups) == len(groups) && int(m.Rules) == len(rules) && s.Status.ObservedGeneration == s.Generation
+	})
+	ready := time.Since(start)
+	waitFor(t, 30*time.Minute, "every group and rule to report Ready", func() bool {
+		return countReady[*governorv1alpha1.PermissionGroupList](t, c, &governorv1alpha1.PermissionGroupList{}) == len(groups) &&
+			countReady[*governorv1alpha1.AccessRuleList](t, c, &governorv1alpha1.AccessRuleList{}) == len(rules)
+	})
+	allReady := time.Since(start)
+	writesLoad := op.writes(t)
+	rss, hwm := op.memory(t)
+
+	time.Sleep(time.Minute)
+	writesQuiet := op.writes(t) - writesLoad
+
+	latency := ruleChangeLatency(t, env, c, op, in)
+
+	report := fmt.Sprintf(`
+Scale figures (go test -tags scale ./test/scale, %d cores):
+  objects:                         1 Space, %d groups, %d rules (%d rule targets), %d users
+  creating them (client, QPS 2000): %s
+  Space Ready with every object:   %s after the first create
+  every group and rule Ready:      %s after the first create
+  operator memory:                 %.0f MiB resident, %.0f MiB peak
+  operator API writes during load: %d (objects: %d; at most one status write each, plus the Space's)
+  operator API writes, next 60 s:  %d
+  one rule change to a check:      %s (patch returned -> decision API answers from the new model)
+`, runtime.NumCPU(), len(groups), len(rules), targets, countUsers(in), loaded.Round(time.Millisecond), ready.Round(time.Millisecond),
+		allReady.Round(time.Millisecond), rss, hwm, writesLoad, len(groups)+len(rules)+1, writesQuiet, latency.Round(time.Millisecond))
+	t.Log(report)
+	if out := os.Getenv("SCALE_REPORT"); out != "" {
+		_ = os.WriteFile(out, []byte(report), 0o644)
+	}
+	if writesQuiet != 0 {
+		t.Errorf("a cluster at rest must see no writes from the operator; saw %d in a minute", writesQuiet)
+	}
+	if max := len(groups) + len(rules) + 20; writesLoad > max {
+		t.Errorf("the operator wrote %d times for %d objects: more than one status write per object", writesLoad, len(groups)+len(rules))
+	}
+}
+
+func countUsers(in access.SpaceInput) int {
+	users := map[string]struct{}{}
+	for _, g := range in.Groups {
+		for _, m := range g.Members {
+			users[strings.ToLower(m.Email)] = struct{}{}
+		}
+	}
+	return len(users)
+}
+
+// createAll creates objects with a few concurrent workers.
+func createAll[T client.Object](t *testing.T, c client.Client, objs []T) {
+	t.Helper()
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var firstErr error
+	for range 16 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := next.Add(1) - 1
+				if int(i) >= len(objs) {
+					return
+				}
+				if err := c.Create(context.Background(), objs[i]); err != nil {
+					mu.Lock()
+					if firstErr == nil {
+						firstErr = fmt.Errorf("%s: %w", objs[i].GetName(), err)
+					}
+					mu.Unlock()
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if firstErr != nil {
+		t.Fatal(firstErr)
+	}
+}
+
+type list interface {
+	client.ObjectList
+}
+
+func countReady[L list](t *testing.T, c client.Client, l L) int {
+	if err := c.List(context.Background(), l, client.InNamespace(namespace)); err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	switch v := any(l).(type) {
+	case *governorv1alpha1.PermissionGroupList:
+		for _, o := range v.Items {
+			if ready(o.Status.Conditions, o.Status.ObservedGeneration, o.Generation) {
+				n++
+			}
+		}
+	case *governorv1alpha1.AccessRuleList:
+		for _, o := range v.Items {
+			if ready(o.Status.Conditions, o.Status.ObservedGeneration, o.Generation) {
+				n++
+			}
+		}
+	}
+	return n
+}
+
+func ready(conds []metav1.Condition, observed, generation int64) bool {
+	for _, c := range conds {
+		if c.Type == governorv1alpha1.ConditionReady {
+			return c.Status == metav1.ConditionTrue && observed == generation
+		}
+	}
+	return false
+}
+
+// operator is `governor manager` running against the test's API server.
+type operator struct {
+	cmd     *exec.Cmd
+	metrics string
+	api     string
+}
+
+func startOperator(t *testing.T, env *testenv.Env) *operator {
+	t.Helper()
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "governor")
+	if out, err := exec.Command("go", "build", "-o", bin, filepath.Join(env.Root, "cmd", "governor")).CombinedOutput(); err != nil {
+		t.Fatalf("building governor: %v\n%s", err, out)
+	}
+	kubeconfig, err := env.KubeConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	kc := filepath.Join(dir, "kubeconfig")
+	if err := os.WriteFile(kc, kubeconfig, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	op := &operator{metrics: freeAddr(t), api: freeAddr(t)}
+	op.cmd = exec.Command(bin, "manager", "--metrics-bind-address", op.metrics, "--metrics-secure=false",
+		"--health-probe-bind-address", "0", "--api-bind-address", op.api)
+	op.cmd.Env = append(os.Environ(), "KUBECONFIG="+kc)
+	logs, _ := os.Create(filepath.Join(dir, "operator.log"))
+	op.cmd.Stdout, op.cmd.Stderr = logs, logs
+	if err := op.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = op.cmd.Process.Kill(); _ = op.cmd.Wait() })
+	waitFor(t, time.Minute, "the operator's metrics endpoint", func() bool {
+		res, err := http.Get("http://" + op.metrics + "/metrics")
+		if err == nil {
+			res.Body.Close()
+		}
+		return err == nil
+	})
+	return op
+}
+
+// writes is the number of create, update, patch and delete requests the
+// operator has sent to the API server (client-go's own counter).
+func (o *operator) writes(t *testing.T) int {
+	t.Helper()
+	res, err := http.Get("http://" + o.metrics + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	total := 0
+	sc := bufio.NewScanner(res.Body)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		if !strings.HasPrefix(line, "rest_client_requests_total{") {
+			continue
+		}
+		for _, m := range []string{`method="POST"`, `method="PUT"`, `method="PATCH"`, `method="DELETE"`} {
+			if strings.Contains(line, m) {
+				v, _ := strconv.ParseFloat(line[strings.LastIndexByte(line, ' ')+1:], 64)
+				total += int(v)
+			}
+		}
+	}
+	return total
+}
+
+// memory reads the operator's resident and peak resident memory, in MiB.
+func (o *operator) memory(t *testing.T) (float64, float64) {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", o.cmd.Process.Pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rss, hwm float64
+	for _, line := range strings.Split(string(data), "\n") {
+		f := strings.Fields(line)
+		if len(f) >= 2 && (f[0] == "VmRSS:" || f[0] == "VmHWM:") {
+			kb, _ := strconv.ParseFloat(f[1], 64)
+			if f[0] == "VmRSS:" {
+				rss = kb / 1024
+			} else {
+				hwm = kb / 1024
+			}
+		}
+	}
+	return rss, hwm
+}
+
+// ruleChangeLatency raises one object rule to Own and measures the time from
+// the patch until the decision API, asked every 5 ms, answers from the new model.
+func ruleChangeLatency(t *testing.T, env *testenv.Env, c client.Client, op *operator, in access.SpaceInput) time.Duration {
+	t.Helper()
+	ctx := context.Background()
+	snap, _ := access.Compile(in)
+	// A rule with an object target, a member of its group, and a check that the raise turns to yes.
+	var rule access.Rule
+	var user, target string
+	for _, r := range in.Rules {
+		if r.Level == access.Own {
+			continue
+		}
+		for _, tg := range r.Targets {
+			if tg.Folder || len(tg.Environments) > 0 {
+				continue
+			}
+			for _, g := range in.Groups {
+				if g.Name != r.Group || len(g.Members) == 0 {
+					continue
+				}
+				tgt := strings.ToLower(tg.Kind.String()) + "/" + tg.Name
+				parsed, _ := access.ParseTarget(tgt)
+				d, err := snap.Check(access.Request{User: g.Members[0].Email, Action: "delete", Target: parsed})
+				if err == nil && !d.Allowed && d.Reason == access.ReasonInsufficientLevel && len(r.Targets) == 1 {
+					rule, user, target = r, g.Members[0].Email, tgt
+				}
+			}
+			if user != "" {
+				break
+			}
+		}
+		if user != "" {
+			break
+		}
+	}
+	if user == "" {
+		t.Fatal("no rule in the generated Space suits the latency measurement")
+	}
+	token := callerToken(t, env, c)
+	httpc := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}} //nolint:gosec // self-signed test certificate
+	ask := func() bool {
+		body, _ := json.Marshal(map[string]string{"user": user, "action": "delete", "target": target})
+		req, _ := http.NewRequest("POST", "https://"+op.api+"/v1/spaces/"+in.Name+"/check", bytes.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+token)
+		res, err := httpc.Do(req)
+		if err != nil {
+			return false
+		}
+		defer res.Body.Close()
+		var d access.Decision
+		_ = json.NewDecoder(res.Body).Decode(&d)
+		return d.Allowed
+	}
+	waitFor(t, time.Minute, "the decision API to answer", func() bool { return !ask() })
+	ar := &governorv1alpha1.AccessRule{}
+	if err := c.Get(ctx, client.ObjectKey{Namespace: namespace, Name: rule.Name}, ar); err != nil {
+		t.Fatal(err)
+	}
+	patch := client.MergeFrom(ar.DeepCopy())
+	ar.Spec.Level = governorv1alpha1.LevelOwn
+	if err := c.Patch(ctx, ar, patch); err != nil {
+		t.Fatal(err)
+	}
+	changed := time.Now()
+	for time.Since(changed) < time.Minute {
+		if ask() {
+			return time.Since(changed)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	t.Fatal("the rule change did not reach the decision API within a minute")
+	return 0
+}
+
+func callerToken(t *testing.T, env *testenv.Env, c client.Client) string {
+	t.Helper()
+	ctx := context.Background()
+	objs := []client.Object{
+		&corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Namespace: namespace, Name: "scale-caller"}},
+		&rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: "scale-caller"}, Rules: []rbacv1.PolicyRule{
+			{APIGroups: []string{"governor.dev"}, Resources: []string{"spaces/check"}, Verbs: []string{"create"}},
+		}},
+		&rbacv1.ClusterRoleBinding{ObjectMeta: metav1.ObjectMeta{Name: "scale-caller"},
+			RoleRef:  rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: "scale-caller"},
+			Subjects: []rbacv1.Subject{{Kind: "ServiceAccount", Namespace: namespace, Name: "scale-caller"}}},
+	}
+	for _, o := range objs {
+		if err := c.Create(ctx, o); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cs := kubernetes.NewForConfigOrDie(env.Config)
+	tr, err := cs.CoreV1().ServiceAccounts(namespace).CreateToken(ctx, "scale-caller",
+		&authenticationv1.TokenRequest{Spec: authenticationv1.TokenRequestSpec{ExpirationSeconds: ptr.To[int64](3600)}}, metav1.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tr.Status.Token
+}
+
+func freeAddr(t *testing.T) string {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for time.Now().Before(deadline) {
+		if cond() {
+			return
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	t.Fatalf("timed out after %s waiting for %s", timeout, what)
+}
