@@ -156,9 +156,8 @@ func (c *compiler) compile() (*Snapshot, []Problem) {
 			c.problem("Space", c.in.Name, fmt.Sprintf("spec.sso.roleMappings[%d].group", i), ReasonGroupNotFound, "group %q does not exist in the Space", m.Group)
 			continue
 		}
-		if g == s.allUsers {
-			continue // every member is in AllUsers already
-		}
+		// A mapping to AllUsers adds no group, but still admits the IdP
+		// group's users to the Space (access-model.md, membership rule 2).
 		s.byIdP[m.IdPGroup] = appendUnique(s.byIdP[m.IdPGroup], g)
 	}
 	c.compileRules(s)

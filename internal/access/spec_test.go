@@ -298,6 +298,11 @@ func TestMembership(t *testing.T) {
 	if d := check(t, s, "new@example.com", "use", "app/ledger", "", "", "unmapped"); d.Reason != ReasonNotAMember {
 		t.Errorf("an unmapped IdP group: %+v", d)
 	}
+	in.SSO.RoleMappings = append(in.SSO.RoleMappings, RoleMapping{IdPGroup: "staff", Group: "all-users"})
+	s = mustCompile(t, in)
+	if d := check(t, s, "new@example.com", "use", "querylibrary", "", "", "staff"); d.Membership != MemberIdP || fmt.Sprint(d.Groups) != "[all-users]" {
+		t.Errorf("a role mapping to AllUsers admits the IdP group's users, into AllUsers only: %+v", d)
+	}
 	in.SSO.JIT, in.SSO.AllowedDomains = true, []string{"example.com"}
 	s = mustCompile(t, in)
 	if d := check(t, s, "new@example.com", "use", "app/ledger", "", ""); d.Membership != MemberJIT || d.Reason != ReasonInsufficientLevel {
