@@ -63,11 +63,11 @@ func (s Source) String() string {
 	switch s.Kind {
 	case SourceObjectRule:
 		if s.Environment != "" {
-			return fmt.Sprintf("object rule %s (override for %s)", s.Rule, s.Environment)
+			return "object rule " + s.Rule + " (override for " + s.Environment + ")"
 		}
 		return "object rule " + s.Rule
 	case SourceFolderRule:
-		return fmt.Sprintf("folder rule %s on %s", s.Rule, s.Folder)
+		return "folder rule " + s.Rule + " on " + s.Folder
 	case SourceUniversal:
 		return "universal level"
 	case SourceBuiltin:
@@ -307,7 +307,7 @@ func (s *Snapshot) decideObject(d Decision, act action, groups []int32, kind Kin
 		}
 	}
 	if best >= 0 {
-		c := d.Contributions[best]
+		c := &d.Contributions[best]
 		d.Level, d.Group, d.Source = c.Level, c.Group, &c.Source
 	}
 	switch {
@@ -362,14 +362,24 @@ func (s *Snapshot) withFlag(groups []int32, flag func(Additional) bool) (int32, 
 	return -1, false
 }
 
+// byLevel decides by comparing levels. It is on every check's path, so its
+// messages are concatenated rather than formatted.
 func (d Decision) byLevel() Decision {
-	if d.Level >= d.Required {
-		return d.allow("%s on %s from %s of group %s", d.Level, d.Target, d.Source, d.Group)
-	}
-	if d.Group == "" {
+	if d.Group == "" || d.Source == nil {
+		if d.Level >= d.Required {
+			return d.allow("%s on %s", d.Level, d.Target)
+		}
 		return d.deny(ReasonInsufficientLevel, "needs %s on %s; no group of the user gives any level", d.Required, d.Target)
 	}
-	return d.deny(ReasonInsufficientLevel, "needs %s on %s, has %s (from %s of group %s)", d.Required, d.Target, d.Level, d.Source, d.Group)
+	from := d.Source.String() + " of group " + d.Group
+	if d.Level >= d.Required {
+		d.Allowed, d.Reason = true, ReasonGranted
+		d.Message = d.Level.String() + " on " + d.Target.String() + " from " + from
+		return d
+	}
+	d.Allowed, d.Reason = false, ReasonInsufficientLevel
+	d.Message = "needs " + d.Required.String() + " on " + d.Target.String() + ", has " + d.Level.String() + " (from " + from + ")"
+	return d
 }
 
 func (d Decision) allow(format string, args ...any) Decision {
