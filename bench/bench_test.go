@@ -23,11 +23,11 @@ var sizes = []struct {
 // fixture is one generated Space loaded into both engines, with the checks
 // both answer. Loading is not timed and is done once per size.
 type fixture struct {
-	in       access.SpaceInput
-	snap     *access.Snapshot
-	enforcer *casbin.Enforcer
-	reqs     []access.Request
-	casbin   []CasbinRequest
+	in                  access.SpaceInput
+	snap                *access.Snapshot
+	enforcer            *casbin.Enforcer
+	reqs                []access.Request
+	casbin              []CasbinRequest
 	loadCasbin, compile time.Duration
 }
 
