@@ -238,8 +238,8 @@ ACTION depends on the target:
 
 const inputHelp = `Input: with -f PATH (files or directories of multi-document YAML, repeatable) the
 command is fully offline and reads the Space, its inheritFrom Space, and the
-PermissionGroups and AccessRules of its namespace from the manifests; other
-documents are ignored. Without -f it reads them from the cluster of the current
+PermissionGroups and AccessRules of its namespace (or of none) from the
+manifests; other documents are ignored. Without -f it reads them from the cluster of the current
 kubeconfig (--kubeconfig, --context). Objects that cannot be compiled (a rule
 naming a missing group, ...) are printed as warnings on stderr and left out.`
 

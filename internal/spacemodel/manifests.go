@@ -140,7 +140,9 @@ func (o *Objects) add(name string, data []byte) error {
 
 // Space returns the named Space and the groups and rules in its namespace,
 // with settings from spec.inheritFrom applied when that Space is among the
-// objects too.
+// objects too. Groups and rules without metadata.namespace count as in the
+// Space's namespace, where `kubectl apply -n` or an Argo CD Application's
+// destination would put them.
 func (o *Objects) Space(name string) (*governorv1alpha1.Space, []governorv1alpha1.PermissionGroup, []governorv1alpha1.AccessRule, error) {
 	var space *governorv1alpha1.Space
 	names := make([]string, 0, len(o.Spaces))
@@ -161,13 +163,15 @@ func (o *Objects) Space(name string) (*governorv1alpha1.Space, []governorv1alpha
 	ns := space.TargetNamespace()
 	var groups []governorv1alpha1.PermissionGroup
 	for _, g := range o.Groups {
-		if g.Namespace == ns {
+		if g.Namespace == ns || g.Namespace == "" {
+			g.Namespace = ns
 			groups = append(groups, g)
 		}
 	}
 	var rules []governorv1alpha1.AccessRule
 	for _, r := range o.Rules {
-		if r.Namespace == ns {
+		if r.Namespace == ns || r.Namespace == "" {
+			r.Namespace = ns
 			rules = append(rules, r)
 		}
 	}

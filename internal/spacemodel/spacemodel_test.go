@@ -77,3 +77,47 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// A team's repository often leaves metadata.namespace to `kubectl apply -n`
+// or to its Argo CD Application: such groups and rules are the Space's.
+func TestObjectsWithoutNamespaceBelongToTheSpace(t *testing.T) {
+	manifests := `apiVersion: governor.dev/v1alpha1
+kind: Space
+metadata: {name: shop}
+spec: {namespace: shop-team}
+---
+apiVersion: governor.dev/v1alpha1
+kind: PermissionGroup
+metadata: {name: sellers}
+spec: {members: [{email: sam@example.com}]}
+---
+apiVersion: governor.dev/v1alpha1
+kind: PermissionGroup
+metadata: {name: elsewhere, namespace: other}
+spec: {members: [{email: sam@example.com}]}
+---
+apiVersion: governor.dev/v1alpha1
+kind: AccessRule
+metadata: {name: sellers-catalog}
+spec: {group: sellers, level: Edit, targets: [{kind: App, name: catalog}]}
+`
+	objs, err := Parse("shop.yaml", []byte(manifests))
+	if err != nil {
+		t.Fatal(err)
+	}
+	space, groups, rules, err := objs.Space("shop")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(groups) != 1 || groups[0].Name != "sellers" || groups[0].Namespace != "shop-team" || len(rules) != 1 || rules[0].Namespace != "shop-team" {
+		t.Fatalf("want sellers and its rule in shop-team, and not the group of namespace other: %v %v", groups, rules)
+	}
+	snap, problems := access.Compile(Input(space, groups, rules))
+	if len(problems) > 0 {
+		t.Fatal(problems)
+	}
+	tg, _ := access.ParseTarget("app/catalog")
+	if d, err := snap.Check(access.Request{User: "sam@example.com", Action: "edit", Target: tg}); err != nil || !d.Allowed {
+		t.Errorf("sam edits the catalog through sellers: %+v %v", d, err)
+	}
+}
