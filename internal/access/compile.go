@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"hash"
 	"sort"
+	"strconv"
 	"strings"
 )
 
@@ -361,22 +362,22 @@ func appendUnique(s []int32, v int32) []int32 {
 // revision hashes the compiled content in a canonical order, so that the same
 // model gives the same revision whatever order its objects came in.
 func revision(s *Snapshot) string {
-	h := sha256.New()
+	h := &hashWriter{h: sha256.New()}
 	w := func(parts ...string) {
 		for _, p := range parts {
-			writeString(h, p)
+			h.writeString(p)
 		}
 	}
 	w("space", s.space)
 	for _, e := range s.envs {
-		w("env", e.Name, fmt.Sprint(e.ReadOnly))
+		w("env", e.Name, strconv.FormatBool(e.ReadOnly))
 	}
 	domains := make([]string, 0, len(s.jitDomains))
 	for d := range s.jitDomains {
 		domains = append(domains, d)
 	}
 	sort.Strings(domains)
-	w("jit", fmt.Sprint(s.jit))
+	w("jit", strconv.FormatBool(s.jit))
 	w(domains...)
 	idps := make([]string, 0, len(s.byIdP))
 	for idp := range s.byIdP {
@@ -392,13 +393,13 @@ func revision(s *Snapshot) string {
 	for _, g := range s.groups {
 		w("group", g.name, string(g.builtin), fmt.Sprint(g.universal, g.queryLib, g.additional))
 		for _, m := range g.members {
-			w(m.Email, fmt.Sprint(m.GroupAdmin))
+			w(m.Email, strconv.FormatBool(m.GroupAdmin))
 		}
 		keys := append([]ruleKey(nil), g.targets...)
 		sort.Slice(keys, func(i, j int) bool { return lessKey(keys[i], keys[j]) })
 		for _, k := range keys {
 			tr := s.rules[k]
-			w("target", k.kind.String(), fmt.Sprint(k.folder), k.name, tr.level.String(), tr.rule)
+			w("target", k.kind.String(), strconv.FormatBool(k.folder), k.name, tr.level.String(), tr.rule)
 			envs := make([]int, 0, len(tr.byEnv))
 			for e := range tr.byEnv {
 				envs = append(envs, e)
@@ -409,13 +410,28 @@ func revision(s *Snapshot) string {
 			}
 		}
 	}
-	return hex.EncodeToString(h.Sum(nil))
+	return hex.EncodeToString(h.sum())
 }
 
-func writeString(h hash.Hash, s string) {
-	var n [binary.MaxVarintLen64]byte
-	h.Write(n[:binary.PutUvarint(n[:], uint64(len(s)))])
-	h.Write([]byte(s))
+// hashWriter feeds a hash length-prefixed strings through a buffer, so that
+// hashing a large Space does not copy each string on its own.
+type hashWriter struct {
+	h   hash.Hash
+	buf []byte
+}
+
+func (w *hashWriter) writeString(s string) {
+	w.buf = binary.AppendUvarint(w.buf, uint64(len(s)))
+	w.buf = append(w.buf, s...)
+	if len(w.buf) >= 64<<10 {
+		w.h.Write(w.buf)
+		w.buf = w.buf[:0]
+	}
+}
+
+func (w *hashWriter) sum() []byte {
+	w.h.Write(w.buf)
+	return w.h.Sum(nil)
 }
 
 func lessKey(a, b ruleKey) bool {
