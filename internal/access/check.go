@@ -167,12 +167,20 @@ func (s *Snapshot) membership(email string, idpGroups []string) ([]int32, string
 
 // groupLevel is group g's level on an object (folder=false: the object name
 // living in folder path dir) or a folder (folder=true: the folder path name),
-// and what decided it: the object rule, else the nearest folder rule, else
-// the universal level.
+// and what decided it. Checking many groups, prepare one probe and call
+// levelAt instead.
 func (s *Snapshot) groupLevel(g int32, kind Kind, folder bool, name, dir string, env int) (Level, Source) {
+	var p probe
+	s.newProbe(&p, kind, folder, name, dir)
+	return s.levelAt(g, &p, env)
+}
+
+// levelAt is group g's level on the probed object or folder: the object
+// rule, else the nearest folder rule, else the universal level.
+func (s *Snapshot) levelAt(g int32, p *probe, env int) (Level, Source) {
 	grp := &s.groups[g]
-	if !folder && grp.objectKinds&(1<<kind) != 0 {
-		if tr, ok := s.rules[ruleKey{group: g, kind: kind, name: name}]; ok {
+	if p.object && grp.objectKinds&(1<<p.kind) != 0 {
+		if tr := grp.find(p.objHash, p.kind, false, p.name); tr != nil {
 			lvl, rule := tr.levelIn(env)
 			src := Source{Kind: SourceObjectRule, Rule: rule}
 			if env >= 0 && tr.byEnv != nil {
@@ -183,30 +191,21 @@ func (s *Snapshot) groupLevel(g int32, kind Kind, folder bool, name, dir string,
 			return lvl, src
 		}
 	}
-	if folder {
-		dir = name
-	}
-	if depths := grp.folderDepths[kind]; depths != 0 && dir != "" {
-		for p, d := dir, pathDepth(dir); p != ""; p, d = parentPath(p), d-1 {
-			if depths&(1<<min(d, 63)) == 0 {
+	if depths := grp.folderDepths[p.kind]; depths != 0 {
+		for i := range p.dirs {
+			if depths&(1<<min(p.depth-i, 63)) == 0 {
 				continue
 			}
-			if tr, ok := s.rules[ruleKey{group: g, kind: kind, folder: true, name: p}]; ok {
-				return tr.level, Source{Kind: SourceFolderRule, Rule: tr.rule, Folder: p}
+			dir := p.dir(i)
+			if tr := grp.find(p.dirHash(i), p.kind, true, dir); tr != nil {
+				return tr.level, Source{Kind: SourceFolderRule, Rule: tr.rule, Folder: dir}
 			}
 		}
 	}
 	if grp.builtin != Custom && grp.builtin != AllUsers {
-		return grp.universal[kind], Source{Kind: SourceBuiltin, Builtin: grp.builtin}
+		return grp.universal[p.kind], Source{Kind: SourceBuiltin, Builtin: grp.builtin}
 	}
-	return grp.universal[kind], Source{Kind: SourceUniversal}
-}
-
-func parentPath(p string) string {
-	if i := strings.LastIndexByte(p, '/'); i >= 0 {
-		return p[:i]
-	}
-	return ""
+	return grp.universal[p.kind], Source{Kind: SourceUniversal}
 }
 
 // Check decides a request. Invalid input (unknown action, target or
@@ -299,8 +298,10 @@ func (s *Snapshot) Check(req Request) (Decision, error) {
 func (s *Snapshot) decideObject(d Decision, act action, groups []int32, kind Kind, isFolder bool, env int) Decision {
 	d.Contributions = make([]Contribution, 0, len(groups))
 	best := -1
+	var p probe
+	s.newProbe(&p, kind, isFolder, d.Target.Name, d.Folder)
 	for _, g := range groups {
-		lvl, src := s.groupLevel(g, kind, isFolder, d.Target.Name, d.Folder, env)
+		lvl, src := s.levelAt(g, &p, env)
 		d.Contributions = append(d.Contributions, Contribution{Group: s.groups[g].name, Level: lvl, Source: src})
 		if best < 0 || lvl > d.Contributions[best].Level {
 			best = len(d.Contributions) - 1

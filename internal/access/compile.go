@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"hash"
+	"hash/maphash"
 	"sort"
 	"strconv"
 	"strings"
@@ -16,6 +17,7 @@ import (
 type Snapshot struct {
 	space    string
 	revision string
+	seed     maphash.Seed // of the target index's hashes
 
 	envs     []Environment
 	envIndex map[string]int
@@ -47,8 +49,11 @@ type compiledGroup struct {
 	members    []Member // sorted by email, emails lower-cased
 	idpGroups  []string
 	admins     map[string]struct{} // group admins' emails
-	// targets are the rule targets of the group, for listings and diffs.
-	targets []ruleKey
+	// targets are the rule targets of the group, sorted by targetHash, with
+	// their hashes and rules beside them (see index.go).
+	targets      []ruleKey
+	targetHashes []uint64
+	targetRules  []*targetRules
 	// objectKinds has bit k set when the group has an object rule of kind k;
 	// folderDepths[k] has bit d set when it has a folder rule of kind k on a
 	// path of d segments. A check looks up only what can exist.
@@ -137,6 +142,7 @@ func (c *compiler) compile() (*Snapshot, []Problem) {
 		byIdP:      map[string][]int32{},
 		jit:        c.in.SSO.JIT,
 		jitDomains: map[string]struct{}{},
+		seed:       maphash.MakeSeed(),
 	}
 	for i, e := range c.in.Environments {
 		if _, dup := s.envIndex[e.Name]; dup {
@@ -292,6 +298,9 @@ rules:
 	for tr := range withEnvs {
 		tr.resolveEnvironments(s.envIndex, contribs[tr])
 	}
+	for g := range s.groups {
+		s.groups[g].indexTargets(s.seed, s.rules)
+	}
 }
 
 // contribution is one rule's part in a group's level on a target.
@@ -331,9 +340,6 @@ func (t *targetRules) resolveEnvironments(envIndex map[string]int, contribs []co
 		}
 	}
 }
-
-// pathDepth is the number of segments of a folder path ("a/b" is 2).
-func pathDepth(p string) int { return strings.Count(p, "/") + 1 }
 
 func targetNoun(t RuleTarget) string {
 	if t.Folder {

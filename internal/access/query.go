@@ -60,6 +60,10 @@ func (s *Snapshot) WhoCan(req Request) (WhoCanResult, error) {
 		res.Denied = ReasonReadOnlyEnvironment
 		return res, nil
 	}
+	var p probe
+	if isObject {
+		s.newProbe(&p, kind, isFolder, target.Name, res.Folder)
+	}
 	for g := range s.groups {
 		grp := &s.groups[g]
 		grant := Grant{Group: grp.name, Builtin: grp.builtin}
@@ -74,7 +78,7 @@ func (s *Snapshot) WhoCan(req Request) (WhoCanResult, error) {
 			grant.Level, grant.Source = grp.universal[kind], s.universalSource(int32(g))
 			ok = grant.Level >= Edit
 		case isObject:
-			grant.Level, grant.Source = s.groupLevel(int32(g), kind, isFolder, target.Name, res.Folder, env)
+			grant.Level, grant.Source = s.levelAt(int32(g), &p, env)
 			ok = grant.Level >= act.need || (act.viewUnpublish && grant.Level >= Use && act.flag(grp.additional))
 		case act.groupAdmin:
 			if grp.name == target.Name && len(grp.admins) > 0 {

@@ -3,6 +3,7 @@ package access
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 )
 
@@ -225,6 +226,50 @@ func TestPrecedence(t *testing.T) {
 	s2 := mustCompile(t, in)
 	if d := check(t, s2, "alice@example.com", "delete", "app/payouts", "finance", ""); !d.Allowed || d.Source.Rule != "finance-payouts-own" {
 		t.Errorf("highest of several rules on one target: %+v", d)
+	}
+}
+
+// Folder rules apply at any depth: the nearest of several ancestors decides,
+// also past the depths a check keeps on the stack and the 64 a group's depth
+// mask tells apart.
+func TestDeepFolders(t *testing.T) {
+	path := func(n int) string {
+		parts := make([]string, n)
+		for i := range parts {
+			parts[i] = fmt.Sprintf("d%d", i)
+		}
+		return strings.Join(parts, "/")
+	}
+	in := workedExample()
+	in.Rules = append(in.Rules,
+		Rule{Name: "deep-20", Group: "finance", Level: Own, Targets: []RuleTarget{{Kind: App, Folder: true, Name: path(20)}}},
+		Rule{Name: "deep-3", Group: "finance", Level: Use, Targets: []RuleTarget{{Kind: App, Folder: true, Name: path(3)}}},
+		Rule{Name: "deep-70", Group: "finance", Level: Edit, Targets: []RuleTarget{{Kind: App, Folder: true, Name: path(70)}}},
+	)
+	s := mustCompile(t, in)
+	for _, tc := range []struct {
+		folder    int
+		level     Level
+		rule, dir string
+	}{
+		{2, None, "", ""},
+		{3, Use, "deep-3", path(3)},
+		{19, Use, "deep-3", path(3)},
+		{20, Own, "deep-20", path(20)},
+		{25, Own, "deep-20", path(20)},
+		{69, Own, "deep-20", path(20)},
+		{70, Edit, "deep-70", path(70)},
+		{80, Edit, "deep-70", path(70)},
+	} {
+		d := check(t, s, "alice@example.com", "use", "app/x", path(tc.folder), "")
+		got := d.Contributions[0]
+		if got.Group != "finance" || got.Level != tc.level || got.Source.Rule != tc.rule || got.Source.Folder != tc.dir {
+			t.Errorf("an app in a folder %d deep: finance gives %s from %+v, want %s from %s", tc.folder, got.Level, got.Source, tc.level, tc.rule)
+		}
+		f := check(t, s, "alice@example.com", "use", "appfolder/"+path(tc.folder), "", "")
+		if got := f.Contributions[0]; got.Level != tc.level || got.Source.Rule != tc.rule {
+			t.Errorf("the folder %d deep: finance gives %s from %+v, want %s from %s", tc.folder, got.Level, got.Source, tc.level, tc.rule)
+		}
 	}
 }
 
