@@ -123,12 +123,17 @@ func liveReleases(releases []governorv1alpha1.Release) []governorv1alpha1.AppRel
 }
 
 // recordTransition emits an event when the Ready condition changes status or
-// reason: events mark transitions, not every pass.
+// reason: events mark transitions, not every pass, and an object that is
+// simply Ready from its first pass (thousands of them when a Space is loaded)
+// gets none.
 func recordTransition(rec events.EventRecorder, obj runtime.Object, before, after []metav1.Condition) {
 	b := meta.FindStatusCondition(before, governorv1alpha1.ConditionReady)
 	a := meta.FindStatusCondition(after, governorv1alpha1.ConditionReady)
 	if a == nil || (b != nil && b.Status == a.Status && b.Reason == a.Reason) {
 		return
+	}
+	if b == nil && a.Status == metav1.ConditionTrue {
+		return // first reconcile of a healthy object: nothing happened worth an event
 	}
 	eventType := corev1.EventTypeNormal
 	if meta.IsStatusConditionTrue(after, governorv1alpha1.ConditionStalled) {
