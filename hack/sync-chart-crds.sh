@@ -24,3 +24,8 @@ done
 for f in "${crds[@]}"; do
   cmp -s "$f" "$dst/$(basename "$f")" || cp "$f" "$dst/$(basename "$f")"
 done
+
+# The group-admin admission policy, rendered by templates/admission-policy.yaml.
+mkdir -p "$root/charts/governor/files/admission"
+cmp -s "$root/config/admission/group-admins.yaml" "$root/charts/governor/files/admission/group-admins.yaml" ||
+  cp "$root/config/admission/group-admins.yaml" "$root/charts/governor/files/admission/group-admins.yaml"

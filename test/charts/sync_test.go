@@ -83,3 +83,18 @@ func normalise(t *testing.T, j []byte) []byte {
 	}
 	return out
 }
+
+// The chart's admission policy is config/admission/group-admins.yaml, byte for byte.
+func TestChartAdmissionPolicyInSync(t *testing.T) {
+	want, err := os.ReadFile(filepath.Join(root, "config", "admission", "group-admins.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := os.ReadFile(filepath.Join(root, "charts", "governor", "files", "admission", "group-admins.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Fatal("charts/governor/files/admission/group-admins.yaml differs from config/admission/group-admins.yaml; run `make manifests`")
+	}
+}
