@@ -184,7 +184,7 @@ func (s *Snapshot) levelAt(g int32, p *probe, env int) (Level, Source) {
 			lvl, rule := tr.levelIn(env)
 			src := Source{Kind: SourceObjectRule, Rule: rule}
 			if env >= 0 && tr.byEnv != nil {
-				if _, over := tr.byEnv[env]; over {
+				if e, ok := tr.byEnv[env]; ok && e.override {
 					src.Environment = s.envs[env].Name
 				}
 			}

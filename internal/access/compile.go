@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"hash"
 	"hash/maphash"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -48,6 +49,7 @@ type compiledGroup struct {
 	additional Additional
 	members    []Member // sorted by email, emails lower-cased
 	idpGroups  []string
+	mappedIdP  []string            // sorted: the IdP groups mapped to the group (its own and the Space's role mappings)
 	admins     map[string]struct{} // group admins' emails
 	// targets are the rule targets of the group, sorted by targetHash, with
 	// their hashes and rules beside them (see index.go).
@@ -80,6 +82,9 @@ type targetRules struct {
 type envLevel struct {
 	level Level
 	rule  string
+	// override: the rule's override for the environment gives level (not
+	// the level it inherits).
+	override bool
 }
 
 // levelIn is the group's level on the target in environment env (-1: none).
@@ -167,6 +172,17 @@ func (c *compiler) compile() (*Snapshot, []Problem) {
 		// group's users to the Space (access-model.md, membership rule 2).
 		s.byIdP[m.IdPGroup] = appendUnique(s.byIdP[m.IdPGroup], g)
 	}
+	// In group order (groups are sorted by name), whatever the order of the
+	// role mappings: the revision and the groups of a decision depend on it.
+	for idp, groups := range s.byIdP {
+		slices.Sort(groups)
+		for _, g := range groups {
+			s.groups[g].mappedIdP = append(s.groups[g].mappedIdP, idp)
+		}
+	}
+	for g := range s.groups {
+		slices.Sort(s.groups[g].mappedIdP)
+	}
 	c.compileRules(s)
 	s.revision = revision(s)
 	sort.SliceStable(c.problems, func(i, j int) bool {
@@ -199,8 +215,13 @@ func (c *compiler) compileGroups(s *Snapshot) {
 			cg.universal[k] = universalOf(g.Builtin, g.Universal, k)
 		}
 		cg.queryLib = queryLibraryOf(g.Builtin, g.Universal)
-		if g.Builtin == Admin {
+		switch g.Builtin {
+		case Admin:
 			cg.additional = Additional{UserList: true, AuditLog: true, UnpublishedReleases: true, UsageAnalytics: true, Themes: true, AccountDetails: true}
+		case Viewer, Editor:
+			// The built-in table: organisation "nothing". The CRD refuses
+			// spec.additional here; offline input may still carry it.
+			cg.additional = Additional{}
 		}
 		if g.Builtin == AllUsers {
 			s.allUsers = id
@@ -217,7 +238,10 @@ func (c *compiler) compileGroups(s *Snapshot) {
 					cg.admins[email] = struct{}{}
 				}
 			}
-			sort.Slice(cg.members, func(i, j int) bool { return cg.members[i].Email < cg.members[j].Email })
+			sort.Slice(cg.members, func(i, j int) bool {
+				a, b := cg.members[i], cg.members[j]
+				return a.Email < b.Email || (a.Email == b.Email && !a.GroupAdmin && b.GroupAdmin)
+			})
 			for _, idp := range g.IdPGroups {
 				s.byIdP[idp] = appendUnique(s.byIdP[idp], id)
 			}
@@ -323,14 +347,14 @@ func (t *targetRules) resolveEnvironments(envIndex map[string]int, contribs []co
 			}
 			best := envLevel{}
 			for _, other := range contribs {
-				lvl := other.level
+				lvl, override := other.level, false
 				for _, oe := range other.envs {
 					if oe.Name == e.Name {
-						lvl = oe.Level
+						lvl, override = oe.Level, true
 					}
 				}
 				if lvl > best.level || best.rule == "" {
-					best = envLevel{level: lvl, rule: other.rule}
+					best = envLevel{level: lvl, rule: other.rule, override: override}
 				}
 			}
 			if t.byEnv == nil {

@@ -1,6 +1,7 @@
 package access
 
 import (
+	"slices"
 	"sort"
 	"strings"
 )
@@ -110,16 +111,7 @@ func (s *Snapshot) WhoCan(req Request) (WhoCanResult, error) {
 
 // idpGroupsOf lists the IdP groups mapped to a group (its own and the Space's role mappings).
 func (s *Snapshot) idpGroupsOf(g int32) []string {
-	var out []string
-	for idp, groups := range s.byIdP {
-		for _, x := range groups {
-			if x == g {
-				out = append(out, idp)
-			}
-		}
-	}
-	sort.Strings(out)
-	return out
+	return slices.Clone(s.groups[g].mappedIdP)
 }
 
 // Permission is a user's level on one target named by a rule, or their

@@ -170,11 +170,36 @@ func lookupAction(t Target, name string) (action, error) {
 	if acts == nil {
 		return action{}, invalid(ReasonUnknownTarget, "unknown target type %q", t.Type)
 	}
+	if err := checkTargetName(t); err != nil {
+		return action{}, err
+	}
 	a, ok := acts[strings.ToLower(name)]
 	if !ok {
 		return action{}, invalid(ReasonUnknownAction, "unknown action %q on %s (want one of: %s)", name, t.Type, strings.Join(Actions(t.Type), ", "))
 	}
 	return a, nil
+}
+
+// checkTargetName holds a Target built without ParseTarget (the decision
+// API's JSON, a library caller) to ParseTarget's rules: an object or group
+// needs a name without '/', a folder a path, the query library and the
+// Space no name.
+func checkTargetName(t Target) error {
+	switch t.Type {
+	case TargetQueryLibrary, TargetSpace:
+		if t.Name != "" {
+			return invalid(ReasonUnknownTarget, "target %s: %s takes no name", t, t.Type)
+		}
+	case TargetAppFolder, TargetWorkflowFolder, TargetResourceFolder:
+		if normalizePath(t.Name) == "" {
+			return invalid(ReasonUnknownTarget, "target %s: a folder needs a path (%s/PATH)", t, t.Type)
+		}
+	default:
+		if t.Name == "" || strings.Contains(t.Name, "/") {
+			return invalid(ReasonUnknownTarget, "target %s: want %s/NAME (a name without '/')", t, t.Type)
+		}
+	}
+	return nil
 }
 
 // Reasons a request is invalid (an error, not a denial).
