@@ -45,14 +45,20 @@ var (
 // checksPerSpace is the size of the mix each engine cycles through.
 const checksPerSpace = 4096
 
-// requests is the realistic mix of accesstest, without environments: the
-// Casbin encoding has none (see the package comment).
+// requests is the realistic mix of accesstest, kept to what the Casbin
+// encoding has (see the package comment): checks on objects and folders,
+// without environments or IdP groups.
 func requests(in access.SpaceInput, n int) []access.Request {
-	reqs := accesstest.Requests(in, n, 1)
-	for i := range reqs {
-		reqs[i].Environment = ""
+	out := make([]access.Request, 0, n)
+	for seed := uint64(1); len(out) < n && seed <= 100; seed++ {
+		for _, req := range accesstest.Requests(in, n, seed) {
+			req.Environment, req.Groups = "", nil
+			if _, err := ToCasbin(in.Name, req); err == nil && len(out) < n {
+				out = append(out, req)
+			}
+		}
 	}
-	return reqs
+	return out
 }
 
 func load(name string, gen func() access.SpaceInput) *fixture {

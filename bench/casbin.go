@@ -86,6 +86,22 @@ func NewCasbin(in access.SpaceInput) (*casbin.Enforcer, error) {
 			}
 		}
 	}
+	// IdP groups: a user who signs in with one is the subject "idp:NAME",
+	// linked to the groups it maps to (and to AllUsers).
+	idp := func(name, group string) {
+		links = append(links, []string{"idp:" + name, group, in.Name})
+		if allUsers != "" {
+			links = append(links, []string{"idp:" + name, allUsers, in.Name})
+		}
+	}
+	for _, g := range in.Groups {
+		for _, name := range g.IdPGroups {
+			idp(name, g.Name)
+		}
+	}
+	for _, m := range in.SSO.RoleMappings {
+		idp(m.IdPGroup, m.Group)
+	}
 	for _, r := range in.Rules {
 		if !known[r.Group] {
 			continue
@@ -147,6 +163,11 @@ func ToCasbin(space string, req access.Request) (CasbinRequest, error) {
 		return CasbinRequest{}, fmt.Errorf("action %q has no level in the Casbin encoding", req.Action)
 	}
 	out := CasbinRequest{User: strings.ToLower(req.User), Space: space, Level: lvl.String()}
+	if len(req.Groups) > 0 {
+		// accesstest signs in by IdP group only users no group lists; Casbin
+		// takes one subject, the IdP group.
+		out.User = "idp:" + req.Groups[0]
+	}
 	switch req.Target.Type {
 	case access.TargetApp, access.TargetWorkflow, access.TargetResource:
 		kind := string(req.Target.Type)
