@@ -5,6 +5,7 @@
 // The Casbin encoding is RBAC with domains (the domain is the Space):
 //
 //	g(user, group, space)                      one per listed membership, plus AllUsers
+//	g("idp:NAME", group, space)                one per IdP group a group maps, plus AllUsers
 //	p(group, space, "app:NAME", level)         an object rule
 //	p(group, space, "app:PATH/*", level)       a folder rule, matched against the object's folder
 //	p(group, space, "app:*", level)            a universal or built-in level

@@ -156,44 +156,81 @@ func FolderPath(r *rand.Rand, maxDepth int) string {
 }
 
 // Requests is a deterministic, realistic mix of n checks on a generated
-// Space: members (and some non-members) on objects named by rules, in
-// folders up to the Space's depth, folder actions, and environments.
+// Space:
+//   - a tenth from non-members;
+//   - about half from a member of a group on something that group's rules
+//     name (an object named by an object rule, an object inside a folder
+//     rule's folder or below it, or that folder itself), as people mostly
+//     open what they were given;
+//   - the rest from any member on any object or folder that some rule names,
+//     the objects in random folders up to depth 6;
+//   - some of them signing in with the IdP group of a group instead of being
+//     listed (Request.Groups), when the Space's groups map IdP groups;
+//   - a third in one of the Space's environments (read-only ones included).
 func Requests(in access.SpaceInput, n int, seed uint64) []access.Request {
 	r := rand.New(rand.NewPCG(seed, 42))
 	var members []string
-	for _, g := range in.Groups {
+	byGroup := map[string]*access.Group{}
+	for i, g := range in.Groups {
+		byGroup[g.Name] = &in.Groups[i]
 		for _, m := range g.Members {
 			members = append(members, m.Email)
 		}
 	}
-	var targets []access.RuleTarget
+	type ruleTarget struct {
+		group string
+		t     access.RuleTarget
+	}
+	var targets []ruleTarget
 	for _, rule := range in.Rules {
-		targets = append(targets, rule.Targets...)
+		for _, t := range rule.Targets {
+			targets = append(targets, ruleTarget{group: rule.Group, t: t})
+		}
 	}
 	out := make([]access.Request, n)
 	for i := range out {
 		req := access.Request{User: fmt.Sprintf("stranger%d@elsewhere.example", i)}
-		if len(members) > 0 && i%10 != 0 {
-			req.User = members[r.IntN(len(members))]
-		}
 		if len(targets) == 0 {
+			if len(members) > 0 && i%10 != 0 {
+				req.User = members[r.IntN(len(members))]
+			}
 			req.Action, req.Target = "use", access.Target{Type: access.TargetApp, Name: "app"}
 			out[i] = req
 			continue
 		}
 		t := targets[r.IntN(len(targets))]
-		kind := strings.ToLower(t.Kind.String())
+		own := false // the request is about what the user's group was given
+		switch g := byGroup[t.group]; {
+		case i%10 == 0:
+		case i%2 == 1 && g != nil && len(g.IdPGroups) > 0 && r.IntN(5) == 0:
+			req.User = fmt.Sprintf("sso%d@example.com", i)
+			req.Groups = []string{g.IdPGroups[0]}
+			own = true
+		case i%2 == 1 && g != nil && len(g.Members) > 0:
+			req.User = g.Members[r.IntN(len(g.Members))].Email
+			own = true
+		case len(members) > 0:
+			req.User = members[r.IntN(len(members))]
+		}
+		kind := strings.ToLower(t.t.Kind.String())
 		switch {
-		case t.Folder:
-			req.Target = access.Target{Type: access.TargetType(kind + "folder"), Name: t.Name}
+		case t.t.Folder && own && r.IntN(2) == 0:
+			// an object inside the folder, or deeper
+			req.Target = access.Target{Type: access.TargetType(kind), Name: ObjectName(t.t.Kind, r.IntN(1_000_000))}
+			req.Action = objectAction(r, t.t.Kind)
+			req.Folder = t.t.Name
+			if r.IntN(2) == 0 {
+				req.Folder += "/" + FolderPath(r, 2)
+			}
+		case t.t.Folder:
+			req.Target = access.Target{Type: access.TargetType(kind + "folder"), Name: t.t.Name}
 			req.Action = []string{"use", "create", "manage"}[r.IntN(3)]
-		case t.Kind == access.Resource:
-			req.Target = access.Target{Type: access.TargetResource, Name: t.Name}
-			req.Action = []string{"use", "write", "configure"}[r.IntN(3)]
 		default:
-			req.Target = access.Target{Type: access.TargetType(kind), Name: t.Name}
-			req.Action = []string{"use", "edit", "delete"}[r.IntN(3)]
-			req.Folder = FolderPath(r, 6)
+			req.Target = access.Target{Type: access.TargetType(kind), Name: t.t.Name}
+			req.Action = objectAction(r, t.t.Kind)
+			if t.t.Kind != access.Resource {
+				req.Folder = FolderPath(r, 6)
+			}
 		}
 		if r.IntN(3) == 0 {
 			req.Environment = Environments[r.IntN(len(Environments))].Name
@@ -201,4 +238,11 @@ func Requests(in access.SpaceInput, n int, seed uint64) []access.Request {
 		out[i] = req
 	}
 	return out
+}
+
+func objectAction(r *rand.Rand, k access.Kind) string {
+	if k == access.Resource {
+		return []string{"use", "write", "configure"}[r.IntN(3)]
+	}
+	return []string{"use", "edit", "delete"}[r.IntN(3)]
 }
