@@ -3,10 +3,12 @@ package access_test
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"reflect"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/governor-dev/governor/internal/access"
@@ -283,4 +285,41 @@ func FuzzCompile(f *testing.F) {
 			}
 		}
 	})
+}
+
+// A snapshot is immutable and safe for concurrent use: checks from many
+// goroutines give the answers they give one at a time (run with -race).
+func TestConcurrentChecksAgree(t *testing.T) {
+	in := small(5)
+	s := compile(t, in)
+	reqs := accesstest.Requests(in, 400, 5)
+	want := make([]access.Decision, len(reqs))
+	for i, r := range reqs {
+		want[i], _ = s.Check(r)
+	}
+	errs := make(chan string, 8)
+	var wg sync.WaitGroup
+	for w := range 8 {
+		wg.Go(func() {
+			for k := range reqs {
+				i := (k + w*53) % len(reqs)
+				got, _ := s.Check(reqs[i])
+				if !reflect.DeepEqual(got, want[i]) {
+					errs <- fmt.Sprintf("%+v: concurrently %+v, alone %+v", reqs[i], got, want[i])
+					return
+				}
+				if k%50 == 0 {
+					if _, err := s.WhoCan(access.Request{Action: reqs[i].Action, Target: reqs[i].Target, Folder: reqs[i].Folder, Environment: reqs[i].Environment}); err != nil {
+						errs <- err.Error()
+						return
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Fatal(e)
+	}
 }
