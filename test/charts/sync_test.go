@@ -2,6 +2,7 @@ package charts_test
 
 import (
 	"bytes"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"slices"
@@ -96,5 +97,53 @@ func TestChartAdmissionPolicyInSync(t *testing.T) {
 	}
 	if !bytes.Equal(got, want) {
 		t.Fatal("charts/governor/files/admission/group-admins.yaml differs from config/admission/group-admins.yaml; run `make manifests`")
+	}
+}
+
+// TestChartRendersAdmissionPolicy: the rendered ValidatingAdmissionPolicy and
+// its binding are config/admission/group-admins.yaml's (same kinds, names and
+// spec; the chart adds labels only), and admissionPolicy.enabled=false
+// renders neither.
+func TestChartRendersAdmissionPolicy(t *testing.T) {
+	requireHelm(t)
+	data, err := os.ReadFile(filepath.Join(root, "config", "admission", "group-admins.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := objects(t, string(data))
+	if len(want) != 2 {
+		t.Fatalf("config/admission/group-admins.yaml has %d objects, want the policy and its binding", len(want))
+	}
+	rendered := objects(t, mustTemplate(t, operatorChart, nil))
+	kinds := []string{"ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding"}
+	for _, kind := range kinds {
+		if n := len(byKind(rendered, kind)); n != 1 {
+			t.Errorf("%d %s rendered, want 1", n, kind)
+		}
+	}
+	for _, w := range want {
+		if !slices.Contains(kinds, w.GetKind()) {
+			t.Errorf("config/admission/group-admins.yaml holds a %s", w.GetKind())
+			continue
+		}
+		got := find(t, rendered, w.GetKind(), w.GetName())
+		if got.GetAPIVersion() != w.GetAPIVersion() {
+			t.Errorf("%s %s: apiVersion %s, the file says %s", w.GetKind(), w.GetName(), got.GetAPIVersion(), w.GetAPIVersion())
+		}
+		wantSpec, _ := json.Marshal(w.Object["spec"])
+		gotSpec, _ := json.Marshal(got.Object["spec"])
+		if !bytes.Equal(normalise(t, gotSpec), normalise(t, wantSpec)) {
+			t.Errorf("%s %s: the rendered spec differs from config/admission/group-admins.yaml's:\nrendered:\n%s\nfile:\n%s",
+				w.GetKind(), w.GetName(), normalise(t, gotSpec), normalise(t, wantSpec))
+		}
+		if got.GetLabels()["app.kubernetes.io/managed-by"] != "Helm" {
+			t.Errorf("%s %s does not carry the chart's labels", w.GetKind(), w.GetName())
+		}
+	}
+	off := objects(t, mustTemplate(t, operatorChart, nil, "--set", "admissionPolicy.enabled=false"))
+	for _, kind := range kinds {
+		if n := len(byKind(off, kind)); n != 0 {
+			t.Errorf("admissionPolicy.enabled=false still renders %d %s", n, kind)
+		}
 	}
 }

@@ -61,6 +61,7 @@ Every template reads it with fromYaml, so the checks run on every render.
 {{- end }}
 {{- $_ := set $env "postgres" (merge (dict "secretName" (default (printf "%s-%s-postgres" $prefix $name) $env.postgres.secretName)) $env.postgres) }}
 {{- $_ := set $env "secrets" (merge (dict "secretName" (default (printf "%s-%s" $prefix $name) $env.secrets.secretName)) $env.secrets) }}
+{{- $_ := set $env "serviceAccount" (merge (dict "name" (default (ternary (printf "%s-%s" $prefix $name) "default" $env.serviceAccount.create) $env.serviceAccount.name)) $env.serviceAccount) }}
 {{- $_ := set $env.workflows "temporal" (merge (dict "namespace" (default (printf "%s-%s" $prefix $name) $env.workflows.temporal.namespace)) $env.workflows.temporal) }}
 {{- $_ := set $out $name $env }}
 {{- end }}
@@ -216,7 +217,13 @@ spec:
       imagePullSecrets:
         {{- toYaml . | nindent 8 }}
       {{- end }}
+      serviceAccountName: {{ .cfg.serviceAccount.name }}
+      {{- if eq .component "backend" }}
+      # The main backend asks Governor's decision API with this token (docs/instances.md).
+      automountServiceAccountToken: {{ .cfg.serviceAccount.mountToken }}
+      {{- else }}
       automountServiceAccountToken: false
+      {{- end }}
       securityContext:
         seccompProfile:
           type: RuntimeDefault
