@@ -42,15 +42,16 @@ type Snapshot struct {
 }
 
 type compiledGroup struct {
-	name       string
-	builtin    Builtin
-	universal  [numKinds]Level
-	queryLib   Level
-	additional Additional
-	members    []Member // sorted by email, emails lower-cased
-	idpGroups  []string
-	mappedIdP  []string            // sorted: the IdP groups mapped to the group (its own and the Space's role mappings)
-	admins     map[string]struct{} // group admins' emails
+	name        string
+	displayName string
+	builtin     Builtin
+	universal   [numKinds]Level
+	queryLib    Level
+	additional  Additional
+	members     []Member // sorted by email, emails lower-cased
+	idpGroups   []string
+	mappedIdP   []string            // sorted: the IdP groups mapped to the group (its own and the Space's role mappings)
+	admins      map[string]struct{} // group admins' emails
 	// targets are the rule targets of the group, sorted by targetHash, with
 	// their hashes and rules beside them (see index.go).
 	targets      []ruleKey
@@ -210,7 +211,7 @@ func (c *compiler) compileGroups(s *Snapshot) {
 			builtinOwner[g.Builtin] = g.Name
 		}
 		id := int32(len(s.groups))
-		cg := compiledGroup{name: g.Name, builtin: g.Builtin, additional: g.Additional, idpGroups: append([]string(nil), g.IdPGroups...)}
+		cg := compiledGroup{name: g.Name, displayName: g.DisplayName, builtin: g.Builtin, additional: g.Additional, idpGroups: append([]string(nil), g.IdPGroups...)}
 		for k := Kind(0); k < numKinds; k++ {
 			cg.universal[k] = universalOf(g.Builtin, g.Universal, k)
 		}
@@ -421,7 +422,7 @@ func revision(s *Snapshot) string {
 		}
 	}
 	for _, g := range s.groups {
-		w("group", g.name, string(g.builtin), fmt.Sprint(g.universal, g.queryLib, g.additional))
+		w("group", g.name, g.displayName, string(g.builtin), fmt.Sprint(g.universal, g.queryLib, g.additional))
 		for _, m := range g.members {
 			w(m.Email, strconv.FormatBool(m.GroupAdmin))
 		}

@@ -132,12 +132,14 @@ type RoleMapping struct {
 
 // Group is a permission group.
 type Group struct {
-	Name       string
-	Builtin    Builtin
-	Members    []Member
-	IdPGroups  []string
-	Universal  Universal
-	Additional Additional
+	Name string
+	// DisplayName is the name people see (the platform's group name); "" is Name.
+	DisplayName string
+	Builtin     Builtin
+	Members     []Member
+	IdPGroups   []string
+	Universal   Universal
+	Additional  Additional
 }
 
 // Member is a listed member of a group.
