@@ -6,6 +6,9 @@ const (
 	ConditionReady       = "Ready"
 	ConditionReconciling = "Reconciling"
 	ConditionStalled     = "Stalled"
+	// ConditionPlatformSynced is True on a Space when every environment's
+	// instance holds the current access model revision.
+	ConditionPlatformSynced = "PlatformSynced"
 )
 
 // Labels and annotations Governor sets or reads.
@@ -17,4 +20,7 @@ const (
 	ManagedByGovernor = "governor"
 	// SpaceFinalizer lets a Space remove what it created before it goes.
 	SpaceFinalizer = "governor.dev/space"
+	// PlatformFinalizer lets Governor remove what it created in the platform's
+	// instances before a Space, group or rule goes.
+	PlatformFinalizer = "governor.dev/platform"
 )

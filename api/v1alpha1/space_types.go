@@ -62,6 +62,54 @@ type SpaceSpec struct {
 	// sso holds just-in-time provisioning and IdP role mappings.
 	// +optional
 	SSO *SSO `json:"sso,omitempty"`
+
+	// platform says how Governor treats the Space in its environments'
+	// instances.
+	// +optional
+	Platform *Platform `json:"platform,omitempty"`
+}
+
+// PlatformMode says what Governor may remove from an instance.
+// +kubebuilder:validation:Enum=Additive;Authoritative
+type PlatformMode string
+
+// The platform modes.
+const (
+	// PlatformAdditive creates and updates what is declared and never deletes
+	// what Governor did not create.
+	PlatformAdditive PlatformMode = "Additive"
+	// PlatformAuthoritative also removes groups, members and grants in the
+	// Space that nothing declares.
+	PlatformAuthoritative PlatformMode = "Authoritative"
+)
+
+// DeletionPolicy says what deleting a Space does to it in the instances.
+// +kubebuilder:validation:Enum=Retain;Delete
+type DeletionPolicy string
+
+// The deletion policies.
+const (
+	DeletionRetain DeletionPolicy = "Retain"
+	DeletionDelete DeletionPolicy = "Delete"
+)
+
+// Platform is how Governor treats a Space's instances.
+type Platform struct {
+	// mode: Additive (default) creates and updates what is declared and never
+	// deletes what Governor did not create; Authoritative also removes the
+	// groups, members and grants in the Space that nothing declares.
+	// +optional
+	// +kubebuilder:default=Additive
+	Mode PlatformMode `json:"mode,omitempty"`
+	// deletionPolicy: what deleting the Space does to the Space in each
+	// instance. Retain (default) leaves it; Delete deletes it.
+	// +optional
+	// +kubebuilder:default=Retain
+	DeletionPolicy DeletionPolicy `json:"deletionPolicy,omitempty"`
+	// inviteMissingMembers invites members who have no account in an instance
+	// yet; otherwise they are listed as pending until JIT or SCIM creates them.
+	// +optional
+	InviteMissingMembers bool `json:"inviteMissingMembers,omitempty"`
 }
 
 // Subject is a user or group of the Kubernetes API, as in an RBAC binding.
@@ -102,8 +150,9 @@ type SourceControl struct {
 	// +kubebuilder:default=main
 	// +kubebuilder:validation:MaxLength=255
 	DefaultBranch string `json:"defaultBranch,omitempty"`
-	// credentialsSecretRef names a Secret in the Space's namespace holding the
-	// repository credentials.
+	// credentialsSecretRef names a Secret in Governor's own namespace holding
+	// the repository credentials (never the Space's namespace, which its team
+	// can read).
 	// +optional
 	CredentialsSecretRef *LocalObjectReference `json:"credentialsSecretRef,omitempty"`
 }
@@ -133,6 +182,48 @@ type Environment struct {
 	// +optional
 	// +kubebuilder:validation:MaxLength=255
 	Branch string `json:"branch,omitempty"`
+	// instance is this environment's platform instance, as the Space reaches
+	// it. Without it Governor answers checks but pushes nothing.
+	// +optional
+	Instance *Instance `json:"instance,omitempty"`
+}
+
+// Instance is a platform instance (a self-hosted Retool) as one Space reaches it.
+type Instance struct {
+	// url is the instance's base URL; its API is under /api/v2.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=2048
+	// +kubebuilder:validation:XValidation:rule="isURL(self) && (self.startsWith('https://') || self.startsWith('http://'))",message="url must be an http:// or https:// URL"
+	URL string `json:"url"`
+	// domain is the Space's domain in the instance: the Host header of its
+	// API calls, and the domain the admin Space creates it with. Default: the
+	// host of url.
+	// +optional
+	// +kubebuilder:validation:MaxLength=253
+	// +kubebuilder:validation:Pattern=`^([a-z0-9]([-a-z0-9]*[a-z0-9])?\.)*[a-z0-9]([-a-z0-9]*[a-z0-9])?(:[0-9]{1,5})?$`
+	Domain string `json:"domain,omitempty"`
+	// tokenSecretRef names the Secret, in Governor's own namespace, holding
+	// the Space's API token for this instance (created in the Space's
+	// Settings > API).
+	// +required
+	TokenSecretRef SecretKeyReference `json:"tokenSecretRef"`
+}
+
+// SecretKeyReference names a key of a Secret in Governor's own namespace.
+type SecretKeyReference struct {
+	// name of the Secret.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$`
+	Name string `json:"name"`
+	// key in the Secret's data. Default "token".
+	// +optional
+	// +kubebuilder:default=token
+	// +kubebuilder:validation:MaxLength=253
+	// +kubebuilder:validation:Pattern=`^[-._a-zA-Z0-9]+$`
+	Key string `json:"key,omitempty"`
 }
 
 // SSO holds the Space's identity provider settings.
@@ -203,6 +294,73 @@ type SpaceStatus struct {
 	// +listType=map
 	// +listMapKey=app
 	Releases []AppReleaseStatus `json:"releases,omitempty"`
+	// platform reports, per environment with an instance, what the instance
+	// holds.
+	// +optional
+	// +listType=map
+	// +listMapKey=environment
+	Platform []EnvironmentPlatformStatus `json:"platform,omitempty"`
+}
+
+// EnvironmentPlatformStatus is what one environment's instance holds of the Space.
+type EnvironmentPlatformStatus struct {
+	// environment name.
+	Environment string `json:"environment"`
+	// spaceId is the Space's id in the instance.
+	// +optional
+	SpaceID string `json:"spaceId,omitempty"`
+	// syncedRevision is the access model revision the instance now holds.
+	// +optional
+	SyncedRevision string `json:"syncedRevision,omitempty"`
+	// lastSyncTime is when the instance last matched the model.
+	// +optional
+	LastSyncTime *metav1.Time `json:"lastSyncTime,omitempty"`
+	// groups managed in the instance.
+	// +optional
+	Groups int32 `json:"groups"`
+	// grants managed in the instance.
+	// +optional
+	Grants int32 `json:"grants"`
+	// pending names what could not be placed yet (a member without an
+	// account, an app or resource the instance does not have); at most 20.
+	// +optional
+	// +listType=atomic
+	Pending []string `json:"pending,omitempty"`
+	// pendingCount counts everything pending, listed or not.
+	// +optional
+	PendingCount int32 `json:"pendingCount,omitempty"`
+	// drift is what the instance holds in the Space that nothing declares.
+	// +optional
+	Drift *PlatformDrift `json:"drift,omitempty"`
+	// message says what failed on the last attempt, if anything.
+	// +optional
+	Message string `json:"message,omitempty"`
+}
+
+// PlatformDrift is what an instance holds that nothing declares.
+type PlatformDrift struct {
+	// count of undeclared groups, members and grants.
+	Count int32 `json:"count"`
+	// examples names a few of them; at most 10.
+	// +optional
+	// +listType=atomic
+	Examples []string `json:"examples,omitempty"`
+}
+
+// PlatformIDs records, per environment, the platform ids Governor created or
+// adopted for an object.
+type PlatformIDs struct {
+	// environment name.
+	Environment string `json:"environment"`
+	// ids in that environment's instance (a group id; a rule's granted
+	// objects as type/id).
+	// +optional
+	// +listType=atomic
+	IDs []string `json:"ids,omitempty"`
+	// created lists the ids Governor created (the rest it adopted).
+	// +optional
+	// +listType=atomic
+	Created []string `json:"created,omitempty"`
 }
 
 // InheritedSettings are the settings a Space took from spec.inheritFrom.
@@ -250,6 +408,7 @@ type AppReleaseStatus struct {
 // +kubebuilder:printcolumn:name="Admin",type=boolean,JSONPath=`.spec.admin`,priority=1
 // +kubebuilder:printcolumn:name="Groups",type=integer,JSONPath=`.status.accessModel.groups`
 // +kubebuilder:printcolumn:name="Rules",type=integer,JSONPath=`.status.accessModel.rules`
+// +kubebuilder:printcolumn:name="Platform",type=string,JSONPath=`.status.conditions[?(@.type=="PlatformSynced")].reason`
 // +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
 // +kubebuilder:printcolumn:name="Status",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].message`
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
