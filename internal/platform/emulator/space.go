@@ -1,0 +1,434 @@
+package emulator
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// space is one Space's state.
+type space struct {
+	id, name, domain string
+	parent           *space
+	created, updated time.Time
+	copySSO          bool
+	tokens           []string
+	groups           map[int64]*group
+	defaultGroups    map[string]int64 // admin, editor, viewer, All Users
+	users            []*user
+	invites          []*invite
+	folders          map[string]*folder
+	roots            map[string]string // folder type -> root folder id
+	apps             []*app
+	workflows        []*workflow
+	resources        []*resource
+	grants           map[int64]map[objectKey]string
+	settings         scSettings
+	config           *scConfig
+	releases         map[string][]release // by app uuid
+}
+
+type objectKey struct{ typ, id string }
+
+type group struct {
+	ID                          int64         `json:"id"`
+	LegacyID                    int64         `json:"legacy_id"`
+	Name                        string        `json:"name"`
+	Members                     []groupMember `json:"members"`
+	UniversalAppAccess          string        `json:"universal_app_access"`
+	UniversalResourceAccess     string        `json:"universal_resource_access"`
+	UniversalWorkflowAccess     string        `json:"universal_workflow_access"`
+	UniversalQueryLibraryAccess string        `json:"universal_query_library_access"`
+	UserInvites                 []inviteOut   `json:"user_invites"`
+	UserListAccess              bool          `json:"user_list_access"`
+	AuditLogAccess              bool          `json:"audit_log_access"`
+	UnpublishedReleaseAccess    bool          `json:"unpublished_release_access"`
+	UsageAnalyticsAccess        bool          `json:"usage_analytics_access"`
+	ThemeAccess                 bool          `json:"theme_access"`
+	AccountDetailsAccess        bool          `json:"account_details_access"`
+	LandingPageAppID            *string       `json:"landing_page_app_id"`
+	UpdatedAt                   string        `json:"updated_at"`
+	CreatedAt                   string        `json:"created_at"`
+	isDefault                   bool
+}
+
+type groupMember struct {
+	ID           string `json:"id"`
+	Email        string `json:"email"`
+	IsGroupAdmin bool   `json:"is_group_admin"`
+}
+
+type user struct {
+	ID                   string         `json:"id"`
+	LegacyID             int64          `json:"legacy_id"`
+	FirstName            *string        `json:"first_name"`
+	LastName             *string        `json:"last_name"`
+	CreatedAt            string         `json:"created_at"`
+	LastActive           *string        `json:"last_active"`
+	Email                string         `json:"email"`
+	Active               bool           `json:"active"`
+	Metadata             map[string]any `json:"metadata"`
+	IsAdmin              bool           `json:"is_admin"`
+	TwoFactorAuthEnabled bool           `json:"two_factor_auth_enabled"`
+	UserType             string         `json:"user_type"`
+}
+
+type invite struct {
+	inviteOut
+	groupIDs []int64
+}
+
+type inviteOut struct {
+	ID           int64          `json:"id"`
+	LegacyID     int64          `json:"legacy_id"`
+	InvitedBy    string         `json:"invited_by"`
+	InvitedEmail string         `json:"invited_email"`
+	ExpiresAt    string         `json:"expires_at"`
+	ClaimedBy    *string        `json:"claimed_by"`
+	ClaimedAt    *string        `json:"claimed_at"`
+	UserType     *string        `json:"user_type"`
+	Metadata     map[string]any `json:"metadata"`
+	CreatedAt    string         `json:"created_at"`
+	InviteLink   string         `json:"invite_link"`
+	Groups       []inviteGroup  `json:"groups"`
+}
+
+type inviteGroup struct {
+	LegacyID int64  `json:"legacy_id"`
+	ID       int64  `json:"id"`
+	Name     string `json:"name"`
+}
+
+type folder struct {
+	ID             string  `json:"id"`
+	LegacyID       string  `json:"legacy_id"`
+	Name           string  `json:"name"`
+	ParentFolderID *string `json:"parent_folder_id"`
+	IsSystemFolder bool    `json:"is_system_folder"`
+	FolderType     string  `json:"folder_type"`
+	UpdatedAt      string  `json:"updated_at"`
+	CreatedAt      string  `json:"created_at"`
+}
+
+type app struct {
+	ID             string  `json:"id"`
+	Name           string  `json:"name"`
+	Description    *string `json:"description"`
+	FolderID       string  `json:"folder_id"`
+	Protected      bool    `json:"protected"`
+	Synced         bool    `json:"synced"`
+	Shortlink      *string `json:"shortlink"`
+	IsModule       bool    `json:"is_module"`
+	IsMobileApp    bool    `json:"is_mobile_app"`
+	CreatedAt      string  `json:"created_at"`
+	UpdatedAt      string  `json:"updated_at"`
+	ReleaseVersion string  `json:"release_version"`
+}
+
+type workflow struct {
+	ID          string  `json:"id"`
+	Name        string  `json:"name"`
+	Description *string `json:"description"`
+	Crontab     *string `json:"crontab"`
+	Timezone    *string `json:"timezone"`
+	IsEnabled   bool    `json:"is_enabled"`
+	FolderID    string  `json:"folder_id"`
+	Protected   bool    `json:"protected"`
+	CreatedBy   *int64  `json:"created_by"`
+	CreatedAt   string  `json:"created_at"`
+	UpdatedAt   string  `json:"updated_at"`
+}
+
+type resource struct {
+	ID          string  `json:"id"`
+	Type        string  `json:"type"`
+	DisplayName string  `json:"display_name"`
+	FolderID    *string `json:"folder_id"`
+	Protected   bool    `json:"protected"`
+	CreatedAt   string  `json:"created_at"`
+	UpdatedAt   string  `json:"updated_at"`
+}
+
+type scSettings struct {
+	AutoBranchNamingEnabled          bool   `json:"auto_branch_naming_enabled"`
+	CustomPullRequestTemplateEnabled bool   `json:"custom_pull_request_template_enabled"`
+	CustomPullRequestTemplate        string `json:"custom_pull_request_template"`
+	VersionControlLocked             bool   `json:"version_control_locked"`
+	ForceUUIDMapping                 bool   `json:"force_uuid_mapping"`
+	AutoCleanupBranchesEnabled       bool   `json:"auto_cleanup_branches_enabled"`
+}
+
+type scConfig struct {
+	Org           string         `json:"org"`
+	Repo          string         `json:"repo"`
+	DefaultBranch string         `json:"default_branch"`
+	RepoVersion   string         `json:"repo_version,omitempty"`
+	Provider      string         `json:"provider"`
+	Config        map[string]any `json:"config"`
+}
+
+type release struct {
+	ReleaseVersion     string `json:"release_version"`
+	ReleaseDescription string `json:"release_description,omitempty"`
+	CreatedAt          string `json:"created_at"`
+}
+
+type spaceOut struct {
+	ID        string `json:"id"`
+	Name      string `json:"name"`
+	Domain    string `json:"domain"`
+	CreatedAt string `json:"created_at"`
+	UpdatedAt string `json:"updated_at"`
+}
+
+func stamp(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z") }
+
+func newUUID() string { return uuid.NewString() }
+
+// Retool's default groups, with the levels and flags a fresh instance has.
+var defaultGroups = []group{
+	{Name: "admin", UniversalAppAccess: "own", UniversalResourceAccess: "own", UniversalWorkflowAccess: "own", UniversalQueryLibraryAccess: "edit",
+		UserListAccess: true, AuditLogAccess: true, UnpublishedReleaseAccess: true, UsageAnalyticsAccess: true, ThemeAccess: true, AccountDetailsAccess: true},
+	{Name: "editor", UniversalAppAccess: "edit", UniversalResourceAccess: "own", UniversalWorkflowAccess: "edit", UniversalQueryLibraryAccess: "edit",
+		UserListAccess: true, UnpublishedReleaseAccess: true, AccountDetailsAccess: true},
+	{Name: "viewer", UniversalAppAccess: "use", UniversalResourceAccess: "use", UniversalWorkflowAccess: "use", UniversalQueryLibraryAccess: "use",
+		UserListAccess: true, AccountDetailsAccess: true},
+	{Name: "All Users", UniversalAppAccess: "edit", UniversalResourceAccess: "own", UniversalWorkflowAccess: "edit", UniversalQueryLibraryAccess: "edit",
+		AccountDetailsAccess: true},
+}
+
+const (
+	groupAdmin    = "admin"
+	groupAllUsers = "All Users"
+)
+
+// newSpace creates a Space with Retool's default groups, root folders and
+// settings, and registers it by domain. The caller holds s.mu (or is New).
+func (s *Server) newSpace(name, domain string, parent *space) *space {
+	now := s.now()
+	sp := &space{
+		id: "org_" + randomHex(16), name: name, domain: domain, parent: parent,
+		created: now, updated: now,
+		groups: map[int64]*group{}, defaultGroups: map[string]int64{},
+		folders: map[string]*folder{}, roots: map[string]string{},
+		grants: map[int64]map[objectKey]string{}, releases: map[string][]release{},
+	}
+	for _, g := range defaultGroups {
+		g := g
+		s.ids.group++
+		g.ID, g.LegacyID, g.isDefault = s.ids.group, s.ids.group, true
+		g.Members, g.UserInvites = []groupMember{}, []inviteOut{}
+		g.CreatedAt, g.UpdatedAt = stamp(now), stamp(now)
+		sp.groups[g.ID] = &g
+		sp.defaultGroups[g.Name] = g.ID
+	}
+	for _, t := range []string{"app", "workflow", "resource"} {
+		root := s.addFolder(sp, "root", t, nil, true)
+		if t != "resource" {
+			s.addFolder(sp, "archive", t, &root.ID, true)
+		}
+	}
+	s.spaces[domain] = sp
+	return sp
+}
+
+// addFolder adds a folder; app and workflow folders share a sequence,
+// resource folders have their own (as in Retool).
+func (s *Server) addFolder(sp *space, name, typ string, parent *string, system bool) *folder {
+	var n int64
+	if typ == "resource" {
+		s.ids.resourceFolder++
+		n = s.ids.resourceFolder
+	} else {
+		s.ids.folder++
+		n = s.ids.folder
+	}
+	id := fmt.Sprintf("%s_%d", typ, n)
+	now := stamp(s.now())
+	f := &folder{ID: id, LegacyID: id, Name: name, ParentFolderID: parent, IsSystemFolder: system, FolderType: typ, CreatedAt: now, UpdatedAt: now}
+	sp.folders[id] = f
+	if parent == nil && name == "root" && system {
+		sp.roots[typ] = id
+	}
+	return f
+}
+
+// folderPath finds or creates the folder at path ("finance/reports") under
+// the type's root folder, returning its id.
+func (s *Server) folderPath(sp *space, typ, path string) string {
+	cur := sp.roots[typ]
+	for _, part := range strings.Split(strings.Trim(path, "/"), "/") {
+		if part == "" {
+			continue
+		}
+		var next string
+		for _, f := range sp.folders {
+			if f.FolderType == typ && f.ParentFolderID != nil && *f.ParentFolderID == cur && f.Name == part {
+				next = f.ID
+				break
+			}
+		}
+		if next == "" {
+			parent := cur
+			next = s.addFolder(sp, part, typ, &parent, false).ID
+		}
+		cur = next
+	}
+	return cur
+}
+
+func (sp *space) userByID(id string) *user {
+	for _, u := range sp.users {
+		if u.ID == id {
+			return u
+		}
+	}
+	return nil
+}
+
+func (sp *space) userByEmail(email string) *user {
+	for _, u := range sp.users {
+		if strings.EqualFold(u.Email, email) {
+			return u
+		}
+	}
+	return nil
+}
+
+// addUser creates a user (a sign-in) in All Users and claims the pending
+// invites of that email.
+func (s *Server) addUser(sp *space, email string) *user {
+	if u := sp.userByEmail(email); u != nil {
+		return u
+	}
+	s.ids.user++
+	now := s.now()
+	u := &user{ID: "user_" + randomHex(16), LegacyID: s.ids.user, CreatedAt: stamp(now), Email: email, Active: true,
+		Metadata: map[string]any{}, UserType: "default"}
+	sp.users = append(sp.users, u)
+	sp.setMember(sp.groups[sp.defaultGroups[groupAllUsers]], u, false, now)
+	for _, inv := range sp.invites {
+		if inv.ClaimedBy == nil && strings.EqualFold(inv.InvitedEmail, email) {
+			id, at := u.ID, stamp(now)
+			inv.ClaimedBy, inv.ClaimedAt = &id, &at
+			for _, gid := range inv.groupIDs {
+				if g := sp.groups[gid]; g != nil {
+					sp.setMember(g, u, false, now)
+				}
+			}
+		}
+	}
+	return u
+}
+
+// setMember adds u to g or updates is_group_admin.
+func (sp *space) setMember(g *group, u *user, admin bool, now time.Time) {
+	for i := range g.Members {
+		if g.Members[i].ID == u.ID {
+			if g.Members[i].IsGroupAdmin != admin {
+				g.Members[i].IsGroupAdmin = admin
+				g.UpdatedAt = stamp(now)
+			}
+			return
+		}
+	}
+	g.Members = append(g.Members, groupMember{ID: u.ID, Email: u.Email, IsGroupAdmin: admin})
+	g.UpdatedAt = stamp(now)
+}
+
+// view renders a group: its pending invites and its members' admin status.
+func (sp *space) view(g *group) group {
+	out := *g
+	out.Members = append([]groupMember{}, g.Members...)
+	out.UserInvites = []inviteOut{}
+	for _, inv := range sp.invites {
+		if inv.ClaimedBy != nil {
+			continue
+		}
+		for _, id := range inv.groupIDs {
+			if id == g.ID {
+				out.UserInvites = append(out.UserInvites, sp.inviteView(inv))
+			}
+		}
+	}
+	return out
+}
+
+func (sp *space) inviteView(inv *invite) inviteOut {
+	out := inv.inviteOut
+	out.Groups = []inviteGroup{}
+	for _, id := range inv.groupIDs {
+		if g := sp.groups[id]; g != nil {
+			out.Groups = append(out.Groups, inviteGroup{ID: g.ID, LegacyID: g.LegacyID, Name: g.Name})
+		}
+	}
+	return out
+}
+
+func (sp *space) userView(u *user) user {
+	out := *u
+	admin := sp.groups[sp.defaultGroups[groupAdmin]]
+	for _, m := range admin.Members {
+		if m.ID == u.ID {
+			out.IsAdmin = true
+		}
+	}
+	return out
+}
+
+func (sp *space) spaceView(withDomain bool) spaceOut {
+	out := spaceOut{ID: sp.id, Name: sp.name, Domain: sp.domain, CreatedAt: stamp(sp.created), UpdatedAt: stamp(sp.updated)}
+	if !withDomain {
+		out.Domain = ""
+	}
+	return out
+}
+
+func (sp *space) sortedGroups() []group {
+	ids := make([]int64, 0, len(sp.groups))
+	for id := range sp.groups {
+		ids = append(ids, id)
+	}
+	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
+	out := make([]group, 0, len(ids))
+	for _, id := range ids {
+		out = append(out, sp.view(sp.groups[id]))
+	}
+	return out
+}
+
+// objectExists reports whether a grant's object is in the Space.
+func (sp *space) objectExists(k objectKey) bool {
+	switch k.typ {
+	case "folder":
+		return sp.folders[k.id] != nil
+	case "app":
+		return sp.app(k.id) != nil
+	case "resource":
+		for _, r := range sp.resources {
+			if r.ID == k.id {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func (sp *space) app(id string) *app {
+	for _, a := range sp.apps {
+		if strings.EqualFold(a.ID, id) {
+			return a
+		}
+	}
+	return nil
+}
+
+// dropGrants removes every grant on an object.
+func (sp *space) dropGrants(k objectKey) {
+	for _, gs := range sp.grants {
+		delete(gs, k)
+	}
+}
