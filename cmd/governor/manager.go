@@ -2,6 +2,10 @@ package main
 
 import (
 	"flag"
+	"os"
+	"time"
+
+	"github.com/spf13/pflag"
 
 	"github.com/spf13/cobra"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -37,8 +41,17 @@ current; the leader (--leader-elect) alone writes status and provisions.`,
 	f.StringVar(&opts.APIAddr, "api-bind-address", "", `address of the decision API over HTTPS, like ":9443" ("" disables it)`)
 	f.StringVar(&opts.APICertDir, "api-cert-dir", "", "directory holding tls.crt and tls.key for the decision API (default: self-signed)")
 	f.StringVar(&opts.LeaderElectionNamespace, "leader-election-namespace", "", "namespace of the leader-election lease (default: the pod's)")
+	addPlatformFlags(f, &opts.Platform, os.Getenv("POD_NAMESPACE"))
 	zapFlags := flag.NewFlagSet("zap", flag.ContinueOnError)
 	zapOpts.BindFlags(zapFlags)
 	f.AddGoFlagSet(zapFlags)
 	return cmd
+}
+
+// addPlatformFlags binds the platform sync's settings.
+func addPlatformFlags(f *pflag.FlagSet, o *controller.PlatformOptions, namespace string) {
+	f.StringVar(&o.Namespace, "namespace", namespace, `Governor's own namespace, holding the instances' token Secrets (default $POD_NAMESPACE; "" disables the platform sync)`)
+	f.IntVar(&o.RequestsPerMinute, "platform-requests-per-minute", 45, "request budget of each platform instance (negative: unlimited)")
+	f.DurationVar(&o.Resync, "platform-resync", 10*time.Minute, "how often each instance is checked for drift")
+	f.DurationVar(&o.PassTimeout, "platform-pass-timeout", 2*time.Minute, "longest sync pass of one environment; a longer sync goes on in the next pass")
 }

@@ -19,6 +19,8 @@ const (
 	indexSpaceInheritFrom = "spec.inheritFrom"
 	// indexSpaceAdmin: Spaces by spec.admin ("true" only).
 	indexSpaceAdmin = "spec.admin"
+	// indexSpaceSecret: Spaces by the Secrets (in Governor's namespace) they read.
+	indexSpaceSecret = "spec.secrets"
 	// indexReleaseApp: a Release by its app.
 	indexReleaseApp = "spec.app"
 	// indexGroupBuiltin: a PermissionGroup by its builtin role.
@@ -41,6 +43,9 @@ func setupIndexes(ctx context.Context, mgr manager.Manager) error {
 		}
 		return []string{s.Spec.InheritFrom}
 	})); err != nil {
+		return err
+	}
+	if err := idx.IndexField(ctx, &governorv1alpha1.Space{}, indexSpaceSecret, space(secretsOf)); err != nil {
 		return err
 	}
 	if err := idx.IndexField(ctx, &governorv1alpha1.Space{}, indexSpaceAdmin, space(func(s *governorv1alpha1.Space) []string {
@@ -88,4 +93,19 @@ func older(a, b client.Object) bool {
 		return ta.Before(&tb)
 	}
 	return a.GetName() < b.GetName()
+}
+
+// secretsOf lists the Secrets a Space reads: its instances' tokens and its
+// source control credentials.
+func secretsOf(s *governorv1alpha1.Space) []string {
+	var out []string
+	for _, e := range s.Spec.Environments {
+		if e.Instance != nil {
+			out = append(out, e.Instance.TokenSecretRef.Name)
+		}
+	}
+	if sc := s.Spec.SourceControl; sc != nil && sc.CredentialsSecretRef != nil {
+		out = append(out, sc.CredentialsSecretRef.Name)
+	}
+	return out
 }

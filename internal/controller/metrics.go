@@ -1,6 +1,9 @@
 package controller
 
 import (
+	"strconv"
+	"time"
+
 	"github.com/prometheus/client_golang/prometheus"
 	"sigs.k8s.io/controller-runtime/pkg/metrics"
 )
@@ -26,6 +29,39 @@ var (
 	}, []string{"kind", "class"})
 )
 
+// Platform metrics.
+var (
+	platformRequests = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "governor_platform_requests_total",
+		Help: "Requests to the platform's instances, by instance, endpoint (method and path template) and status code (0: no answer).",
+	}, []string{"instance", "endpoint", "code"})
+	platformSyncSeconds = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name:    "governor_platform_sync_seconds",
+		Help:    "Time of one sync pass of a Space's environment.",
+		Buckets: prometheus.ExponentialBuckets(0.01, 2, 16), // 10ms .. ~5m
+	}, []string{labelSpace, "environment"})
+	platformPending = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "governor_platform_pending",
+		Help: "What could not be placed in an environment's instance yet (members without an account, missing apps or resources, what the API cannot express).",
+	}, []string{labelSpace, "environment"})
+	platformDrift = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "governor_platform_drift",
+		Help: "Groups, members and grants an environment's instance holds in the Space that nothing declares.",
+	}, []string{labelSpace, "environment"})
+	platformWrites = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "governor_platform_writes_total",
+		Help: "Write calls made to an environment's instance.",
+	}, []string{labelSpace, "environment"})
+)
+
 func init() {
-	metrics.Registry.MustRegister(compileSeconds, modelSize, reconcileErrors)
+	metrics.Registry.MustRegister(compileSeconds, modelSize, reconcileErrors,
+		platformRequests, platformSyncSeconds, platformPending, platformDrift, platformWrites)
+}
+
+// observeRequest counts an instance's API calls.
+func observeRequest(instance string) func(method, path string, code int, _ time.Duration) {
+	return func(method, path string, code int, _ time.Duration) {
+		platformRequests.WithLabelValues(instance, method+" "+path, strconv.Itoa(code)).Inc()
+	}
 }

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"time"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
@@ -70,6 +71,10 @@ func (r *ModelReconciler) Reconcile(ctx context.Context, req reconcile.Request) 
 		return reconcile.Result{}, err
 	}
 
+	// Objects being deleted are no longer part of the model: the instances
+	// let go of them before their finalizer is removed.
+	groups.Items = liveObjects(groups.Items)
+	rules.Items = liveObjects(rules.Items)
 	effective, _ := effectiveSpace(space, source)
 	fp := fingerprint(effective, source, groups.Items, rules.Items)
 	if cur := r.Models.Get(space.Name); cur != nil && cur.fingerprint == fp {
@@ -142,8 +147,8 @@ func (r *ModelReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		For(&governorv1alpha1.Space{}, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
 		Watches(&governorv1alpha1.Space{}, handler.EnqueueRequestsFromMapFunc(r.spacesInheritingFrom),
 			builder.WithPredicates(predicate.GenerationChangedPredicate{})).
-		Watches(&governorv1alpha1.PermissionGroup{}, toSpace, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
-		Watches(&governorv1alpha1.AccessRule{}, toSpace, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
+		Watches(&governorv1alpha1.PermissionGroup{}, toSpace, builder.WithPredicates(predicate.Or(predicate.GenerationChangedPredicate{}, deletionPredicate()))).
+		Watches(&governorv1alpha1.AccessRule{}, toSpace, builder.WithPredicates(predicate.Or(predicate.GenerationChangedPredicate{}, deletionPredicate()))).
 		WithOptions(controller.Options{NeedLeaderElection: &needLeader, MaxConcurrentReconciles: 2}).
 		Complete(r)
 }
@@ -203,3 +208,17 @@ const (
 	kindPermissionGroup = "PermissionGroup"
 	kindAccessRule      = "AccessRule"
 )
+
+// liveObjects drops the objects being deleted, in place.
+func liveObjects[T any, P interface {
+	*T
+	GetDeletionTimestamp() *metav1.Time
+}](items []T) []T {
+	out := items[:0]
+	for i := range items {
+		if P(&items[i]).GetDeletionTimestamp() == nil {
+			out = append(out, items[i])
+		}
+	}
+	return out
+}

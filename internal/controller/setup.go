@@ -12,7 +12,7 @@ import (
 // +kubebuilder:rbac:groups=coordination.k8s.io,resources=leases,verbs=get;list;watch;create;update;patch;delete
 
 // SetupWithManager registers every controller and the cache indexes they use.
-func SetupWithManager(mgr ctrl.Manager, models *Models) error {
+func SetupWithManager(mgr ctrl.Manager, models *Models, platform PlatformOptions) error {
 	if err := setupIndexes(context.Background(), mgr); err != nil {
 		return err
 	}
@@ -31,6 +31,11 @@ func SetupWithManager(mgr ctrl.Manager, models *Models) error {
 	}
 	if err := (&GroupAdminReconciler{Client: c}).SetupWithManager(mgr); err != nil {
 		return err
+	}
+	if platform.Namespace != "" {
+		if err := (&PlatformReconciler{Client: c, Models: models, Recorder: mgr.GetEventRecorder("governor-platform"), Options: platform}).SetupWithManager(mgr); err != nil {
+			return err
+		}
 	}
 	return (&ReleaseReconciler{Client: c, Recorder: mgr.GetEventRecorder("governor-release")}).SetupWithManager(mgr)
 }

@@ -8,6 +8,7 @@ import (
 	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/events"
@@ -89,6 +90,7 @@ func (r *SpaceReconciler) Reconcile(ctx context.Context, req reconcile.Request) 
 		r.reconcileInheritance,
 		r.reconcileReleases,
 		r.reconcileAccessModel,
+		r.reconcilePlatform,
 	} {
 		if err := phase(ctx, space); err != nil {
 			return reconcile.Result{}, err
@@ -101,7 +103,8 @@ func (r *SpaceReconciler) patchStatus(ctx context.Context, before, after *govern
 	if equality.Semantic.DeepEqual(before.Status, after.Status) {
 		return nil // a Space at rest sees no writes
 	}
-	return r.Status().Patch(ctx, after, client.MergeFrom(before))
+	// The platform controller writes conditions too: a stale list is refused.
+	return r.Status().Patch(ctx, after, client.MergeFromWithOptions(before, client.MergeFromWithOptimisticLock{}))
 }
 
 // checkAdminUniqueness refuses a second admin Space. Sets: Stalled (AdminConflict).
@@ -310,6 +313,22 @@ func (r *SpaceReconciler) reconcileAccessModel(_ context.Context, space *governo
 	}
 	space.Status.AccessModel = accessModelStatus(model)
 	return nil
+}
+
+// reconcilePlatform folds the platform controller's PlatformSynced into the
+// summary: an instance still syncing is Reconciling; one the user must fix
+// (a missing or refused token) is Stalled. Sets: Reconciling
+// (PlatformSyncing), Stalled (the platform reason).
+func (r *SpaceReconciler) reconcilePlatform(_ context.Context, space *governorv1alpha1.Space) error {
+	c := meta.FindStatusCondition(space.Status.Conditions, governorv1alpha1.ConditionPlatformSynced)
+	if c == nil || c.Status == metav1.ConditionTrue {
+		return nil
+	}
+	switch c.Reason {
+	case reasonTokenMissing, reasonUnauthorized, reasonForbidden:
+		return stall(c.Reason, "platform: %s", c.Message)
+	}
+	return wait("PlatformSyncing", "platform: %s", c.Message)
 }
 
 // finalize removes what the Space created: its admin binding, the default

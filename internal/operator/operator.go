@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net/http"
 
+	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -47,6 +48,10 @@ type Options struct {
 	APICertDir string
 	// OnAPIListening, when set, is called with the API's bound address.
 	OnAPIListening func(addr string)
+	// Platform configures the sync of Spaces into their instances; it runs
+	// when Platform.Namespace (Governor's own namespace, holding the
+	// instances' token Secrets) is set.
+	Platform controller.PlatformOptions
 }
 
 var managedByGovernor = labels.SelectorFromSet(labels.Set{governorv1alpha1.LabelManagedBy: governorv1alpha1.ManagedByGovernor})
@@ -76,15 +81,12 @@ func Run(ctx context.Context, cfg *rest.Config, opts Options, models *controller
 		LeaderElectionNamespace:       opts.LeaderElectionNamespace,
 		LeaderElectionReleaseOnCancel: true,
 		// Only the RBAC objects Governor creates are cached, not the cluster's.
-		Cache: cache.Options{ByObject: map[client.Object]cache.ByObject{
-			&rbacv1.Role{}:        {Label: managedByGovernor},
-			&rbacv1.RoleBinding{}: {Label: managedByGovernor},
-		}},
+		Cache: cache.Options{ByObject: cacheByObject(opts)},
 	})
 	if err != nil {
 		return fmt.Errorf("creating the manager: %w", err)
 	}
-	if err := controller.SetupWithManager(mgr, models); err != nil {
+	if err := controller.SetupWithManager(mgr, models, opts.Platform); err != nil {
 		return err
 	}
 	if opts.APIAddr != "" {
@@ -104,6 +106,19 @@ func Run(ctx context.Context, cfg *rest.Config, opts Options, models *controller
 		return err
 	}
 	return mgr.Start(ctx)
+}
+
+// cacheByObject narrows the cache: only the RBAC objects Governor creates,
+// and only the Secrets of Governor's own namespace (its Role allows no more).
+func cacheByObject(opts Options) map[client.Object]cache.ByObject {
+	by := map[client.Object]cache.ByObject{
+		&rbacv1.Role{}:        {Label: managedByGovernor},
+		&rbacv1.RoleBinding{}: {Label: managedByGovernor},
+	}
+	if ns := opts.Platform.Namespace; ns != "" {
+		by[&corev1.Secret{}] = cache.ByObject{Namespaces: map[string]cache.Config{ns: {}}}
+	}
+	return by
 }
 
 // addDecisionAPI serves the decision API from models on every replica.

@@ -118,6 +118,8 @@ type Plan struct {
 	NotExpressible []string
 	// Unverified counts groups whose grants were not read this time.
 	Unverified int
+	// GroupIDs maps the declared groups the instance already has to their ids.
+	GroupIDs map[string]int64
 	// Grants maps each rule to the objects its grants are on, by group id
 	// (0 for a group this plan creates) and object; folders this plan creates
 	// appear with an empty id (see Op.FolderPath).
@@ -140,8 +142,8 @@ func (p Plan) Writes() int { return len(p.Ops) }
 
 // NewPlan computes the calls that turn o into d.
 func NewPlan(d Desired, o Observed, opts Options) Plan {
-	p := Plan{Space: d.Space, Environment: d.Environment, Revision: d.Revision, NotExpressible: d.NotExpressible}
-	pl := planner{d: d, o: o, opts: opts, p: &p, folders: newFolderTree(o.Folders)}
+	p := Plan{Space: d.Space, Environment: d.Environment, Revision: d.Revision, NotExpressible: d.NotExpressible, GroupIDs: map[string]int64{}}
+	pl := planner{d: d, o: o, opts: opts, p: &p, folders: NewFolderIndex(o.Folders)}
 	pl.space()
 	pl.groups()
 	pl.order()
@@ -153,7 +155,7 @@ type planner struct {
 	o       Observed
 	opts    Options
 	p       *Plan
-	folders *folderTree
+	folders *FolderIndex
 }
 
 func (pl *planner) add(op Op) { pl.p.Ops = append(pl.p.Ops, op) }
@@ -192,6 +194,7 @@ func (pl *planner) groups() {
 			continue
 		}
 		matched[og.ID] = true
+		pl.p.GroupIDs[dg.Name] = og.ID
 		pl.updateGroup(dg, og)
 	}
 	for i := range pl.o.Groups {
@@ -433,54 +436,67 @@ func (pl *planner) order() {
 	sort.Strings(pl.p.Drift)
 }
 
-// folderTree finds folders by path under each type's system root folder.
-type folderTree struct {
+// FolderIndex finds folders by path under each type's system root folder.
+type FolderIndex struct {
 	byPath map[string]string // type/path -> id
+	roots  map[string]string // type -> root folder id
 }
 
-func newFolderTree(folders []Folder) *folderTree {
+// NewFolderIndex indexes an instance's folders.
+func NewFolderIndex(folders []Folder) *FolderIndex {
 	byID := make(map[string]Folder, len(folders))
 	for _, f := range folders {
 		byID[f.ID] = f
 	}
-	t := &folderTree{byPath: make(map[string]string, len(folders))}
+	t := &FolderIndex{byPath: make(map[string]string, len(folders)), roots: map[string]string{}}
 	for _, f := range folders {
 		if f.System {
+			if f.ParentID == "" {
+				t.roots[f.Type] = f.ID
+			}
 			continue
 		}
-		var parts []string
-		ok := true
-		for cur, depth := f, 0; ; depth++ {
-			if cur.System || cur.ParentID == "" {
-				break
+		if path, ok := folderPath(f, byID); ok {
+			if _, dup := t.byPath[f.Type+"/"+path]; !dup {
+				t.byPath[f.Type+"/"+path] = f.ID
 			}
-			parts = append(parts, cur.Name)
-			next, found := byID[cur.ParentID]
-			if !found || depth > 64 {
-				ok = false
-				break
-			}
-			cur = next
-			if cur.System {
-				break
-			}
-		}
-		if !ok || len(parts) == 0 {
-			continue
-		}
-		for i, j := 0, len(parts)-1; i < j; i, j = i+1, j-1 {
-			parts[i], parts[j] = parts[j], parts[i]
-		}
-		key := f.Type + "/" + strings.Join(parts, "/")
-		if _, dup := t.byPath[key]; !dup {
-			t.byPath[key] = f.ID
 		}
 	}
 	return t
 }
 
+// folderPath is f's path from its type's root ("a/b"), false when its
+// parents are not all known.
+func folderPath(f Folder, byID map[string]Folder) (string, bool) {
+	parts := []string{f.Name}
+	for cur, depth := f, 0; ; depth++ {
+		parent, ok := byID[cur.ParentID]
+		if !ok || depth > 64 {
+			return "", false
+		}
+		if parent.System {
+			break
+		}
+		parts = append(parts, parent.Name)
+		cur = parent
+	}
+	for i, j := 0, len(parts)-1; i < j; i, j = i+1, j-1 {
+		parts[i], parts[j] = parts[j], parts[i]
+	}
+	return strings.Join(parts, "/"), true
+}
+
+// Root is the id of the system root folder of folderType ("" when unknown).
+func (t *FolderIndex) Root(folderType string) string { return t.roots[folderType] }
+
+// Lookup finds a folder by type and path.
+func (t *FolderIndex) Lookup(folderType, path string) (string, bool) {
+	id, ok := t.byPath[folderType+"/"+path]
+	return id, ok
+}
+
 // resolve returns the folder's id, or "" and the paths to create (parents first).
-func (t *folderTree) resolve(folderType, path string) (string, []string) {
+func (t *FolderIndex) resolve(folderType, path string) (string, []string) {
 	if id, ok := t.byPath[folderType+"/"+path]; ok {
 		return id, nil
 	}

@@ -45,6 +45,9 @@ type Options struct {
 	// RequestsPerMinute is the request budget (default 45; negative:
 	// unlimited). Requests are spaced evenly: no minute ever holds more.
 	RequestsPerMinute int
+	// Limiter, when set, is the request budget instead of RequestsPerMinute:
+	// clients of the Spaces of one instance share the instance's budget.
+	Limiter *rate.Limiter
 	// Timeout bounds each attempt (default 30s).
 	Timeout time.Duration
 	// MaxAttempts bounds the attempts of one call (default 5).
@@ -114,11 +117,17 @@ func New(opts Options) (*Client, error) {
 	if rpm == 0 {
 		rpm = DefaultRequestsPerMinute
 	}
-	if rpm > 0 {
-		c.limiter = rate.NewLimiter(rate.Limit(float64(rpm)/60), 1)
+	switch {
+	case opts.Limiter != nil:
+		c.limiter = opts.Limiter
+	case rpm > 0:
+		c.limiter = NewLimiter(rpm)
 	}
 	return c, nil
 }
+
+// NewLimiter returns a request budget of rpm requests a minute, spaced evenly.
+func NewLimiter(rpm int) *rate.Limiter { return rate.NewLimiter(rate.Limit(float64(rpm)/60), 1) }
 
 // Domain is the Space's domain (the Host header the client sends).
 func (c *Client) Domain() string { return c.host }
