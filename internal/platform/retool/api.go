@@ -2,10 +2,10 @@ package retool
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 )
@@ -31,6 +31,8 @@ const (
 	pathSpace        = "/spaces/{spaceId}"
 	pathAppReleases  = "/source_control/releases/apps/{appUuid}"
 )
+
+var semver = regexp.MustCompile(`^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$`)
 
 func id64(id int64) string { return strconv.FormatInt(id, 10) }
 
@@ -324,8 +326,8 @@ func (c *Client) ListAppReleases(ctx context.Context, appUUID string) ([]Release
 // CreateAppRelease releases version (x.y.z) of an app; the Space needs a
 // source control configuration. It becomes the app's release_version.
 func (c *Client) CreateAppRelease(ctx context.Context, appUUID, version, description string) (ReleaseArtifact, error) {
-	if version == "" {
-		return ReleaseArtifact{}, errors.New("retool: release version is empty")
+	if !semver.MatchString(version) {
+		return ReleaseArtifact{}, fmt.Errorf("retool: release_version %q of app %s: want x.y.z", version, appUUID)
 	}
 	body := struct {
 		ReleaseVersion     string `json:"release_version"`
