@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/spf13/cobra"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -76,15 +77,31 @@ func runDev(ctx context.Context, cmd *cobra.Command, kubeconfigOut, stateDir str
 		return err
 	}
 	abs, _ := filepath.Abs(kubeconfigOut)
+	instances, err := startDevInstances(ctx, cp.Config, out)
+	if err != nil {
+		return err
+	}
+	opts.Platform.Namespace = devNamespace
+	opts.Platform.Resync = time.Minute
+	opts.Platform.RequestsPerMinute = 6000 // local emulators: the tour syncs in seconds
 	fmt.Fprintf(out, `
-Governor is running against %s.
-
+Governor is running against %s, with emulated platform instances:
+`, cp.Config.Host)
+	for _, inst := range instances {
+		fmt.Fprintf(out, "  %-12s http://%s\n", inst.env, inst.addr)
+	}
+	fmt.Fprintf(out, `
   export KUBECONFIG=%s
   kubectl apply -f config/samples/
+  kubectl get spaces                       # Platform: Synced once the instances hold the model
   kubectl get governor -A
   bin/governor can-i edit app/ledger --space payments --as carol@example.com --folder finance/reports
+  bin/governor platform plan --space payments --env development
+
+Look inside the development instance (the payments Space's groups):
+  curl -s -H "Host: %s" -H "Authorization: Bearer $(kubectl get secret -n %s retool-development-payments -o jsonpath='{.data.token}' | base64 -d)" http://%s/api/v2/groups
 
 Press Ctrl-C to stop.
-`, cp.Config.Host, abs)
+`, abs, devDomain("payments", "development"), devNamespace, instances[0].addr)
 	return operator.Run(ctx, cp.Config, opts, controller.NewModels())
 }

@@ -36,7 +36,7 @@ func newRootCommand() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newManagerCommand(), newDevCommand(), newPlatformEmulatorCommand())
+	root.AddCommand(newManagerCommand(), newDevCommand(), newPlatformCommand(), newPlatformEmulatorCommand())
 	root.AddCommand(cliCommands()...)
 	return root
 }

@@ -320,6 +320,17 @@ func (r *PlatformReconciler) syncEnvironment(ctx context.Context, space *governo
 	if err != nil {
 		return fail(&platformError{reason: reasonPlatformError, stalled: true, msg: err.Error()})
 	}
+	creds, err := r.sourceControlCredentials(ctx, space)
+	if err != nil {
+		return fail(err)
+	}
+	var notes []string
+	if desired.SourceControl != nil && len(creds) == 0 {
+		// Retool configures source control only with the provider's
+		// credentials: without them the instance's configuration is left alone.
+		desired.SourceControl = nil
+		notes = append(notes, "sourceControl: no provider credentials (personal_access_token, or app_id, installation_id and private_key, ...) in the Space's credentialsSecretRef in "+r.Options.Namespace+": the instance's source control is left as it is")
+	}
 	mem := r.memory(conn.key)
 	grantReads := r.grantReadsPerPass(len(desired.Groups))
 	observed, err := syncer.Observe(ctx, conn.client, desired, mem, syncer.ObserveOptions{GrantReads: grantReads})
@@ -331,11 +342,8 @@ func (r *PlatformReconciler) syncEnvironment(ctx context.Context, space *governo
 		InviteMissingMembers: space.Spec.Platform != nil && space.Spec.Platform.InviteMissingMembers,
 		Ownership:            objs.ownership(env.Name),
 	})
+	plan.Pending = append(plan.Pending, notes...)
 	out.plan = &plan
-	creds, err := r.sourceControlCredentials(ctx, space)
-	if err != nil {
-		return fail(err)
-	}
 	res, err := syncer.Apply(ctx, conn.client, plan, observed, mem, creds)
 	out.result = &res
 	if err != nil {

@@ -69,6 +69,13 @@ func idsIn(list []governorv1alpha1.PlatformIDs, env string) *governorv1alpha1.Pl
 
 // ownership is what Governor recorded of env's instance.
 func (p *platformObjects) ownership(env string) platform.Ownership {
+	return PlatformOwnership(env, p.groups, p.rules)
+}
+
+// PlatformOwnership is what Governor recorded of env's instance in the status
+// of a Space's groups and rules: the ids it holds and what it created.
+func PlatformOwnership(env string, groups []governorv1alpha1.PermissionGroup, rules []governorv1alpha1.AccessRule) platform.Ownership {
+	p := &platformObjects{groups: groups, rules: rules}
 	o := platform.Ownership{GroupIDs: map[string]int64{}, CreatedGroups: map[int64]bool{}, CreatedGrants: map[string]bool{}}
 	for i := range p.groups {
 		ids := idsIn(p.groups[i].Status.Platform, env)

@@ -328,7 +328,7 @@ func Apply(ctx context.Context, c *retool.Client, p platform.Plan, o platform.Ob
 		}
 		err := applyOne(ctx, c, op, &res, folders, tree, groupID, mem, creds)
 		if err != nil {
-			return res, fmt.Errorf("%s: %w", strings.TrimSpace(op.String()), err)
+			return res, fmt.Errorf("%s: %w", strings.Join(strings.Fields(op.String()), " "), err)
 		}
 		res.Writes++
 	}

@@ -1,0 +1,141 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/rest"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/governor-dev/governor/internal/platform/emulator"
+)
+
+// devNamespace is Governor's own namespace in `governor dev`: the instances'
+// token Secrets live there.
+const devNamespace = "governor-system"
+
+// devInstance is an emulated platform instance of one environment, on a
+// fixed loopback port so that config/samples can name it.
+type devInstance struct {
+	env    string
+	addr   string
+	server *emulator.Server
+}
+
+// devEnvironments are the samples' environments and their instances' ports.
+var devEnvironments = []struct{ name, addr string }{
+	{"development", "127.0.0.1:7001"},
+	{"staging", "127.0.0.1:7002"},
+	{"production", "127.0.0.1:7003"},
+}
+
+// devChildSpaces are the samples' team Spaces; once the hub creates one in an
+// instance, dev does what its admin would: mint its API token, store it, and
+// sign its people in and add its apps and resources.
+var devChildSpaces = []struct {
+	name   string
+	users  []string
+	apps   []string
+	others map[string][]string // kind -> names
+}{
+	{name: "payments",
+		users:  []string{"alice@example.com", "bob@example.com", "carol@example.com", "dave@example.com", "erin@example.com"},
+		apps:   []string{"payouts", "ledger"},
+		others: map[string][]string{"resource": {"ledger-db", "pagerduty-api"}}},
+}
+
+func devDomain(space, env string) string { return space + "." + env + ".retool.localhost" }
+
+// startDevInstances serves one emulated instance per environment, its admin
+// Space the hub's, and stores the hub's tokens.
+func startDevInstances(ctx context.Context, cfg *rest.Config, out io.Writer) ([]devInstance, error) {
+	c, err := client.New(cfg, client.Options{})
+	if err != nil {
+		return nil, err
+	}
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: devNamespace}}
+	if err := c.Create(ctx, ns); err != nil && !apierrors.IsAlreadyExists(err) {
+		return nil, err
+	}
+	// The hub's source control credentials, as Retool's GitHub configuration
+	// names them (the emulator accepts any token).
+	if err := storeSecret(ctx, c, "git-credentials", map[string]string{"type": "Personal", "personal_access_token": "dev-token"}); err != nil {
+		return nil, err
+	}
+	var instances []devInstance
+	for _, e := range devEnvironments {
+		srv := emulator.New(emulator.Options{Domain: devDomain("hub", e.name)})
+		ln, err := net.Listen("tcp", e.addr)
+		if err != nil {
+			return nil, fmt.Errorf("the emulated %s instance: %w", e.name, err)
+		}
+		hs := &http.Server{Handler: srv, ReadHeaderTimeout: 5 * time.Second}
+		go func() { _ = hs.Serve(ln) }()
+		go func() { <-ctx.Done(); _ = hs.Close() }()
+		if err := storeToken(ctx, c, "retool-"+e.name+"-hub", srv.Space("").Token()); err != nil {
+			return nil, err
+		}
+		instances = append(instances, devInstance{env: e.name, addr: e.addr, server: srv})
+	}
+	go provisionChildSpaces(ctx, c, instances, out)
+	return instances, nil
+}
+
+// provisionChildSpaces stands in for the people who, once the hub created a
+// team's Space in an instance, make its API token and sign in.
+func provisionChildSpaces(ctx context.Context, c client.Client, instances []devInstance, out io.Writer) {
+	done := map[string]bool{}
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	for {
+		for _, inst := range instances {
+			for _, child := range devChildSpaces {
+				key := inst.env + "/" + child.name
+				sp := inst.server.Space(devDomain(child.name, inst.env))
+				if done[key] || sp == nil {
+					continue
+				}
+				for _, u := range child.users {
+					sp.AddUser(u)
+				}
+				for _, a := range child.apps {
+					_, _ = sp.AddApp(a, "")
+				}
+				for _, r := range child.others["resource"] {
+					_, _ = sp.AddResource(r, "")
+				}
+				if err := storeToken(ctx, c, "retool-"+inst.env+"-"+child.name, sp.Token()); err != nil {
+					fmt.Fprintf(out, "dev: storing the %s token: %v\n", key, err)
+					continue
+				}
+				done[key] = true
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
+}
+
+func storeToken(ctx context.Context, c client.Client, name, token string) error {
+	return storeSecret(ctx, c, name, map[string]string{"token": token})
+}
+
+func storeSecret(ctx context.Context, c client.Client, name string, data map[string]string) error {
+	s := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: devNamespace}, StringData: data}
+	if err := c.Create(ctx, s); apierrors.IsAlreadyExists(err) {
+		return c.Update(ctx, s)
+	} else if err != nil {
+		return err
+	}
+	return nil
+}

@@ -1,0 +1,156 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/tools/clientcmd"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	governorv1alpha1 "github.com/governor-dev/governor/api/v1alpha1"
+	"github.com/governor-dev/governor/internal/access"
+	"github.com/governor-dev/governor/internal/controller"
+	"github.com/governor-dev/governor/internal/operator"
+	"github.com/governor-dev/governor/internal/platform"
+	"github.com/governor-dev/governor/internal/platform/retool"
+	"github.com/governor-dev/governor/internal/platform/syncer"
+	"github.com/governor-dev/governor/internal/spacemodel"
+)
+
+func newPlatformCommand() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "platform",
+		Short: "The platform's instances: what a sync would change",
+		Args:  cobra.NoArgs,
+	}
+	cmd.AddCommand(newPlanCommand())
+	return cmd
+}
+
+type planFlags struct {
+	space, env, kubeconfig, context, namespace string
+	requestsPerMinute                          int
+}
+
+func newPlanCommand() *cobra.Command {
+	var f planFlags
+	cmd := &cobra.Command{
+		Use:   "plan --space SPACE --env ENVIRONMENT",
+		Short: "Print the API calls that would make an environment's instance hold the Space's access model",
+		Long: `Read the Space, its groups and rules from the cluster, read what the environment's
+instance holds through its API (with the Space's token from Governor's namespace),
+and print the calls a sync would make, what is pending, and the drift. Nothing is
+written, to the instance or to the cluster.`,
+		Example: `  governor platform plan --space payments --env development`,
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			p, err := planFor(cmd.Context(), f)
+			if err != nil {
+				return err
+			}
+			p.Format(cmd.OutOrStdout())
+			return nil
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.space, "space", "", "the Space")
+	fl.StringVar(&f.env, "env", "", "the environment whose instance is planned")
+	fl.StringVar(&f.kubeconfig, "kubeconfig", "", "path to the kubeconfig (default $KUBECONFIG or ~/.kube/config)")
+	fl.StringVar(&f.context, "context", "", "kubeconfig context")
+	fl.StringVar(&f.namespace, "namespace", "governor-system", "Governor's namespace, holding the instances' token Secrets")
+	fl.IntVar(&f.requestsPerMinute, "platform-requests-per-minute", retool.DefaultRequestsPerMinute, "request budget of the instance (negative: unlimited)")
+	_ = cmd.MarkFlagRequired("space")
+	_ = cmd.MarkFlagRequired("env")
+	return cmd
+}
+
+func planFor(ctx context.Context, f planFlags) (platform.Plan, error) {
+	rules := clientcmd.NewDefaultClientConfigLoadingRules()
+	rules.ExplicitPath = f.kubeconfig
+	cfg, err := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, &clientcmd.ConfigOverrides{CurrentContext: f.context}).ClientConfig()
+	if err != nil {
+		return platform.Plan{}, err
+	}
+	c, err := client.New(cfg, client.Options{Scheme: operator.Scheme()})
+	if err != nil {
+		return platform.Plan{}, err
+	}
+	space := &governorv1alpha1.Space{}
+	if err := c.Get(ctx, types.NamespacedName{Name: f.space}, space); err != nil {
+		return platform.Plan{}, err
+	}
+	var env *governorv1alpha1.Environment
+	var names []string
+	for i := range space.Spec.Environments {
+		e := &space.Spec.Environments[i]
+		if e.Instance != nil {
+			names = append(names, e.Name)
+		}
+		if e.Name == f.env {
+			env = e
+		}
+	}
+	if env == nil || env.Instance == nil {
+		return platform.Plan{}, fmt.Errorf("Space %s has no environment %q with an instance (environments with one: %s)", f.space, f.env, strings.Join(names, ", "))
+	}
+	ns := space.TargetNamespace()
+	var groups governorv1alpha1.PermissionGroupList
+	if err := c.List(ctx, &groups, client.InNamespace(ns)); err != nil {
+		return platform.Plan{}, err
+	}
+	var accessRules governorv1alpha1.AccessRuleList
+	if err := c.List(ctx, &accessRules, client.InNamespace(ns)); err != nil {
+		return platform.Plan{}, err
+	}
+	live := func(o client.Object) bool { return o.GetDeletionTimestamp() == nil }
+	var liveGroups []governorv1alpha1.PermissionGroup
+	for _, g := range groups.Items {
+		if live(&g) {
+			liveGroups = append(liveGroups, g)
+		}
+	}
+	var liveRules []governorv1alpha1.AccessRule
+	for _, r := range accessRules.Items {
+		if live(&r) {
+			liveRules = append(liveRules, r)
+		}
+	}
+	snap, _ := access.Compile(spacemodel.Input(space, liveGroups, liveRules))
+	key := env.Instance.TokenSecretRef.Key
+	if key == "" {
+		key = "token"
+	}
+	secret := &corev1.Secret{}
+	if err := c.Get(ctx, types.NamespacedName{Namespace: f.namespace, Name: env.Instance.TokenSecretRef.Name}, secret); err != nil {
+		return platform.Plan{}, fmt.Errorf("the instance's token: %w", err)
+	}
+	rc, err := retool.New(retool.Options{URL: env.Instance.URL, Domain: env.Instance.Domain, Token: strings.TrimSpace(string(secret.Data[key])), RequestsPerMinute: f.requestsPerMinute})
+	if err != nil {
+		return platform.Plan{}, err
+	}
+	var source *platform.SpaceSource
+	sc := space.Spec.SourceControl
+	if sc == nil && space.Status.Inherited != nil {
+		sc = space.Status.Inherited.SourceControl
+	}
+	if sc != nil {
+		source = &platform.SpaceSource{Provider: string(sc.Provider), Repository: sc.Repository, DefaultBranch: sc.DefaultBranch}
+	}
+	desired, err := platform.Project(snap, platform.Environment{Name: env.Name, ReadOnly: env.ReadOnly, Branch: env.Branch}, source)
+	if err != nil {
+		return platform.Plan{}, err
+	}
+	observed, err := syncer.Observe(ctx, rc, desired, syncer.NewMemory(), syncer.ObserveOptions{GrantReads: -1})
+	if err != nil {
+		return platform.Plan{}, fmt.Errorf("reading the %s instance: %w", env.Name, err)
+	}
+	opts := platform.Options{Ownership: controller.PlatformOwnership(env.Name, groups.Items, accessRules.Items)}
+	if p := space.Spec.Platform; p != nil {
+		opts.Mode, opts.InviteMissingMembers = platform.Mode(p.Mode), p.InviteMissingMembers
+	}
+	return platform.NewPlan(desired, observed, opts), nil
+}
