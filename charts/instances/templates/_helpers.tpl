@@ -226,6 +226,14 @@ governor.dev/space: {{ . }}
 {{- end }}
 {{- end }}
 
+{{/*
+A value as a string: whole numbers without an exponent (values files give
+Helm float64s, which toString prints as 7.890123e+06).
+*/}}
+{{- define "instances.string" -}}
+{{- if and (kindIs "float64" .) (eq (floor .) .) }}{{ printf "%.0f" . }}{{ else }}{{ toString . }}{{ end }}
+{{- end }}
+
 {{/* A variable from a Secret key: (list name secret key). */}}
 {{- define "instances.secretVar" -}}
 - name: {{ index . 0 }}
@@ -285,7 +293,7 @@ code executor, then the user's variables.
 {{- $v := get $settings (index . 0) }}
 {{- if $v }}
 - name: {{ index . 1 }}
-  value: {{ $v | toString | quote }}
+  value: {{ include "instances.string" $v | quote }}
 {{- end }}
 {{- end }}
 {{- range $p.secret }}
@@ -339,7 +347,7 @@ code executor, then the user's variables.
 {{- end }}
 {{- range $k, $v := $cfg.env }}
 - name: {{ $k }}
-  value: {{ $v | toString | quote }}
+  value: {{ include "instances.string" $v | quote }}
 {{- end }}
 {{- range $k, $ref := $cfg.secretEnv }}
 - name: {{ $k }}
