@@ -561,7 +561,7 @@ func TestNotes(t *testing.T) {
 	if strings.Contains(n, "space.name is empty") {
 		t.Errorf("space.name is set, yet NOTES.txt asks for it:\n%s", n)
 	}
-	if n := notes(t, operatorChart, nil); !strings.Contains(n, "kubectl get spaces") {
+	if n := notes(t, operatorChart, nil); !strings.Contains(n, "kubectl get spaces") || !strings.Contains(n, "charts/instances") {
 		t.Errorf("governor NOTES.txt:\n%s", n)
 	}
 }
