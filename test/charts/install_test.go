@@ -169,8 +169,8 @@ func TestInstancesVerifySpace(t *testing.T) {
 	}
 }
 
-// space is a Space with the three default environments, made to measure.
-func space(name string, spec map[string]any) *unstructured.Unstructured {
+// newSpace is a Space with the three default environments, made to measure.
+func newSpace(name string, spec map[string]any) *unstructured.Unstructured {
 	s := map[string]any{
 		"displayName": name,
 		"environments": []any{
@@ -196,8 +196,8 @@ func TestInstancesVerifySourceControl(t *testing.T) {
 	requireAPIServer(t)
 	c := newClient(t)
 	apply(t, c, []*unstructured.Unstructured{
-		space("orders", map[string]any{"sourceControl": map[string]any{"provider": "GitLab", "repository": "https://gitlab.example.com/platform/retool-apps.git"}}),
-		space("shipping", nil),
+		newSpace("orders", map[string]any{"sourceControl": map[string]any{"provider": "GitLab", "repository": "https://gitlab.example.com/platform/retool-apps.git"}}),
+		newSpace("shipping", nil),
 	})
 	render := func(spaceName string, set ...string) error {
 		args := []string{"--dry-run=server", "--kubeconfig", kubeconfig, "--set", "space.name=" + spaceName,
@@ -249,9 +249,9 @@ func TestInstancesVerifySharedSpaces(t *testing.T) {
 	requireAPIServer(t)
 	c := newClient(t)
 	apply(t, c, []*unstructured.Unstructured{
-		space("hub", map[string]any{"admin": true}),
-		space("billing", nil),
-		space("treasury", map[string]any{"environments": []any{
+		newSpace("hub", map[string]any{"admin": true}),
+		newSpace("billing", nil),
+		newSpace("treasury", map[string]any{"environments": []any{
 			map[string]any{"name": "development"},
 			map[string]any{"name": "staging"},
 		}}),
