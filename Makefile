@@ -36,6 +36,11 @@ manifests: $(CONTROLLER_GEN) ## Generate CRDs and the operator's RBAC from marke
 		output:crd:artifacts:config=config/crd/bases output:rbac:artifacts:config=config/rbac
 	hack/sync-chart-crds.sh
 
+.PHONY: chart-docs
+chart-docs: ## Generate charts/instances/README.md from values.yaml comments (helm-docs).
+	"$$(hack/install-helm-docs.sh)" --chart-search-root charts --chart-to-generate charts/instances \
+		--sort-values-order file --skip-version-footer --log-level warning
+
 .PHONY: fmt
 fmt: ## go fmt.
 	go fmt ./...
@@ -49,10 +54,10 @@ lint: $(GOLANGCI_LINT) ## Run golangci-lint (.golangci.yml).
 	$(GOLANGCI_LINT) run ./...
 
 .PHONY: verify
-verify: generate manifests ## Fail when generated files are stale or code is unformatted.
+verify: generate manifests chart-docs ## Fail when generated files (code, CRDs, chart README) are stale or code is unformatted.
 	@stale="$$(git status --porcelain -- api config charts)"; \
 	if [[ -n "$$stale" ]]; then \
-		echo "generated files are stale; run 'make generate manifests' and commit:"; echo "$$stale"; \
+		echo "generated files are stale; run 'make generate manifests chart-docs' and commit:"; echo "$$stale"; \
 		git --no-pager diff --stat -- api config charts; exit 1; fi
 	@unformatted="$$(gofmt -l $$(git ls-files '*.go'))"; \
 	if [[ -n "$$unformatted" ]]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi

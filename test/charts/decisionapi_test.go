@@ -119,8 +119,9 @@ func TestDecisionAPIEnabled(t *testing.T) {
 
 // TestDecisionAPIClientsAreTheInstances: the operator chart's default
 // api.clients.serviceAccounts are the ServiceAccounts the instances chart
-// creates with its defaults (release retool, namespace retool), the main
-// backend mounts its token, and the other components run without one.
+// creates with its defaults (release retool, namespace retool); no pod
+// mounts a token unless serviceAccount.mountToken asks for it, and then only
+// the main backend's.
 func TestDecisionAPIClientsAreTheInstances(t *testing.T) {
 	requireHelm(t)
 	type sa struct{ Namespace, Name string }
@@ -138,9 +139,16 @@ func TestDecisionAPIClientsAreTheInstances(t *testing.T) {
 		if spec["serviceAccountName"] != "retool-"+env {
 			t.Errorf("%s runs as %v, want retool-%s", d.GetName(), spec["serviceAccountName"], env)
 		}
-		wantMount := d.GetLabels()["app.kubernetes.io/component"] == "backend"
+		if spec["automountServiceAccountToken"] != false {
+			t.Errorf("%s: automountServiceAccountToken %v by default, want false", d.GetName(), spec["automountServiceAccountToken"])
+		}
+	}
+	asked := objects(t, mustTemplate(t, instancesChart, nil, "--set", "environments.production.serviceAccount.mountToken=true"))
+	for _, d := range byKind(asked, "Deployment") {
+		spec, _, _ := unstructured.NestedMap(d.Object, "spec", "template", "spec")
+		wantMount := d.GetName() == "retool-production-backend"
 		if spec["automountServiceAccountToken"] != wantMount {
-			t.Errorf("%s: automountServiceAccountToken %v, want %v", d.GetName(), spec["automountServiceAccountToken"], wantMount)
+			t.Errorf("mountToken=true for production: %s automountServiceAccountToken %v, want %v", d.GetName(), spec["automountServiceAccountToken"], wantMount)
 		}
 	}
 	objs := objects(t, mustTemplate(t, operatorChart, nil, "--set", "api.enabled=true"))

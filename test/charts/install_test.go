@@ -168,3 +168,123 @@ func TestInstancesVerifySpace(t *testing.T) {
 		t.Errorf("a Space that does not exist (yet) blocks rendering: %v", err)
 	}
 }
+
+// newSpace is a Space with the three default environments, made to measure.
+func newSpace(name string, spec map[string]any) *unstructured.Unstructured {
+	s := map[string]any{
+		"displayName": name,
+		"environments": []any{
+			map[string]any{"name": "development"},
+			map[string]any{"name": "staging", "readOnly": true, "branch": "staging"},
+			map[string]any{"name": "production", "readOnly": true, "branch": "main"},
+		},
+	}
+	for k, v := range spec {
+		s[k] = v
+	}
+	return &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "governor.dev/v1alpha1",
+		"kind":       "Space",
+		"metadata":   map[string]any{"name": name},
+		"spec":       s,
+	}}
+}
+
+// TestInstancesVerifySourceControl: with a provider set, the Space's
+// spec.sourceControl must name the same provider and repository.
+func TestInstancesVerifySourceControl(t *testing.T) {
+	requireAPIServer(t)
+	c := newClient(t)
+	apply(t, c, []*unstructured.Unstructured{
+		newSpace("orders", map[string]any{"sourceControl": map[string]any{"provider": "GitLab", "repository": "https://gitlab.example.com/platform/retool-apps.git"}}),
+		newSpace("shipping", nil),
+	})
+	render := func(spaceName string, set ...string) error {
+		args := []string{"--dry-run=server", "--kubeconfig", kubeconfig, "--set", "space.name=" + spaceName,
+			"--set", "sourceControl.gitlab.projectId=42", "--set", "sourceControl.gitlab.projectSlug=platform/retool-apps"}
+		for _, s := range set {
+			args = append(args, "--set", s)
+		}
+		_, err := template(t, instancesChart, nil, args...)
+		return err
+	}
+	for _, repo := range []string{"https://gitlab.example.com/platform/retool-apps.git", "https://gitlab.example.com/platform/retool-apps"} {
+		if err := render("orders", "sourceControl.provider=GitLab", "sourceControl.repository="+repo); err != nil {
+			t.Errorf("repository %s agrees with Space orders, yet: %v", repo, err)
+		}
+	}
+	for _, tc := range []struct {
+		space string
+		set   []string
+		want  []string
+	}{
+		{"orders", []string{"sourceControl.provider=GitHub", "sourceControl.github.appId=1", "sourceControl.github.installationId=2", "sourceControl.github.organization=acme", "sourceControl.github.repositoryName=apps"},
+			[]string{"sourceControl.provider: GitHub", `Space "orders" says provider: GitLab`}},
+		{"orders", []string{"sourceControl.provider=GitLab", "sourceControl.repository=https://gitlab.example.com/platform/other.git"},
+			[]string{"sourceControl.repository", "other.git", "retool-apps.git"}},
+		{"shipping", []string{"sourceControl.provider=GitLab", "sourceControl.repository=https://gitlab.example.com/platform/retool-apps.git"},
+			[]string{"sourceControl.provider", `Space "shipping" has no spec.sourceControl`}},
+	} {
+		err := render(tc.space, tc.set...)
+		if err == nil {
+			t.Errorf("%s %v: rendered although it disagrees with the Space", tc.space, tc.set)
+			continue
+		}
+		for _, w := range tc.want {
+			if !strings.Contains(err.Error(), w) {
+				t.Errorf("%s %v: the error does not mention %s:\n%v", tc.space, tc.set, w, err)
+			}
+		}
+	}
+	// Without a provider the chart sets no provider variables, and checks nothing of it.
+	if err := render("shipping"); err != nil {
+		t.Errorf("no provider, yet: %v", err)
+	}
+}
+
+// TestInstancesVerifySharedSpaces: one set serving many Spaces needs the
+// admin Space as its main organisation, and every Space it serves must
+// agree on which environments are read-only.
+func TestInstancesVerifySharedSpaces(t *testing.T) {
+	requireAPIServer(t)
+	c := newClient(t)
+	apply(t, c, []*unstructured.Unstructured{
+		newSpace("hub", map[string]any{"admin": true}),
+		newSpace("billing", nil),
+		newSpace("treasury", map[string]any{"environments": []any{
+			map[string]any{"name": "development"},
+			map[string]any{"name": "staging"},
+		}}),
+	})
+	shared := valuesPaths(instancesChart, []string{"shared-values.yaml"})
+	render := func(set ...string) error {
+		args := []string{"--dry-run=server", "--kubeconfig", kubeconfig, "--set", "sourceControl.provider="}
+		for _, s := range set {
+			args = append(args, "--set", s)
+		}
+		_, err := template(t, instancesChart, shared, args...)
+		return err
+	}
+	// payments (TestInstancesVerifySpace's, if it ran first) or absent: either way it agrees.
+	if err := render(); err != nil {
+		t.Errorf("the shared values agree with Spaces hub and billing, yet: %v", err)
+	}
+	for _, tc := range []struct {
+		set  []string
+		want []string
+	}{
+		{[]string{"space.name=billing", "space.additional[1].name=hub"}, []string{"space.name", `Space "billing" is not the admin Space`}},
+		{[]string{"space.additional[0].name=treasury"}, []string{"space.additional[0]", `Space "treasury" says readOnly: false for staging`}},
+	} {
+		err := render(tc.set...)
+		if err == nil {
+			t.Errorf("%v: rendered although it disagrees with the Spaces", tc.set)
+			continue
+		}
+		for _, w := range tc.want {
+			if !strings.Contains(err.Error(), w) {
+				t.Errorf("%v: the error does not mention %s:\n%v", tc.set, w, err)
+			}
+		}
+	}
+}

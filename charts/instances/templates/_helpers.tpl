@@ -25,13 +25,117 @@ first win (unlike sprig's merge, which treats them as unset).
 {{- end }}
 
 {{/*
+instances.providers: per source control provider (the Space's
+spec.sourceControl.provider names), the values block under sourceControl,
+the branch variable, the plain settings (value key, variable, required) and
+the credentials (value key naming the Secret key, variable).
+*/}}
+{{- define "instances.providers" -}}
+GitHub:
+  values: github
+  branch: GITHUB_MAIN_BRANCH
+  plain:
+    - [appId, GITHUB_APP_ID, true]
+    - [installationId, GITHUB_APP_INSTALLATION_ID, true]
+    - [organization, GITHUB_ORG, true]
+    - [repositoryName, GITHUB_REPO, true]
+  secret:
+    - [privateKeyKey, GITHUB_APP_PRIVATE_KEY]
+GitLab:
+  values: gitlab
+  branch: GITLAB_MAIN_BRANCH
+  plain:
+    - [url, GITLAB_URL, true]
+    - [projectId, GITLAB_PROJECT_ID, true]
+    - [projectSlug, GITLAB_PROJECT_SLUG, true]
+  secret:
+    - [accessTokenKey, GITLAB_PROJECT_ACCESS_TOKEN]
+Bitbucket:
+  values: bitbucket
+  branch: BITBUCKET_MAIN_BRANCH
+  plain:
+    - [workspace, BITBUCKET_WORKSPACE, true]
+    - [repositorySlug, BITBUCKET_REPO_SLUG, true]
+    - [username, BITBUCKET_USERNAME, true]
+    - [url, BITBUCKET_URL, false]
+  secret:
+    - [appPasswordKey, BITBUCKET_APP_PASSWORD]
+AzureRepos:
+  values: azureRepos
+  branch: AZURE_REPOS_MAIN_BRANCH
+  plain:
+    - [url, AZURE_REPOS_URL, true]
+    - [organization, AZURE_REPOS_ORGANIZATION, true]
+    - [project, AZURE_REPOS_PROJECT, true]
+    - [repositoryName, AZURE_REPOS_REPO, true]
+    - [user, AZURE_REPOS_USER, true]
+  secret:
+    - [personalAccessTokenKey, AZURE_REPOS_PERSONAL_ACCESS_TOKEN]
+AWSCodeCommit:
+  values: awsCodeCommit
+  branch: CODE_COMMIT_MAIN_BRANCH
+  plain:
+    - [region, CODE_COMMIT_REGION, true]
+    - [repositoryName, CODE_COMMIT_REPOSITORY_NAME, true]
+  secret:
+    - [accessKeyIdKey, CODE_COMMIT_AWS_ACCESS_KEY_ID]
+    - [secretAccessKeyKey, CODE_COMMIT_AWS_SECRET_ACCESS_KEY]
+    - [httpsUsernameKey, CODE_COMMIT_HTTPS_USERNAME]
+    - [httpsPasswordKey, CODE_COMMIT_HTTPS_PASSWORD]
+{{- end }}
+
+{{/* The variable holding an instance's branch. */}}
+{{- define "instances.branchVariable" -}}
+{{- $sc := .Values.sourceControl }}
+{{- if $sc.branchVariable }}{{ $sc.branchVariable }}
+{{- else if $sc.provider }}{{ (get (fromYaml (include "instances.providers" .)) $sc.provider).branch }}
+{{- else }}GITHUB_MAIN_BRANCH{{ end }}
+{{- end }}
+
+{{/*
+instances.ownedVariables: the variables the chart sets itself, as a YAML
+list; `env` and `secretEnv` may not set them.
+*/}}
+{{- define "instances.ownedVariables" -}}
+{{- $owned := list "SERVICE_TYPE" "NODE_ENV" "NODE_OPTIONS" "BASE_DOMAIN" "POSTGRES_HOST" "POSTGRES_PORT" "POSTGRES_DB" "POSTGRES_USER" "POSTGRES_PASSWORD" "POSTGRES_SSL_ENABLED" "ENCRYPTION_KEY" "JWT_SECRET" "LICENSE_KEY" "DBCONNECTOR_POSTGRES_POOL_MAX_SIZE" "DBCONNECTOR_QUERY_TIMEOUT_MS" "DISABLE_DATABASE_MIGRATIONS" "WORKFLOW_BACKEND_HOST" "WORKFLOW_WORKER_HEALTHCHECK_PORT" "CODE_EXECUTOR_INGRESS_DOMAIN" "WORKFLOW_TEMPORAL_CLUSTER_FRONTEND_HOST" "WORKFLOW_TEMPORAL_CLUSTER_FRONTEND_PORT" "WORKFLOW_TEMPORAL_CLUSTER_NAMESPACE" "WORKFLOW_TEMPORAL_TLS_ENABLED" "WORKFLOW_TEMPORAL_TLS_CRT" "WORKFLOW_TEMPORAL_TLS_KEY" .Values.sourceControl.lockedVariable (include "instances.branchVariable" .) }}
+{{- range $_, $p := fromYaml (include "instances.providers" .) }}
+{{- $owned = append $owned $p.branch }}
+{{- range concat $p.plain $p.secret }}
+{{- $owned = append $owned (index . 1) }}
+{{- end }}
+{{- end }}
+{{- toYaml (uniq $owned) }}
+{{- end }}
+
+{{/*
 instances.environments renders, as YAML, the enabled environments with their
-defaults filled in, after the cross-field checks JSON schema cannot express.
-Every template reads it with fromYaml, so the checks run on every render.
+defaults filled in and derived names resolved, after the cross-field checks
+JSON schema cannot express. Every template reads it with fromYaml, so the
+checks run on every render.
 */}}
 {{- define "instances.environments" -}}
 {{- $out := dict }}
 {{- $prefix := include "instances.fullname" . }}
+{{- $owned := fromYamlArray (include "instances.ownedVariables" .) }}
+{{- $sc := .Values.sourceControl }}
+{{- $provider := dict }}
+{{- if $sc.provider }}
+{{- $provider = get (fromYaml (include "instances.providers" .)) $sc.provider }}
+{{- end }}
+{{- if and .Values.space.additional (not .Values.space.name) }}
+{{- fail "space.name: with space.additional, name the admin Space, the instances' main organisation" }}
+{{- end }}
+{{- $subdomains := dict }}
+{{- range $i, $s := .Values.space.additional }}
+{{- if eq $s.name $.Values.space.name }}
+{{- fail (printf "space.additional[%d].name: %q is space.name, the main organisation; list only the other Spaces" $i $s.name) }}
+{{- end }}
+{{- $sub := default $s.name $s.subdomain }}
+{{- if hasKey $subdomains $sub }}
+{{- fail (printf "space.additional[%d]: subdomain %q is used by Space %q too" $i $sub (get $subdomains $sub)) }}
+{{- end }}
+{{- $_ := set $subdomains $sub $s.name }}
+{{- end }}
 {{- range $name, $values := .Values.environments }}
 {{- $env := deepCopy (default dict $values) }}
 {{- include "instances.fill" (list $env $.Values.instanceDefaults) }}
@@ -46,10 +150,23 @@ Every template reads it with fromYaml, so the checks run on every render.
 {{- if and $env.ingress.enabled (not $env.host) }}
 {{- fail (printf "%s.host: the Ingress of %s needs a host name (or set %s.ingress.enabled=false)" $path $name $path) }}
 {{- end }}
-{{- $owned := list "SERVICE_TYPE" "NODE_ENV" "BASE_DOMAIN" "POSTGRES_HOST" "POSTGRES_PORT" "POSTGRES_DB" "POSTGRES_USER" "POSTGRES_PASSWORD" "POSTGRES_SSL_ENABLED" "ENCRYPTION_KEY" "JWT_SECRET" "LICENSE_KEY" "WORKFLOW_BACKEND_HOST" "WORKFLOW_TEMPORAL_CLUSTER_FRONTEND_HOST" "WORKFLOW_TEMPORAL_CLUSTER_FRONTEND_PORT" "WORKFLOW_TEMPORAL_CLUSTER_NAMESPACE" $.Values.sourceControl.lockedVariable $.Values.sourceControl.branchVariable }}
+{{- if and $.Values.space.additional (not $env.host) }}
+{{- fail (printf "%s.host: the Spaces of space.additional are reached at <subdomain>.<host>, so %s needs a host" $path $name) }}
+{{- end }}
 {{- range $var, $_ := $env.env }}
 {{- if has $var $owned }}
-{{- fail (printf "%s.env.%s: the chart sets %s itself (secrets come from %s.postgres.secretName and %s.secrets.secretName, never inline values; read-only mode and the branch from %s.readOnly and %s.branch)" $path $var $var $path $path $path $path) }}
+{{- fail (printf "%s.env.%s: the chart sets %s itself (secrets come from %s.postgres, %s.secrets and %s.sourceControl.secretName, never inline values; read-only mode and the branch from %s.readOnly and %s.branch)" $path $var $var $path $path $path $path $path) }}
+{{- end }}
+{{- if regexMatch "SECRET|PASSWORD|TOKEN|PRIVATE_KEY|ACCESS_KEY" $var }}
+{{- fail (printf "%s.env.%s: looks like a secret; never inline it: reference a Secret with %s.secretEnv.%s: {secretName: ..., key: ...}" $path $var $path $var) }}
+{{- end }}
+{{- end }}
+{{- range $var, $ref := $env.secretEnv }}
+{{- if has $var $owned }}
+{{- fail (printf "%s.secretEnv.%s: the chart sets %s itself" $path $var $var) }}
+{{- end }}
+{{- if hasKey $env.env $var }}
+{{- fail (printf "%s.secretEnv.%s: also set in %s.env; keep one" $path $var $path) }}
 {{- end }}
 {{- end }}
 {{- range $component := list "backend" "workflows.worker" }}
@@ -59,10 +176,29 @@ Every template reads it with fromYaml, so the checks run on every render.
 {{- fail (printf "%s.%s.autoscaling.minReplicas: %d is above maxReplicas (%d)" $path $component (int $a.minReplicas) (int $a.maxReplicas)) }}
 {{- end }}
 {{- end }}
-{{- $_ := set $env "postgres" (merge (dict "secretName" (default (printf "%s-%s-postgres" $prefix $name) $env.postgres.secretName)) $env.postgres) }}
-{{- $_ := set $env "secrets" (merge (dict "secretName" (default (printf "%s-%s" $prefix $name) $env.secrets.secretName)) $env.secrets) }}
-{{- $_ := set $env "serviceAccount" (merge (dict "name" (default (ternary (printf "%s-%s" $prefix $name) "default" $env.serviceAccount.create) $env.serviceAccount.name)) $env.serviceAccount) }}
-{{- $_ := set $env.workflows "temporal" (merge (dict "namespace" (default (printf "%s-%s" $prefix $name) $env.workflows.temporal.namespace)) $env.workflows.temporal) }}
+{{- $t := $env.workflows.temporal }}
+{{- if $env.workflows.enabled }}
+{{- if and (eq $t.mode "External") (not $t.host) }}
+{{- fail (printf "%s.workflows.temporal.host: an External Temporal needs its frontend host (or mode: RetoolManaged)" $path) }}
+{{- end }}
+{{- if and (eq $t.mode "RetoolManaged") $t.tls.enabled }}
+{{- fail (printf "%s.workflows.temporal.tls.enabled: TLS settings apply to an External Temporal; Retool-managed Temporal needs none" $path) }}
+{{- end }}
+{{- end }}
+{{- if and $provider $env.sourceControl.enabled }}
+{{- range $provider.plain }}
+{{- if and (index . 2) (not (get (get $sc $provider.values) (index . 0))) }}
+{{- fail (printf "sourceControl.%s.%s: %s needs it (%s) for %s; set it or %s.sourceControl.enabled=false" $provider.values (index . 0) $sc.provider (index . 1) $name $path) }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- $_ := set $env.image "tag" (default $.Chart.AppVersion $env.image.tag) }}
+{{- $_ := set $env.codeExecutor.image "tag" (default $env.image.tag $env.codeExecutor.image.tag) }}
+{{- $_ := set $env.postgres "secretName" (default (printf "%s-%s-postgres" $prefix $name) $env.postgres.secretName) }}
+{{- $_ := set $env.secrets "secretName" (default (printf "%s-%s" $prefix $name) $env.secrets.secretName) }}
+{{- $_ := set $env.sourceControl "secretName" (default (printf "%s-%s-source-control" $prefix $name) $env.sourceControl.secretName) }}
+{{- $_ := set $env.serviceAccount "name" (default (ternary (printf "%s-%s" $prefix $name) "default" $env.serviceAccount.create) $env.serviceAccount.name) }}
+{{- $_ := set $t "namespace" (default (printf "%s-%s" $prefix $name) $t.namespace) }}
 {{- $_ := set $out $name $env }}
 {{- end }}
 {{- end }}
@@ -81,7 +217,7 @@ governor.dev/environment: {{ .env }}
 {{- define "instances.labels" -}}
 helm.sh/chart: {{ printf "%s-%s" .root.Chart.Name .root.Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
 {{ include "instances.selectorLabels" . }}
-app.kubernetes.io/version: {{ default .root.Chart.AppVersion .root.Values.image.tag | trunc 63 | quote }}
+app.kubernetes.io/version: {{ ternary .cfg.codeExecutor.image.tag .cfg.image.tag (eq .component "code-executor") | trunc 63 | quote }}
 app.kubernetes.io/part-of: {{ include "instances.fullname" .root }}-{{ .env }}
 app.kubernetes.io/managed-by: {{ .root.Release.Service }}
 governor.dev/read-only: {{ .cfg.readOnly | quote }}
@@ -91,240 +227,145 @@ governor.dev/space: {{ . }}
 {{- end }}
 
 {{/*
-The environment of every container of an environment: the service type
-(component), PostgreSQL and secrets by reference, read-only wiring, Temporal.
-(dict "root" $ "env" name "cfg" env-config "serviceType" "MAIN_BACKEND,...")
+A value as a string: whole numbers without an exponent (values files give
+Helm float64s, which toString prints as 7.890123e+06).
+*/}}
+{{- define "instances.string" -}}
+{{- if and (kindIs "float64" .) (eq (floor .) .) }}{{ printf "%.0f" . }}{{ else }}{{ toString . }}{{ end }}
+{{- end }}
+
+{{/* A variable from a Secret key: (list name secret key). */}}
+{{- define "instances.secretVar" -}}
+- name: {{ index . 0 }}
+  valueFrom:
+    secretKeyRef:
+      name: {{ index . 1 }}
+      key: {{ index . 2 }}
+{{- end }}
+
+{{/*
+The environment of a Retool backend container (backend, jobs runner,
+workflows backend and workers): the service type, PostgreSQL and secrets by
+reference, read-only and source control wiring, workflows, Temporal, the
+code executor, then the user's variables.
+(dict "root" $ "env" name "cfg" env-config "component" c)
 */}}
 {{- define "instances.env" -}}
 {{- $cfg := .cfg }}
+{{- $root := .root }}
+{{- $component := .component }}
 {{- $prefix := include "instances.fullname" .root }}
+{{- $wf := $cfg.workflows }}
+{{- $serviceType := dict "backend" "MAIN_BACKEND,DB_CONNECTOR,DB_SSH_CONNECTOR" "jobs-runner" "JOBS_RUNNER" "workflows-backend" "WORKFLOW_BACKEND,DB_CONNECTOR,DB_SSH_CONNECTOR" "workflows-worker" "WORKFLOW_TEMPORAL_WORKER" }}
 - name: SERVICE_TYPE
-  value: {{ .serviceType | quote }}
+  value: {{ printf "%s%s" (get $serviceType $component) (ternary ",JOBS_RUNNER" "" (and (eq $component "backend") (not $cfg.jobsRunner.enabled))) | quote }}
 - name: NODE_ENV
   value: production
-- name: POSTGRES_HOST
-  valueFrom:
-    secretKeyRef:
-      name: {{ $cfg.postgres.secretName }}
-      key: {{ $cfg.postgres.keys.host }}
-- name: POSTGRES_PORT
-  valueFrom:
-    secretKeyRef:
-      name: {{ $cfg.postgres.secretName }}
-      key: {{ $cfg.postgres.keys.port }}
-- name: POSTGRES_DB
-  valueFrom:
-    secretKeyRef:
-      name: {{ $cfg.postgres.secretName }}
-      key: {{ $cfg.postgres.keys.database }}
-- name: POSTGRES_USER
-  valueFrom:
-    secretKeyRef:
-      name: {{ $cfg.postgres.secretName }}
-      key: {{ $cfg.postgres.keys.user }}
-- name: POSTGRES_PASSWORD
-  valueFrom:
-    secretKeyRef:
-      name: {{ $cfg.postgres.secretName }}
-      key: {{ $cfg.postgres.keys.password }}
+{{- if eq $component "workflows-worker" }}
+- name: NODE_OPTIONS
+  value: {{ $wf.worker.nodeOptions | quote }}
+{{- end }}
+{{- range $var, $key := dict "POSTGRES_HOST" $cfg.postgres.keys.host "POSTGRES_PORT" $cfg.postgres.keys.port "POSTGRES_DB" $cfg.postgres.keys.database "POSTGRES_USER" $cfg.postgres.keys.user "POSTGRES_PASSWORD" $cfg.postgres.keys.password }}
+{{ include "instances.secretVar" (list $var $cfg.postgres.secretName $key) }}
+{{- end }}
 - name: POSTGRES_SSL_ENABLED
   value: {{ $cfg.postgres.ssl | quote }}
-- name: ENCRYPTION_KEY
-  valueFrom:
-    secretKeyRef:
-      name: {{ $cfg.secrets.secretName }}
-      key: {{ $cfg.secrets.keys.encryptionKey }}
-- name: JWT_SECRET
-  valueFrom:
-    secretKeyRef:
-      name: {{ $cfg.secrets.secretName }}
-      key: {{ $cfg.secrets.keys.jwtSecret }}
-- name: LICENSE_KEY
-  valueFrom:
-    secretKeyRef:
-      name: {{ $cfg.secrets.secretName }}
-      key: {{ $cfg.secrets.keys.licenseKey }}
+{{- range $var, $key := dict "ENCRYPTION_KEY" $cfg.secrets.keys.encryptionKey "JWT_SECRET" $cfg.secrets.keys.jwtSecret "LICENSE_KEY" $cfg.secrets.keys.licenseKey }}
+{{ include "instances.secretVar" (list $var $cfg.secrets.secretName $key) }}
+{{- end }}
 {{- if $cfg.host }}
 - name: BASE_DOMAIN
   value: {{ printf "https://%s" $cfg.host | quote }}
 {{- end }}
 {{- if $cfg.readOnly }}
-- name: {{ .root.Values.sourceControl.lockedVariable }}
+- name: {{ $root.Values.sourceControl.lockedVariable }}
   value: "true"
 {{- end }}
 {{- if $cfg.branch }}
-- name: {{ .root.Values.sourceControl.branchVariable }}
+- name: {{ include "instances.branchVariable" $root }}
   value: {{ $cfg.branch | quote }}
 {{- end }}
-{{- if $cfg.workflows.enabled }}
+{{- $sc := $root.Values.sourceControl }}
+{{- if and $sc.provider $cfg.sourceControl.enabled }}
+{{- $p := get (fromYaml (include "instances.providers" $root)) $sc.provider }}
+{{- $settings := get $sc $p.values }}
+{{- range $p.plain }}
+{{- $v := get $settings (index . 0) }}
+{{- if $v }}
+- name: {{ index . 1 }}
+  value: {{ include "instances.string" $v | quote }}
+{{- end }}
+{{- end }}
+{{- range $p.secret }}
+{{ include "instances.secretVar" (list (index . 1) $cfg.sourceControl.secretName (get $settings (index . 0))) }}
+{{- end }}
+{{- end }}
+{{- if has $component (list "backend" "workflows-backend" "workflows-worker") }}
+{{- if eq $component "backend" }}
+- name: DBCONNECTOR_POSTGRES_POOL_MAX_SIZE
+  value: {{ $cfg.backend.postgresPoolMaxSize | toString | quote }}
+{{- if $cfg.backend.queryTimeoutMs }}
+- name: DBCONNECTOR_QUERY_TIMEOUT_MS
+  value: {{ $cfg.backend.queryTimeoutMs | int64 | toString | quote }}
+{{- end }}
+{{- else }}
+- name: DBCONNECTOR_POSTGRES_POOL_MAX_SIZE
+  value: {{ (ternary $wf.backend.postgresPoolMaxSize $wf.worker.postgresPoolMaxSize (eq $component "workflows-backend")) | toString | quote }}
+- name: DBCONNECTOR_QUERY_TIMEOUT_MS
+  value: {{ $wf.queryTimeoutMs | int64 | toString | quote }}
+- name: DISABLE_DATABASE_MIGRATIONS
+  value: "true"
+{{- end }}
+{{- if eq $component "workflows-worker" }}
+- name: WORKFLOW_WORKER_HEALTHCHECK_PORT
+  value: "3005"
+{{- end }}
+{{- if $wf.enabled }}
 - name: WORKFLOW_BACKEND_HOST
   value: {{ printf "http://%s-%s-workflows-backend:%d" $prefix .env (int $cfg.service.port) | quote }}
+{{- end }}
+{{- if $cfg.codeExecutor.enabled }}
+- name: CODE_EXECUTOR_INGRESS_DOMAIN
+  value: {{ printf "http://%s-%s-code-executor" $prefix .env | quote }}
+{{- end }}
+{{- end }}
+{{- if and $wf.enabled (eq $wf.temporal.mode "External") }}
 - name: WORKFLOW_TEMPORAL_CLUSTER_FRONTEND_HOST
-  value: {{ $cfg.workflows.temporal.host | quote }}
+  value: {{ $wf.temporal.host | quote }}
 - name: WORKFLOW_TEMPORAL_CLUSTER_FRONTEND_PORT
-  value: {{ $cfg.workflows.temporal.port | toString | quote }}
+  value: {{ $wf.temporal.port | toString | quote }}
 - name: WORKFLOW_TEMPORAL_CLUSTER_NAMESPACE
-  value: {{ $cfg.workflows.temporal.namespace | quote }}
+  value: {{ $wf.temporal.namespace | quote }}
+{{- if $wf.temporal.tls.enabled }}
+- name: WORKFLOW_TEMPORAL_TLS_ENABLED
+  value: "true"
+{{- with $wf.temporal.tls.secretName }}
+{{ include "instances.secretVar" (list "WORKFLOW_TEMPORAL_TLS_CRT" . $wf.temporal.tls.certificateKey) }}
+{{ include "instances.secretVar" (list "WORKFLOW_TEMPORAL_TLS_KEY" . $wf.temporal.tls.keyKey) }}
+{{- end }}
+{{- end }}
 {{- end }}
 {{- range $k, $v := $cfg.env }}
 - name: {{ $k }}
-  value: {{ $v | toString | quote }}
+  value: {{ include "instances.string" $v | quote }}
+{{- end }}
+{{- range $k, $ref := $cfg.secretEnv }}
+- name: {{ $k }}
+  valueFrom:
+    secretKeyRef:
+      name: {{ $ref.secretName }}
+      key: {{ $ref.key }}
+      {{- if $ref.optional }}
+      optional: true
+      {{- end }}
 {{- end }}
 {{- end }}
 
-{{/*
-One Deployment. (dict "root" $ "env" name "cfg" env-config "component" c
-"serviceType" t "spec" component-config "http" bool "singleton" bool)
-*/}}
-{{- define "instances.deployment" -}}
-{{- $labels := dict "root" .root "env" .env "component" .component "cfg" .cfg }}
-{{- $spec := .spec }}
-{{- $root := .root }}
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: {{ include "instances.fullname" .root }}-{{ .env }}-{{ .component }}
-  namespace: {{ .root.Release.Namespace }}
-  labels:
-    {{- include "instances.labels" $labels | nindent 4 }}
-  annotations:
-    governor.dev/branch: {{ .cfg.branch | quote }}
-spec:
-  {{- if .singleton }}
-  # One jobs runner per instance, never two: Recreate stops the old pod first.
-  replicas: 1
-  strategy:
-    type: Recreate
-  {{- else if not (and $spec.autoscaling $spec.autoscaling.enabled) }}
-  replicas: {{ $spec.replicas }}
-  {{- else }}
-  # replicas is owned by the HorizontalPodAutoscaler (and so left out, for Argo CD too).
-  {{- end }}
-  revisionHistoryLimit: 3
-  selector:
-    matchLabels:
-      {{- include "instances.selectorLabels" $labels | nindent 6 }}
-  template:
-    metadata:
-      labels:
-        {{- include "instances.labels" $labels | nindent 8 }}
-      {{- with .cfg.podAnnotations }}
-      annotations:
-        {{- toYaml . | nindent 8 }}
-      {{- end }}
-    spec:
-      {{- with .root.Values.imagePullSecrets }}
-      imagePullSecrets:
-        {{- toYaml . | nindent 8 }}
-      {{- end }}
-      serviceAccountName: {{ .cfg.serviceAccount.name }}
-      {{- if eq .component "backend" }}
-      # The main backend asks Governor's decision API with this token (docs/instances.md).
-      automountServiceAccountToken: {{ .cfg.serviceAccount.mountToken }}
-      {{- else }}
-      automountServiceAccountToken: false
-      {{- end }}
-      securityContext:
-        seccompProfile:
-          type: RuntimeDefault
-      containers:
-        - name: {{ .component }}
-          image: {{ printf "%s:%s" .root.Values.image.repository (default .root.Chart.AppVersion .root.Values.image.tag) }}
-          imagePullPolicy: {{ .root.Values.image.pullPolicy }}
-          args: ["bash", "-c", "./docker_scripts/wait-for-it.sh -t 0 $POSTGRES_HOST:$POSTGRES_PORT; ./docker_scripts/start_api.sh"]
-          env:
-            {{- include "instances.env" . | nindent 12 }}
-          {{- if .http }}
-          ports:
-            - name: http
-              containerPort: 3000
-              protocol: TCP
-          readinessProbe:
-            httpGet:
-              path: /api/checkHealth
-              port: http
-            periodSeconds: 10
-            timeoutSeconds: 5
-          livenessProbe:
-            httpGet:
-              path: /api/checkHealth
-              port: http
-            initialDelaySeconds: 60
-            periodSeconds: 20
-            timeoutSeconds: 10
-            failureThreshold: 5
-          {{- end }}
-          resources:
-            {{- toYaml $spec.resources | nindent 12 }}
-          securityContext:
-            allowPrivilegeEscalation: false
-            capabilities:
-              drop: ["ALL"]
-      {{- with .cfg.nodeSelector }}
-      nodeSelector:
-        {{- toYaml . | nindent 8 }}
-      {{- end }}
-      {{- with .cfg.tolerations }}
-      tolerations:
-        {{- toYaml . | nindent 8 }}
-      {{- end }}
-      {{- with .cfg.affinity }}
-      affinity:
-        {{- toYaml . | nindent 8 }}
-      {{- end }}
+{{/* The additional Spaces, as "name=subdomain,..." . */}}
+{{- define "instances.additionalSpaces" -}}
+{{- $out := list }}
+{{- range .Values.space.additional }}
+{{- $out = append $out (printf "%s=%s" .name (default .name .subdomain)) }}
 {{- end }}
-
-{{/* A HorizontalPodAutoscaler for a Deployment. (dict "root" $ "env" name "cfg" env-config "component" c "spec" component-config) */}}
-{{- define "instances.hpa" -}}
-{{- $labels := dict "root" .root "env" .env "component" .component "cfg" .cfg }}
-{{- $a := .spec.autoscaling }}
-{{- $name := printf "%s-%s-%s" (include "instances.fullname" .root) .env .component }}
-apiVersion: autoscaling/v2
-kind: HorizontalPodAutoscaler
-metadata:
-  name: {{ $name }}
-  namespace: {{ .root.Release.Namespace }}
-  labels:
-    {{- include "instances.labels" $labels | nindent 4 }}
-spec:
-  scaleTargetRef:
-    apiVersion: apps/v1
-    kind: Deployment
-    name: {{ $name }}
-  minReplicas: {{ $a.minReplicas }}
-  maxReplicas: {{ $a.maxReplicas }}
-  metrics:
-    {{- if $a.targetCPUUtilizationPercentage }}
-    - type: Resource
-      resource:
-        name: cpu
-        target:
-          type: Utilization
-          averageUtilization: {{ $a.targetCPUUtilizationPercentage }}
-    {{- end }}
-    {{- if $a.targetMemoryUtilizationPercentage }}
-    - type: Resource
-      resource:
-        name: memory
-        target:
-          type: Utilization
-          averageUtilization: {{ $a.targetMemoryUtilizationPercentage }}
-    {{- end }}
-{{- end }}
-
-{{/* A PodDisruptionBudget for a Deployment. (dict "root" $ "env" name "cfg" env-config "component" c "spec" component-config) */}}
-{{- define "instances.pdb" -}}
-{{- $labels := dict "root" .root "env" .env "component" .component "cfg" .cfg }}
-apiVersion: policy/v1
-kind: PodDisruptionBudget
-metadata:
-  name: {{ include "instances.fullname" .root }}-{{ .env }}-{{ .component }}
-  namespace: {{ .root.Release.Namespace }}
-  labels:
-    {{- include "instances.labels" $labels | nindent 4 }}
-spec:
-  maxUnavailable: {{ .spec.podDisruptionBudget.maxUnavailable }}
-  selector:
-    matchLabels:
-      {{- include "instances.selectorLabels" $labels | nindent 6 }}
+{{- join "," $out }}
 {{- end }}
