@@ -3,6 +3,7 @@ package gitref
 import (
 	"bytes"
 	"crypto/sha256"
+	"crypto/x509"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -221,13 +222,16 @@ func sshCredentials(data map[string][]byte, keyName string, present presentFunc,
 			return Credentials{}, perr
 		}
 		c.signer, err = ssh.ParsePrivateKeyWithPassphrase(pemBytes, []byte(pass))
+		if errors.Is(err, x509.IncorrectPasswordError) {
+			return Credentials{}, invalidKey(KeyPassword, "is not the passphrase of the SSH key in key %s", keyName)
+		}
 		if err != nil {
-			return Credentials{}, invalidKey(keyName, "cannot be decrypted with key %s: %v", KeyPassword, err)
+			return Credentials{}, invalidKey(keyName, "is not a private key in PEM or OpenSSH format: %v", err)
 		}
 	} else {
 		c.signer, err = ssh.ParsePrivateKey(pemBytes)
 		if _, ok := err.(*ssh.PassphraseMissingError); ok {
-			return Credentials{}, invalidKey(keyName, "is encrypted: put its passphrase in key %s", KeyPassword)
+			return Credentials{}, invalidKey(KeyPassword, "is missing: the SSH key in key %s is encrypted", keyName)
 		}
 		if err != nil {
 			return Credentials{}, invalidKey(keyName, "is not a private key in PEM or OpenSSH format: %v", err)

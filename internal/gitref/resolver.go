@@ -14,12 +14,14 @@ import (
 	"sync/atomic"
 	"time"
 
+	git "github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/format/packfile"
 	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/go-git/go-git/v5/plumbing/protocol/packp"
 	"github.com/go-git/go-git/v5/plumbing/protocol/packp/capability"
 	"github.com/go-git/go-git/v5/plumbing/protocol/packp/sideband"
+	"github.com/go-git/go-git/v5/plumbing/storer"
 	"github.com/go-git/go-git/v5/plumbing/transport"
 	"github.com/go-git/go-git/v5/plumbing/transport/client"
 	"github.com/go-git/go-git/v5/plumbing/transport/server"
@@ -118,7 +120,22 @@ func (r *Resolver) Stats() Stats {
 }
 
 // inProcess serves file:// repositories with go-git's own server, so that no git binary is needed.
-var inProcess = server.NewClient(server.DefaultLoader)
+var inProcess = server.NewClient(localLoader{})
+
+// localLoader opens a local repository, bare or not (go-git's filesystem loader reads a non-bare
+// repository's worktree as if it were its .git directory).
+type localLoader struct{}
+
+func (localLoader) Load(ep *transport.Endpoint) (storer.Storer, error) {
+	repo, err := git.PlainOpen(ep.Path)
+	if err != nil {
+		if errors.Is(err, git.ErrRepositoryNotExists) {
+			return nil, transport.ErrRepositoryNotFound
+		}
+		return nil, err
+	}
+	return repo.Storer, nil
+}
 
 var (
 	fullSHA  = regexp.MustCompile(`^[0-9a-fA-F]{40}$`)
@@ -198,7 +215,8 @@ func (r *Resolver) remoteFor(repoURL string, creds Credentials, ref string) (*re
 	}
 	ep, err := transport.NewEndpoint(repoURL)
 	if err != nil {
-		return nil, &Error{Reason: ReasonInvalid, Ref: ref, Detail: fmt.Sprintf("repository URL %q is not a git URL", redactURL(repoURL)), Err: err}
+		// err quotes the URL, password included: leave it out
+		return nil, &Error{Reason: ReasonInvalid, Ref: ref, Detail: fmt.Sprintf("repository URL %q is not a git URL", redactURL(repoURL))}
 	}
 	shown := *ep
 	shown.Password = ""
