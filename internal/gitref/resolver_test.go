@@ -43,16 +43,16 @@ func TestResolveRefs(t *testing.T) {
 		{"refs/heads/v1.1.0", Resolution{Commit: f.c1, Kind: KindBranch, Name: "refs/heads/v1.1.0"}},
 		{"main", Resolution{Commit: f.c3, Kind: KindBranch, Name: "refs/heads/main"}},
 		{"release", Resolution{Commit: f.c2, Kind: KindBranch, Name: "refs/heads/release"}},
-		{f.c3, Resolution{Commit: f.c3, Kind: KindCommit, Name: f.c3}},                                    // a tip
-		{f.c1, Resolution{Commit: f.c1, Kind: KindCommit, Name: f.c1}},                                    // behind tips: fetched
-		{strings.ToUpper(f.c2), Resolution{Commit: f.c2, Kind: KindCommit, Name: f.c2}},                   // case
-		{f.c3[:10], Resolution{Commit: f.c3, Kind: KindCommit, Name: f.c3}},                               // abbreviated tip
-		{f.c1[:7], Resolution{Commit: f.c1, Kind: KindCommit, Name: f.c1}},                                // abbreviated peeled tag
-		{f.repo.tagObject("v1.0.0")[:12], Resolution{}},                                                   // a tag object is no commit
-		{"v9.9.9", Resolution{}},                                                                          // missing
-		{"refs/heads/v1.0.0", Resolution{}},                                                               // only a tag
-		{strings.Repeat("ab", 20), Resolution{}},                                                          // unknown sha
-		{f.repo.tagObject("v1.0.0"), Resolution{}},                                                        // full sha of a tag object
+		{f.c3, Resolution{Commit: f.c3, Kind: KindCommit, Name: f.c3}},                  // a tip
+		{f.c1, Resolution{Commit: f.c1, Kind: KindCommit, Name: f.c1}},                  // behind tips: fetched
+		{strings.ToUpper(f.c2), Resolution{Commit: f.c2, Kind: KindCommit, Name: f.c2}}, // case
+		{f.c3[:10], Resolution{Commit: f.c3, Kind: KindCommit, Name: f.c3}},             // abbreviated tip
+		{f.c1[:7], Resolution{Commit: f.c1, Kind: KindCommit, Name: f.c1}},              // abbreviated peeled tag
+		{f.repo.tagObject("v1.0.0")[:12], Resolution{}},                                 // a tag object is no commit
+		{"v9.9.9", Resolution{}},                   // missing
+		{"refs/heads/v1.0.0", Resolution{}},        // only a tag
+		{strings.Repeat("ab", 20), Resolution{}},   // unknown sha
+		{f.repo.tagObject("v1.0.0"), Resolution{}}, // full sha of a tag object
 	}
 	r := NewResolver(Options{})
 	for _, tt := range tests {
