@@ -115,4 +115,3 @@ func TestCreateSampleRepositoryRefusesOtherContent(t *testing.T) {
 		t.Errorf("err = %v, want a refusal naming the missing ref", err)
 	}
 }
-
