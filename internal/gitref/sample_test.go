@@ -72,6 +72,16 @@ func TestCreateSampleRepository(t *testing.T) {
 		t.Errorf("HEAD = %v, %v; want main", head, err)
 	}
 
+	// The commits docs/releases.md lists.
+	for res, sha := range map[Resolution]string{
+		prev: "2dc463e3e8191869bb561ef8361d1acf62e28b81", cur: "56f4e3e47b0ba761f35113c0e168ea72c6ca4f4a",
+		main: "119e86bc7cf9c6dba54c0c3af2efa80b7babcbd0", staging: "1ca81b32cc1bfafa02a8cb6d4286cb9b203f83a4",
+	} {
+		if res.Commit != sha {
+			t.Errorf("%s is %s, docs/releases.md says %s", res.Name, res.Commit, sha)
+		}
+	}
+
 	// Idempotent: a second call keeps the repository.
 	if again, err := CreateSampleRepository(dir); err != nil || again != url {
 		t.Fatalf("second call: %s, %v", again, err)
