@@ -299,8 +299,8 @@ func (c Credentials) authFor(ep *transport.Endpoint) (transport.AuthMethod, erro
 	case "file":
 		return nil, nil // local repositories need no credentials; any given are unused
 	case "ssh":
-		if c.kind != credSSH && c.kind != credNone {
-			return nil, fmt.Errorf("credentials are %s but the repository URL is SSH: give an SSH key (key %s)", c, KeyIdentity)
+		if c.kind != credSSH {
+			return nil, fmt.Errorf("credentials are %s but the repository URL is SSH: give an SSH key (key %s) and %s", c, KeyIdentity, KeyKnownHosts)
 		}
 	case "http", "https":
 		if c.kind == credSSH {

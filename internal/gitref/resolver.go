@@ -28,6 +28,7 @@ import (
 	gitssh "github.com/go-git/go-git/v5/plumbing/transport/ssh"
 	"github.com/go-git/go-git/v5/storage/memory"
 	"golang.org/x/crypto/ssh"
+	"golang.org/x/crypto/ssh/knownhosts"
 	"golang.org/x/sync/singleflight"
 )
 
@@ -72,7 +73,6 @@ type Resolver struct {
 	ttl     time.Duration
 	now     func() time.Time
 	timeout time.Duration
-	sshTr   transport.Transport
 
 	group singleflight.Group
 
@@ -110,7 +110,6 @@ func NewResolver(opts Options) *Resolver {
 	if r.timeout <= 0 {
 		r.timeout = 30 * time.Second
 	}
-	r.sshTr = gitssh.NewClient(&ssh.ClientConfig{Timeout: r.timeout})
 	return r
 }
 
@@ -209,6 +208,20 @@ func (r *Resolver) Resolve(ctx context.Context, repoURL string, creds Credential
 	return Resolution{}, rm.fail(ReasonRefNotFound, "no tag or branch of that name", nil)
 }
 
+// sshAuth bounds the SSH connection's setup by the resolver's timeout.
+type sshAuth struct {
+	*gitssh.PublicKeys
+	timeout time.Duration
+}
+
+func (a sshAuth) ClientConfig() (*ssh.ClientConfig, error) {
+	cfg, err := a.PublicKeys.ClientConfig()
+	if err == nil {
+		cfg.Timeout = a.timeout
+	}
+	return cfg, err
+}
+
 func (r *Resolver) remoteFor(repoURL string, creds Credentials, ref string) (*remote, error) {
 	if strings.TrimSpace(repoURL) == "" {
 		return nil, &Error{Reason: ReasonInvalid, Ref: ref, Detail: "the repository URL is empty"}
@@ -231,6 +244,9 @@ func (r *Resolver) remoteFor(repoURL string, creds Credentials, ref string) (*re
 	}
 	if rm.auth, err = creds.authFor(ep); err != nil {
 		return nil, rm.fail(ReasonAuth, "", err)
+	}
+	if pk, ok := rm.auth.(*gitssh.PublicKeys); ok {
+		rm.auth = sshAuth{PublicKeys: pk, timeout: r.timeout}
 	}
 	ep.CaBundle = creds.caBundle
 	rm.key = ep.String() + "\x00" + creds.Identity()
@@ -258,12 +274,10 @@ func checkRef(ref string) error {
 	return nil
 }
 
-func (r *Resolver) transportFor(ep *transport.Endpoint) (transport.Transport, error) {
+func (*Resolver) transportFor(ep *transport.Endpoint) (transport.Transport, error) {
 	switch ep.Protocol {
 	case "file":
 		return inProcess, nil
-	case "ssh":
-		return r.sshTr, nil
 	}
 	return client.NewClient(ep)
 }
@@ -292,8 +306,12 @@ func (r *Resolver) session(ctx context.Context, rm *remote) (transport.UploadPac
 func (rm *remote) transportError(err error) error {
 	reason := classify(err)
 	detail := ""
-	if reason == ReasonUnreachable && errors.Is(err, context.DeadlineExceeded) {
+	var keyErr *knownhosts.KeyError
+	switch {
+	case reason == ReasonUnreachable && errors.Is(err, context.DeadlineExceeded):
 		detail = "timed out"
+	case errors.As(err, &keyErr) || strings.Contains(err.Error(), "knownhosts:"):
+		detail = "the server's SSH host key is not in the credentials' known_hosts"
 	}
 	return rm.fail(reason, detail, err)
 }
@@ -304,7 +322,23 @@ func (r *Resolver) detached(ctx context.Context, key string, f func(context.Cont
 	ch := r.group.DoChan(key, func() (any, error) {
 		c, cancel := context.WithTimeout(context.WithoutCancel(ctx), r.timeout)
 		defer cancel()
-		return f(c)
+		// Not every transport heeds the context (an SSH handshake does not): past the timeout, the call is
+		// left to finish alone so that the key is free for the next caller.
+		type result struct {
+			v   any
+			err error
+		}
+		done := make(chan result, 1)
+		go func() {
+			v, err := f(c)
+			done <- result{v, err}
+		}()
+		select {
+		case res := <-done:
+			return res.v, res.err
+		case <-c.Done():
+			return nil, c.Err()
+		}
 	})
 	select {
 	case res := <-ch:
@@ -396,18 +430,28 @@ func (r *Resolver) peel(ctx context.Context, rm *remote, l *listing, name plumbi
 		return target, nil // the server peels annotated tags: this one is lightweight
 	}
 	key := rm.key + "\x00" + target.String()
-	r.mu.Lock()
-	c, ok := r.peeled[key]
-	r.mu.Unlock()
-	if ok {
+	if c, ok := r.cachedPeel(key); ok {
 		return c, nil
 	}
 	v, err := r.detached(ctx, "peel\x00"+key, func(c context.Context) (any, error) {
+		if commit, ok := r.cachedPeel(key); ok { // peeled by a call that just ended
+			return commit, nil
+		}
 		sto, err := r.fetch(c, rm, []plumbing.Hash{target})
 		if err != nil {
 			return nil, err
 		}
-		return peelObject(sto, target)
+		commit, err := peelObject(sto, target)
+		if err != nil {
+			return nil, err
+		}
+		r.mu.Lock() // kept before the call ends, so that no caller fetches it again
+		if len(r.peeled) >= maxCached {
+			clear(r.peeled)
+		}
+		r.peeled[key] = commit
+		r.mu.Unlock()
+		return commit, nil
 	})
 	var notCommit errNotCommit
 	if errors.As(err, &notCommit) {
@@ -416,14 +460,14 @@ func (r *Resolver) peel(ctx context.Context, rm *remote, l *listing, name plumbi
 	if err != nil {
 		return plumbing.ZeroHash, r.wrap(rm, err)
 	}
-	commit := v.(plumbing.Hash)
+	return v.(plumbing.Hash), nil
+}
+
+func (r *Resolver) cachedPeel(key string) (plumbing.Hash, bool) {
 	r.mu.Lock()
-	if len(r.peeled) >= maxCached {
-		clear(r.peeled)
-	}
-	r.peeled[key] = commit
-	r.mu.Unlock()
-	return commit, nil
+	defer r.mu.Unlock()
+	c, ok := r.peeled[key]
+	return c, ok
 }
 
 func (r *Resolver) wrap(rm *remote, err error) error {
@@ -473,10 +517,7 @@ func (r *Resolver) commitExists(ctx context.Context, rm *remote, l *listing, sha
 		return nil
 	}
 	key := rm.key + "\x00" + sha.String()
-	r.mu.Lock()
-	exp, ok := r.commits[key]
-	r.mu.Unlock()
-	if ok && r.now().Before(exp) {
+	if r.commitKnown(key) {
 		return nil
 	}
 	wants := []plumbing.Hash{sha}
@@ -495,6 +536,9 @@ func (r *Resolver) commitExists(ctx context.Context, rm *remote, l *listing, sha
 		}
 	}
 	_, err := r.detached(ctx, "commit\x00"+key, func(c context.Context) (any, error) {
+		if r.commitKnown(key) { // found by a call that just ended
+			return nil, nil
+		}
 		sto, err := r.fetch(c, rm, wants)
 		if err != nil {
 			if notOurRef(err) {
@@ -509,18 +553,25 @@ func (r *Resolver) commitExists(ctx context.Context, rm *remote, l *listing, sha
 		if obj.Type() != plumbing.CommitObject {
 			return nil, rm.fail(ReasonRefNotFound, errNotCommit{sha, obj.Type()}.Error(), nil)
 		}
+		if r.ttl > 0 {
+			r.mu.Lock()
+			prune(r.commits, r.now(), func(t time.Time) time.Time { return t })
+			r.commits[key] = r.now().Add(r.ttl)
+			r.mu.Unlock()
+		}
 		return nil, nil
 	})
 	if err != nil {
 		return r.wrap(rm, err)
 	}
-	if r.ttl > 0 {
-		r.mu.Lock()
-		prune(r.commits, r.now(), func(t time.Time) time.Time { return t })
-		r.commits[key] = r.now().Add(r.ttl)
-		r.mu.Unlock()
-	}
 	return nil
+}
+
+func (r *Resolver) commitKnown(key string) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	exp, ok := r.commits[key]
+	return ok && r.now().Before(exp)
 }
 
 // isTip reports whether sha is known, from the listing alone, to be the commit of a branch or tag.

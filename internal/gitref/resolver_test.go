@@ -324,6 +324,7 @@ func TestCredentialsMustFitTheScheme(t *testing.T) {
 		{"https://example.com/acme/apps.git", sshCreds},
 		{"ssh://git@example.com/acme/apps.git", token},
 		{"git@example.com:acme/apps.git", token},
+		{"ssh://git@example.com/acme/apps.git", Credentials{}},
 	} {
 		_, err := r.Resolve(context.Background(), tt.url, tt.creds, "main")
 		if !IsAuthError(err) || IsTransient(err) {
