@@ -281,7 +281,7 @@ func parseKnownHosts(data []byte) (*knownhosts.HostKeyDB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("loading key %s: %w", KeyKnownHosts, err)
 	}
-	defer os.RemoveAll(dir)
+	defer func() { _ = os.RemoveAll(dir) }()
 	path := filepath.Join(dir, KeyKnownHosts)
 	if err := os.WriteFile(path, data, 0o600); err != nil {
 		return nil, fmt.Errorf("loading key %s: %w", KeyKnownHosts, err)
@@ -296,9 +296,9 @@ func parseKnownHosts(data []byte) (*knownhosts.HostKeyDB, error) {
 // authFor returns the go-git auth method for an endpoint, checking that the credentials fit its scheme.
 func (c Credentials) authFor(ep *transport.Endpoint) (transport.AuthMethod, error) {
 	switch ep.Protocol {
-	case "file":
+	case schemeFile:
 		return nil, nil // local repositories need no credentials; any given are unused
-	case "ssh":
+	case schemeSSH:
 		if c.kind != credSSH {
 			return nil, fmt.Errorf("credentials are %s but the repository URL is SSH: give an SSH key (key %s) and %s", c, KeyIdentity, KeyKnownHosts)
 		}

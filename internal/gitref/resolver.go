@@ -118,6 +118,11 @@ func (r *Resolver) Stats() Stats {
 	return Stats{Listings: r.listCount.Load(), Fetches: r.fetchCount.Load()}
 }
 
+const (
+	schemeFile = "file"
+	schemeSSH  = "ssh"
+)
+
 // inProcess serves file:// repositories with go-git's own server, so that no git binary is needed.
 var inProcess = server.NewClient(localLoader{})
 
@@ -235,11 +240,11 @@ func (r *Resolver) remoteFor(repoURL string, creds Credentials, ref string) (*re
 	shown.Password = ""
 	rm := &remote{ep: ep, display: shown.String(), ref: ref}
 	switch ep.Protocol {
-	case "file", "http", "https", "ssh", "git":
+	case schemeFile, "http", "https", schemeSSH, "git":
 	default:
 		return nil, rm.fail(ReasonInvalid, fmt.Sprintf("unsupported URL scheme %q (use https, ssh or file)", ep.Protocol), nil)
 	}
-	if ep.Protocol == "file" && ep.Path == "" {
+	if ep.Protocol == schemeFile && ep.Path == "" {
 		return nil, rm.fail(ReasonInvalid, "the file URL has no path", nil)
 	}
 	if rm.auth, err = creds.authFor(ep); err != nil {
@@ -276,7 +281,7 @@ func checkRef(ref string) error {
 
 func (*Resolver) transportFor(ep *transport.Endpoint) (transport.Transport, error) {
 	switch ep.Protocol {
-	case "file":
+	case schemeFile:
 		return inProcess, nil
 	}
 	return client.NewClient(ep)
@@ -416,7 +421,7 @@ func (r *Resolver) list(ctx context.Context, rm *remote) *listing {
 			l.peeled[n] = h
 		}
 	}
-	l.anyWant = rm.ep.Protocol == "file" || ar.Capabilities.Supports(capability.AllowReachableSHA1InWant)
+	l.anyWant = rm.ep.Protocol == schemeFile || ar.Capabilities.Supports(capability.AllowReachableSHA1InWant)
 	return l
 }
 
@@ -656,7 +661,7 @@ func (r *Resolver) fetch(ctx context.Context, rm *remote, wants []plumbing.Hash)
 		}
 		return nil, rm.transportError(err)
 	}
-	defer resp.Close()
+	defer func() { _ = resp.Close() }()
 	var pack io.Reader = resp
 	switch {
 	case req.Capabilities.Supports(capability.Sideband64k):

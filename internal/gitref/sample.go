@@ -20,6 +20,9 @@ const (
 	SampleBranchStaging = "staging"
 )
 
+// sampleAppPath is the toy app's source in the sample repository.
+const sampleAppPath = "apps/payouts.json"
+
 type sampleStep struct {
 	message string
 	files   map[string]string
@@ -45,16 +48,16 @@ var (
 		{message: "Retool apps of the payments Space", files: map[string]string{
 			"README.md": "# payments\n\nRetool apps of the payments Space, released with Governor.\n"}},
 		{message: "payouts: batch payouts to the new banking partner", files: map[string]string{
-			"apps/payouts.json": payoutsApp("1.3.0", "")},
+			sampleAppPath: payoutsApp("1.3.0", "")},
 			tag: SampleTagPrevious, tagMsg: "payouts 1.3.0: batch payouts to new banking partner"},
 		{message: "payouts: quarterly close fixes", files: map[string]string{
-			"apps/payouts.json": payoutsApp("1.4.0", `, "closeQuarterButton"`)},
+			sampleAppPath: payoutsApp("1.4.0", `, "closeQuarterButton"`)},
 			tag: SampleTagCurrent, tagMsg: "payouts 1.4.0: quarterly close fixes"},
 		{message: "payouts: start the partner export", files: map[string]string{
-			"apps/payouts.json": payoutsApp("1.5.0-dev", `, "closeQuarterButton"`)}},
+			sampleAppPath: payoutsApp("1.5.0-dev", `, "closeQuarterButton"`)}},
 	}
 	sampleStaging = sampleStep{message: "payouts: partner export behind a flag (staging)", files: map[string]string{
-		"apps/payouts.json": payoutsApp("1.5.0-rc.1", `, "closeQuarterButton", "exportButton"`)}}
+		sampleAppPath: payoutsApp("1.5.0-rc.1", `, "closeQuarterButton", "exportButton"`)}}
 )
 
 // sampleTime makes the commits reproducible: the same repository (same shas) on every machine.
@@ -92,7 +95,7 @@ func CreateSampleRepository(dir string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	defer os.RemoveAll(tmp)
+	defer func() { _ = os.RemoveAll(tmp) }()
 	if err := buildSample(tmp); err != nil {
 		return "", fmt.Errorf("creating the sample repository in %s: %w", abs, err)
 	}
