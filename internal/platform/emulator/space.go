@@ -19,6 +19,8 @@ type space struct {
 	groups           map[int64]*group
 	defaultGroups    map[string]int64 // admin, editor, viewer, All Users
 	users            []*user
+	userIDs          map[string]*user
+	userEmails       map[string]*user // by lower-case email
 	invites          []*invite
 	folders          map[string]*folder
 	roots            map[string]string // folder type -> root folder id
@@ -215,6 +217,7 @@ func (s *Server) newSpace(name, domain string, parent *space) *space {
 		groups: map[int64]*group{}, defaultGroups: map[string]int64{},
 		folders: map[string]*folder{}, roots: map[string]string{},
 		grants: map[int64]map[objectKey]string{}, releases: map[string][]release{},
+		userIDs: map[string]*user{}, userEmails: map[string]*user{},
 	}
 	for _, g := range defaultGroups {
 		g := g
@@ -280,23 +283,9 @@ func (s *Server) folderPath(sp *space, typ, path string) string {
 	return cur
 }
 
-func (sp *space) userByID(id string) *user {
-	for _, u := range sp.users {
-		if u.ID == id {
-			return u
-		}
-	}
-	return nil
-}
+func (sp *space) userByID(id string) *user { return sp.userIDs[id] }
 
-func (sp *space) userByEmail(email string) *user {
-	for _, u := range sp.users {
-		if strings.EqualFold(u.Email, email) {
-			return u
-		}
-	}
-	return nil
-}
+func (sp *space) userByEmail(email string) *user { return sp.userEmails[strings.ToLower(email)] }
 
 // addUser creates a user (a sign-in) in All Users and claims the pending
 // invites of that email.
@@ -309,6 +298,7 @@ func (s *Server) addUser(sp *space, email string) *user {
 	u := &user{ID: "user_" + randomHex(16), LegacyID: s.ids.user, CreatedAt: stamp(now), Email: email, Active: true,
 		Metadata: map[string]any{}, UserType: "default"}
 	sp.users = append(sp.users, u)
+	sp.userIDs[u.ID], sp.userEmails[strings.ToLower(email)] = u, u
 	sp.setMember(sp.groups[sp.defaultGroups[groupAllUsers]], u, false, now)
 	for _, inv := range sp.invites {
 		if inv.ClaimedBy == nil && strings.EqualFold(inv.InvitedEmail, email) {
