@@ -11,9 +11,9 @@ import (
 // Space's token, and are neither rate limited nor counted.
 func (s *Server) adminRoutes() {
 	s.emu("POST /emulator/v1/spaces/{domain}/tokens", s.mintToken)
-	s.emu("POST /emulator/v1/spaces/{domain}/apps", s.seedObject("app"))
-	s.emu("POST /emulator/v1/spaces/{domain}/workflows", s.seedObject("workflow"))
-	s.emu("POST /emulator/v1/spaces/{domain}/resources", s.seedObject("resource"))
+	s.emu("POST /emulator/v1/spaces/{domain}/apps", s.seedObject(kindApp))
+	s.emu("POST /emulator/v1/spaces/{domain}/workflows", s.seedObject(kindWorkflow))
+	s.emu("POST /emulator/v1/spaces/{domain}/resources", s.seedObject(kindResource))
 	s.emu("POST /emulator/v1/spaces/{domain}/users", s.seedUser)
 	s.emu("GET /emulator/v1/stats", func(*space, *http.Request, []byte) (int, any) {
 		return http.StatusOK, s.statsLocked()
@@ -116,7 +116,7 @@ func (s *Server) addObject(sp *space, kind, name, path, typ string) (any, error)
 	folderID := s.folderPath(sp, kind, path)
 	now := stamp(s.now())
 	switch kind {
-	case "app":
+	case kindApp:
 		for _, a := range sp.apps {
 			if a.Name == name && a.FolderID == folderID {
 				return nil, fmt.Errorf("an app named %q exists in that folder", name)
@@ -125,7 +125,7 @@ func (s *Server) addObject(sp *space, kind, name, path, typ string) (any, error)
 		a := &app{ID: newUUID(), Name: name, FolderID: folderID, CreatedAt: now, UpdatedAt: now}
 		sp.apps = append(sp.apps, a)
 		return *a, nil
-	case "workflow":
+	case kindWorkflow:
 		w := &workflow{ID: newUUID(), Name: name, FolderID: folderID, CreatedAt: now, UpdatedAt: now}
 		sp.workflows = append(sp.workflows, w)
 		return *w, nil
@@ -220,13 +220,17 @@ func (h *Space) AddUser(email string) string {
 }
 
 // AddApp creates an app in the app folder at path ("finance/reports").
-func (h *Space) AddApp(name, path string) (Object, error) { return h.add("app", name, path) }
+func (h *Space) AddApp(name, path string) (Object, error) { return h.add(kindApp, name, path) }
 
 // AddWorkflow creates a workflow in the workflow folder at path.
-func (h *Space) AddWorkflow(name, path string) (Object, error) { return h.add("workflow", name, path) }
+func (h *Space) AddWorkflow(name, path string) (Object, error) {
+	return h.add(kindWorkflow, name, path)
+}
 
 // AddResource creates a resource in the resource folder at path.
-func (h *Space) AddResource(name, path string) (Object, error) { return h.add("resource", name, path) }
+func (h *Space) AddResource(name, path string) (Object, error) {
+	return h.add(kindResource, name, path)
+}
 
 func (h *Space) add(kind, name, path string) (Object, error) {
 	h.s.mu.Lock()

@@ -18,9 +18,9 @@ var (
 	folderIDRe = regexp.MustCompile(`^(app|workflow|resource|agent|library)_([0-9]\d*)$`)
 	userIDRe   = regexp.MustCompile(`^user_[a-z0-9]+$`)
 	semverRe   = regexp.MustCompile(`^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$`)
-	levels     = []string{"none", "use", "edit", "own"}
-	grantLevel = []string{"use", "edit", "own"}
-	qlLevels   = []string{"none", "use", "edit"}
+	levels     = []string{levelNone, levelUse, levelEdit, levelOwn}
+	grantLevel = []string{levelUse, levelEdit, levelOwn}
+	qlLevels   = []string{levelNone, levelUse, levelEdit}
 )
 
 func (s *Server) routes() {
@@ -237,8 +237,8 @@ func (s *Server) createGroup(sp *space, _ *http.Request, body []byte) (int, any)
 		return fail(http.StatusConflict, "A group named %q already exists", *in.Name)
 	}
 	now := s.now()
-	g := &group{Name: *in.Name, UniversalAppAccess: "none", UniversalResourceAccess: "none", UniversalWorkflowAccess: "none",
-		UniversalQueryLibraryAccess: "none", Members: []groupMember{}, CreatedAt: stamp(now), UpdatedAt: stamp(now)}
+	g := &group{Name: *in.Name, UniversalAppAccess: levelNone, UniversalResourceAccess: levelNone, UniversalWorkflowAccess: levelNone,
+		UniversalQueryLibraryAccess: levelNone, Members: []groupMember{}, CreatedAt: stamp(now), UpdatedAt: stamp(now)}
 	if err := applyGroup(g, in); err != nil {
 		return badBody(err)
 	}
@@ -521,7 +521,7 @@ func (s *Server) createFolder(sp *space, _ *http.Request, body []byte) (int, any
 	if in.Name == "" {
 		return fail(http.StatusBadRequest, "name is required")
 	}
-	if err := enumErr("folder_type", in.FolderType, []string{"app", "workflow", "resource"}); err != nil {
+	if err := enumErr("folder_type", in.FolderType, []string{kindApp, kindWorkflow, kindResource}); err != nil {
 		return badBody(err)
 	}
 	parent := sp.roots[in.FolderType]
@@ -551,7 +551,7 @@ func (s *Server) deleteFolder(sp *space, r *http.Request, _ []byte) (int, any) {
 	if f.IsSystemFolder {
 		return fail(http.StatusBadRequest, "Folder %s is a system folder and cannot be deleted", f.ID)
 	}
-	recursive := r.URL.Query().Get("recursive") == "true" && f.FolderType == "app"
+	recursive := r.URL.Query().Get("recursive") == "true" && f.FolderType == kindApp
 	if !recursive && sp.folderUsed(f.ID) {
 		return fail(http.StatusBadRequest, "Folder %s is not empty", f.ID)
 	}
@@ -592,13 +592,13 @@ func (sp *space) removeFolder(id string) {
 	}
 	sp.apps = slices.DeleteFunc(sp.apps, func(a *app) bool {
 		if a.FolderID == id {
-			sp.dropGrants(objectKey{"app", a.ID})
+			sp.dropGrants(objectKey{kindApp, a.ID})
 			return true
 		}
 		return false
 	})
 	delete(sp.folders, id)
-	sp.dropGrants(objectKey{"folder", id})
+	sp.dropGrants(objectKey{kindFolder, id})
 }
 
 // ---- apps, workflows, resources
@@ -692,7 +692,7 @@ func (s *Server) listObjects(sp *space, _ *http.Request, body []byte) (int, any)
 	if err := decode(body, &in, true); err != nil {
 		return badBody(err)
 	}
-	if err := enumErr("object_type", in.ObjectType, []string{"folder", "app", "resource", "resource_configuration"}); err != nil {
+	if err := enumErr("object_type", in.ObjectType, []string{kindFolder, kindApp, kindResource, "resource_configuration"}); err != nil {
 		return badBody(err)
 	}
 	g, st, b := subjectGroup(sp, in.Subject)
@@ -708,7 +708,7 @@ func (s *Server) objectOf(sp *space, obj *objectIn) (objectKey, int, any) {
 		return objectKey{}, st, b
 	}
 	switch obj.Type {
-	case "folder", "app", "resource":
+	case kindFolder, kindApp, kindResource:
 	case "screen", "resource_configuration":
 		st, b := fail(http.StatusBadRequest, "object.type %q is not supported by the emulator", obj.Type)
 		return objectKey{}, st, b
@@ -716,12 +716,12 @@ func (s *Server) objectOf(sp *space, obj *objectIn) (objectKey, int, any) {
 		st, b := fail(http.StatusBadRequest, "object.type must be one of folder, app, screen, resource, resource_configuration, got %q", obj.Type)
 		return objectKey{}, st, b
 	}
-	if obj.Type == "folder" && !folderIDRe.MatchString(obj.ID) {
+	if obj.Type == kindFolder && !folderIDRe.MatchString(obj.ID) {
 		st, b := fail(http.StatusBadRequest, "object.id of a folder must look like app_<n>, got %q", obj.ID)
 		return objectKey{}, st, b
 	}
 	k := objectKey{obj.Type, obj.ID}
-	if obj.Type == "app" {
+	if obj.Type == kindApp {
 		if a := sp.app(obj.ID); a != nil {
 			k.id = a.ID
 		}

@@ -19,6 +19,8 @@ type space struct {
 	groups           map[int64]*group
 	defaultGroups    map[string]int64 // admin, editor, viewer, All Users
 	users            []*user
+	userIDs          map[string]*user
+	userEmails       map[string]*user // by lower-case email
 	invites          []*invite
 	folders          map[string]*folder
 	roots            map[string]string // folder type -> root folder id
@@ -190,15 +192,28 @@ func newUUID() string { return uuid.NewString() }
 
 // Retool's default groups, with the levels and flags a fresh instance has.
 var defaultGroups = []group{
-	{Name: "admin", UniversalAppAccess: "own", UniversalResourceAccess: "own", UniversalWorkflowAccess: "own", UniversalQueryLibraryAccess: "edit",
+	{Name: "admin", UniversalAppAccess: levelOwn, UniversalResourceAccess: levelOwn, UniversalWorkflowAccess: levelOwn, UniversalQueryLibraryAccess: levelEdit,
 		UserListAccess: true, AuditLogAccess: true, UnpublishedReleaseAccess: true, UsageAnalyticsAccess: true, ThemeAccess: true, AccountDetailsAccess: true},
-	{Name: "editor", UniversalAppAccess: "edit", UniversalResourceAccess: "own", UniversalWorkflowAccess: "edit", UniversalQueryLibraryAccess: "edit",
+	{Name: "editor", UniversalAppAccess: levelEdit, UniversalResourceAccess: levelOwn, UniversalWorkflowAccess: levelEdit, UniversalQueryLibraryAccess: levelEdit,
 		UserListAccess: true, UnpublishedReleaseAccess: true, AccountDetailsAccess: true},
-	{Name: "viewer", UniversalAppAccess: "use", UniversalResourceAccess: "use", UniversalWorkflowAccess: "use", UniversalQueryLibraryAccess: "use",
+	{Name: "viewer", UniversalAppAccess: levelUse, UniversalResourceAccess: levelUse, UniversalWorkflowAccess: levelUse, UniversalQueryLibraryAccess: levelUse,
 		UserListAccess: true, AccountDetailsAccess: true},
-	{Name: "All Users", UniversalAppAccess: "edit", UniversalResourceAccess: "own", UniversalWorkflowAccess: "edit", UniversalQueryLibraryAccess: "edit",
+	{Name: "All Users", UniversalAppAccess: levelEdit, UniversalResourceAccess: levelOwn, UniversalWorkflowAccess: levelEdit, UniversalQueryLibraryAccess: levelEdit,
 		AccountDetailsAccess: true},
 }
+
+// Object kinds (folder types and grant objects) and access levels.
+const (
+	kindApp      = "app"
+	kindWorkflow = "workflow"
+	kindResource = "resource"
+	kindFolder   = "folder"
+
+	levelNone = "none"
+	levelUse  = "use"
+	levelEdit = "edit"
+	levelOwn  = "own"
+)
 
 const (
 	groupAdmin    = "admin"
@@ -215,9 +230,9 @@ func (s *Server) newSpace(name, domain string, parent *space) *space {
 		groups: map[int64]*group{}, defaultGroups: map[string]int64{},
 		folders: map[string]*folder{}, roots: map[string]string{},
 		grants: map[int64]map[objectKey]string{}, releases: map[string][]release{},
+		userIDs: map[string]*user{}, userEmails: map[string]*user{},
 	}
 	for _, g := range defaultGroups {
-		g := g
 		s.ids.group++
 		g.ID, g.LegacyID, g.isDefault = s.ids.group, s.ids.group, true
 		g.Members, g.UserInvites = []groupMember{}, []inviteOut{}
@@ -225,9 +240,9 @@ func (s *Server) newSpace(name, domain string, parent *space) *space {
 		sp.groups[g.ID] = &g
 		sp.defaultGroups[g.Name] = g.ID
 	}
-	for _, t := range []string{"app", "workflow", "resource"} {
+	for _, t := range []string{kindApp, kindWorkflow, kindResource} {
 		root := s.addFolder(sp, "root", t, nil, true)
-		if t != "resource" {
+		if t != kindResource {
 			s.addFolder(sp, "archive", t, &root.ID, true)
 		}
 	}
@@ -239,7 +254,7 @@ func (s *Server) newSpace(name, domain string, parent *space) *space {
 // resource folders have their own (as in Retool).
 func (s *Server) addFolder(sp *space, name, typ string, parent *string, system bool) *folder {
 	var n int64
-	if typ == "resource" {
+	if typ == kindResource {
 		s.ids.resourceFolder++
 		n = s.ids.resourceFolder
 	} else {
@@ -280,23 +295,9 @@ func (s *Server) folderPath(sp *space, typ, path string) string {
 	return cur
 }
 
-func (sp *space) userByID(id string) *user {
-	for _, u := range sp.users {
-		if u.ID == id {
-			return u
-		}
-	}
-	return nil
-}
+func (sp *space) userByID(id string) *user { return sp.userIDs[id] }
 
-func (sp *space) userByEmail(email string) *user {
-	for _, u := range sp.users {
-		if strings.EqualFold(u.Email, email) {
-			return u
-		}
-	}
-	return nil
-}
+func (sp *space) userByEmail(email string) *user { return sp.userEmails[strings.ToLower(email)] }
 
 // addUser creates a user (a sign-in) in All Users and claims the pending
 // invites of that email.
@@ -309,6 +310,7 @@ func (s *Server) addUser(sp *space, email string) *user {
 	u := &user{ID: "user_" + randomHex(16), LegacyID: s.ids.user, CreatedAt: stamp(now), Email: email, Active: true,
 		Metadata: map[string]any{}, UserType: "default"}
 	sp.users = append(sp.users, u)
+	sp.userIDs[u.ID], sp.userEmails[strings.ToLower(email)] = u, u
 	sp.setMember(sp.groups[sp.defaultGroups[groupAllUsers]], u, false, now)
 	for _, inv := range sp.invites {
 		if inv.ClaimedBy == nil && strings.EqualFold(inv.InvitedEmail, email) {
@@ -403,11 +405,11 @@ func (sp *space) sortedGroups() []group {
 // objectExists reports whether a grant's object is in the Space.
 func (sp *space) objectExists(k objectKey) bool {
 	switch k.typ {
-	case "folder":
+	case kindFolder:
 		return sp.folders[k.id] != nil
-	case "app":
+	case kindApp:
 		return sp.app(k.id) != nil
-	case "resource":
+	case kindResource:
 		for _, r := range sp.resources {
 			if r.ID == k.id {
 				return true

@@ -206,6 +206,8 @@ func (c *Client) ListResources(ctx context.Context) ([]Resource, error) {
 	return list[Resource](ctx, c, call{method: http.MethodGet, template: pathResources, idempotent: true}, true)
 }
 
+const subjectGroup = "group"
+
 type subject struct {
 	Type string `json:"type"`
 	ID   int64  `json:"id"`
@@ -217,7 +219,7 @@ func (c *Client) ListObjects(ctx context.Context, groupID int64, objectType stri
 	body := struct {
 		Subject    subject `json:"subject"`
 		ObjectType string  `json:"object_type"`
-	}{Subject: subject{Type: "group", ID: groupID}, ObjectType: objectType}
+	}{Subject: subject{Type: subjectGroup, ID: groupID}, ObjectType: objectType}
 	return list[ObjectAccess](ctx, c, call{method: http.MethodPost, template: pathListObjects, body: body, idempotent: true}, false)
 }
 
@@ -228,7 +230,7 @@ func (c *Client) Grant(ctx context.Context, groupID int64, obj ObjectRef, level 
 		Subject     subject   `json:"subject"`
 		Object      ObjectRef `json:"object"`
 		AccessLevel string    `json:"access_level"`
-	}{Subject: subject{Type: "group", ID: groupID}, Object: obj, AccessLevel: level}
+	}{Subject: subject{Type: subjectGroup, ID: groupID}, Object: obj, AccessLevel: level}
 	_, err := c.do(ctx, call{method: http.MethodPost, template: pathGrant, body: body, idempotent: true}, nil)
 	return err
 }
@@ -238,7 +240,7 @@ func (c *Client) Revoke(ctx context.Context, groupID int64, obj ObjectRef) error
 	body := struct {
 		Subject subject   `json:"subject"`
 		Object  ObjectRef `json:"object"`
-	}{Subject: subject{Type: "group", ID: groupID}, Object: obj}
+	}{Subject: subject{Type: subjectGroup, ID: groupID}, Object: obj}
 	_, err := c.do(ctx, call{method: http.MethodPost, template: pathRevoke, body: body, idempotent: true}, nil)
 	return err
 }
