@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/time/rate"
@@ -92,6 +93,7 @@ type PlatformReconciler struct {
 
 	mu          sync.Mutex
 	limiters    map[string]*rate.Limiter      // instance URL -> its budget
+	throttled   map[string]*atomic.Int64      // instance URL -> 429s answered
 	memories    map[string]*syncer.Memory     // space/env -> what was learnt
 	deleteTries map[types.UID]int             // failed deletion passes
 	clients     map[string]*clientWithVersion // space/env -> client
@@ -191,6 +193,7 @@ func (r *PlatformReconciler) init() {
 	if r.limiters == nil {
 		r.Options.defaults()
 		r.limiters = map[string]*rate.Limiter{}
+		r.throttled = map[string]*atomic.Int64{}
 		r.memories = map[string]*syncer.Memory{}
 		r.deleteTries = map[types.UID]int{}
 		r.clients = map[string]*clientWithVersion{}
@@ -259,13 +262,19 @@ func (r *PlatformReconciler) connect(ctx context.Context, space *governorv1alpha
 	if c := r.clients[id]; c != nil && c.key == cacheKey {
 		return &connection{env: env, client: c.client, key: id}, nil
 	}
+	throttled := r.throttledAt(inst.URL)
 	lim := r.limiters[inst.URL]
 	if lim == nil && r.Options.RequestsPerMinute > 0 {
 		lim = retool.NewLimiter(r.Options.RequestsPerMinute)
 		r.limiters[inst.URL] = lim
 	}
 	opts := retool.Options{URL: inst.URL, Domain: domain, Token: token, Limiter: lim, RequestsPerMinute: r.Options.RequestsPerMinute,
-		Observe: observeRequest(inst.URL)}
+		Observe: func(method, path string, code int, d time.Duration) {
+			if code == http.StatusTooManyRequests {
+				throttled.Add(1)
+			}
+			observeRequest(inst.URL)(method, path, code, d)
+		}}
 	opts.HTTPClient = r.Options.HTTPClient
 	c, err := retool.New(opts)
 	if err != nil {
@@ -273,6 +282,16 @@ func (r *PlatformReconciler) connect(ctx context.Context, space *governorv1alpha
 	}
 	r.clients[id] = &clientWithVersion{key: cacheKey, client: c}
 	return &connection{env: env, client: c, key: id}, nil
+}
+
+// throttledAt counts the 429s an instance answered (r.mu held).
+func (r *PlatformReconciler) throttledAt(url string) *atomic.Int64 {
+	n := r.throttled[url]
+	if n == nil {
+		n = &atomic.Int64{}
+		r.throttled[url] = n
+	}
+	return n
 }
 
 func (r *PlatformReconciler) memory(id string) *syncer.Memory {
@@ -294,11 +313,24 @@ func (r *PlatformReconciler) syncEnvironment(ctx context.Context, space *governo
 		out.status = *prev.DeepCopy()
 		out.status.Message = ""
 	}
+	r.mu.Lock()
+	throttled := r.throttledAt(env.Instance.URL)
+	r.mu.Unlock()
+	throttledBefore := throttled.Load()
+	passCtx, cancel := context.WithTimeout(ctx, r.Options.PassTimeout)
 	fail := func(err error) envResult {
 		out.reason, out.stalled, out.status.Message = classifyPlatformError(err)
+		if passCtx.Err() != nil && ctx.Err() == nil {
+			// The pass ran out of time: a long sync, or one the instance's
+			// rate limit slows down. The next pass goes on.
+			out.reason, out.stalled, out.status.Message = reasonSyncing, false, "the sync goes on in the next pass"
+			if n := throttled.Load() - throttledBefore; n > 0 {
+				out.reason, out.status.Message = reasonRateLimited, fmt.Sprintf("rate limited by the instance (%d answers 429 in this pass); the sync goes on within its limit", n)
+			}
+		}
 		return out
 	}
-	ctx, cancel := context.WithTimeout(ctx, r.Options.PassTimeout)
+	ctx = passCtx
 	defer cancel()
 	start := time.Now()
 	defer func() { platformSyncSeconds.WithLabelValues(space.Name, env.Name).Observe(time.Since(start).Seconds()) }()
@@ -347,11 +379,11 @@ func (r *PlatformReconciler) syncEnvironment(ctx context.Context, space *governo
 	res, err := syncer.Apply(ctx, conn.client, plan, observed, mem, creds)
 	out.result = &res
 	if err != nil {
-		if errors.Is(err, context.DeadlineExceeded) {
-			out.reason, out.status.Message = reasonSyncing, fmt.Sprintf("%d of %d calls made; continuing", res.Writes, plan.Writes())
-			return out
+		out = fail(err)
+		if out.reason == reasonSyncing {
+			out.status.Message = fmt.Sprintf("%d of %d calls made; the sync goes on in the next pass", res.Writes, plan.Writes())
 		}
-		return fail(err)
+		return out
 	}
 	r.report(space, env.Name, &out, plan, res, desired.Revision)
 	return out

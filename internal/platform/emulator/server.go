@@ -263,6 +263,14 @@ func (s *Server) spaceForHost(host string) *space {
 	return s.admin
 }
 
+// SetRequestsPerMinute changes the instance's rate limit (0: none), as an
+// operator raising it would.
+func (s *Server) SetRequestsPerMinute(n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.limit = n
+}
+
 // Stats returns the request statistics.
 func (s *Server) Stats() Stats {
 	s.mu.Lock()

@@ -1,0 +1,575 @@
+package controller_test
+
+import (
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	. "github.com/onsi/gomega"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	governorv1alpha1 "github.com/governor-dev/governor/api/v1alpha1"
+	"github.com/governor-dev/governor/internal/platform/emulator"
+	"github.com/governor-dev/governor/internal/platform/retool"
+)
+
+const platformTimeout = 60 * time.Second
+
+// instance is an emulated platform instance on loopback.
+type instance struct {
+	srv *emulator.Server
+	ts  *httptest.Server
+}
+
+func newInstance(t *testing.T, opts emulator.Options) *instance {
+	t.Helper()
+	srv := emulator.New(opts)
+	ts := httptest.NewServer(srv)
+	t.Cleanup(ts.Close)
+	return &instance{srv: srv, ts: ts}
+}
+
+// admin is a client of the instance's admin Space.
+func (i *instance) admin(t *testing.T) *retool.Client {
+	t.Helper()
+	c, err := retool.New(retool.Options{URL: i.ts.URL, Domain: i.srv.Space("").Domain(), Token: i.srv.Space("").Token(), RequestsPerMinute: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// child creates a team Space in the instance, as the hub's admin would, and
+// returns its handle.
+func (i *instance) child(t *testing.T, domain string) *emulator.Space {
+	t.Helper()
+	if _, err := i.admin(t).CreateSpace(ctx(), retool.SpaceCreate{Name: domain, Domain: domain}); err != nil {
+		t.Fatal(err)
+	}
+	return i.srv.Space(domain)
+}
+
+// as is a client of a Space of the instance, outside Governor's budget.
+func (i *instance) as(t *testing.T, sp *emulator.Space) *retool.Client {
+	t.Helper()
+	c, err := retool.New(retool.Options{URL: i.ts.URL, Domain: sp.Domain(), Token: sp.Token(), RequestsPerMinute: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func tokenSecret(t *testing.T, name, token string) *corev1.Secret {
+	t.Helper()
+	s := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: governorNamespace}, StringData: map[string]string{"token": token}}
+	create(t, s)
+	t.Cleanup(func() { _ = env.Client.Delete(ctx(), s) })
+	return s
+}
+
+func platformEnv(name string, inst *instance, domain, secret string, readOnly bool) governorv1alpha1.Environment {
+	e := governorv1alpha1.Environment{Name: name, ReadOnly: readOnly, Instance: &governorv1alpha1.Instance{
+		URL: inst.ts.URL, Domain: domain, TokenSecretRef: governorv1alpha1.SecretKeyReference{Name: secret, Key: "token"}}}
+	return e
+}
+
+// eventuallySynced waits until every instance of the Space holds its current
+// access model revision, and returns the Space.
+func eventuallySynced(t *testing.T, space *governorv1alpha1.Space) *governorv1alpha1.Space {
+	t.Helper()
+	NewWithT(t).Eventually(func(g Gomega) {
+		c := condition(g, space, governorv1alpha1.ConditionPlatformSynced)
+		g.Expect(c).NotTo(BeNil())
+		g.Expect(c.Status).To(Equal(metav1.ConditionTrue), "%s: %s", c.Reason, c.Message)
+		g.Expect(space.Status.AccessModel).NotTo(BeNil())
+		model := getModel(space.Name)
+		g.Expect(model).NotTo(BeNil())
+		for _, p := range space.Status.Platform {
+			g.Expect(p.SyncedRevision).To(Equal(model.Snapshot.Revision()), p.Environment)
+		}
+	}, platformTimeout, interval).Should(Succeed())
+	return space
+}
+
+// platformReason waits until PlatformSynced is False with reason, and
+// returns its message.
+func platformReason(t *testing.T, space *governorv1alpha1.Space, reason string) string {
+	t.Helper()
+	return platformReasonWithin(t, space, reason, platformTimeout)
+}
+
+func platformReasonWithin(t *testing.T, space *governorv1alpha1.Space, reason string, within time.Duration) string {
+	t.Helper()
+	var msg string
+	NewWithT(t).Eventually(func(g Gomega) {
+		c := condition(g, space, governorv1alpha1.ConditionPlatformSynced)
+		g.Expect(c).NotTo(BeNil())
+		g.Expect(c.Status).To(Equal(metav1.ConditionFalse))
+		g.Expect(c.Reason).To(Equal(reason), c.Message)
+		msg = c.Message
+	}, within, interval).Should(Succeed())
+	return msg
+}
+
+func groupNamed(t *testing.T, c *retool.Client, name string) *retool.Group {
+	t.Helper()
+	groups, err := c.ListGroups(ctx())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range groups {
+		if groups[i].Name == name {
+			return &groups[i]
+		}
+	}
+	return nil
+}
+
+func grantsOf(t *testing.T, c *retool.Client, group int64) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	for _, typ := range []string{"folder", "app", "resource"} {
+		objs, err := c.ListObjects(ctx(), group, typ)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, o := range objs {
+			out[o.Type+"/"+o.ID] = o.AccessLevel
+		}
+	}
+	return out
+}
+
+func emails(g *retool.Group) []string {
+	var out []string
+	for _, m := range g.Members {
+		e := m.Email
+		if m.IsGroupAdmin {
+			e += " (admin)"
+		}
+		out = append(out, e)
+	}
+	slices.Sort(out)
+	return out
+}
+
+func folderID(t *testing.T, c *retool.Client, typ, path string) string {
+	t.Helper()
+	folders, err := c.ListFolders(ctx())
+	if err != nil {
+		t.Fatal(err)
+	}
+	byID := map[string]retool.Folder{}
+	for _, f := range folders {
+		byID[f.ID] = f
+	}
+	for _, f := range folders {
+		if f.FolderType != typ || f.IsSystemFolder {
+			continue
+		}
+		parts := []string{f.Name}
+		for p := f.ParentFolderID; p != nil && !byID[*p].IsSystemFolder; p = byID[*p].ParentFolderID {
+			parts = append([]string{byID[*p].Name}, parts...)
+		}
+		if strings.Join(parts, "/") == path {
+			return f.ID
+		}
+	}
+	return ""
+}
+
+// platformSpace is a Space with a development and a read-only production
+// instance, a custom group with a group admin, the built-in Admin group, an
+// AllUsers group with settings, and rules on a folder path, an app, a
+// resource overridden in production and a single workflow.
+func platformSpace(t *testing.T, name string, mutate ...func(*governorv1alpha1.Space)) (space *governorv1alpha1.Space, dev, prod *instance, devSpace, prodSpace *emulator.Space) {
+	t.Helper()
+	dev, prod = newInstance(t, emulator.Options{Domain: "hub.dev.test"}), newInstance(t, emulator.Options{Domain: "hub.prod.test"})
+	devSpace, prodSpace = dev.child(t, name+".dev.test"), prod.child(t, name+".prod.test")
+	for _, sp := range []*emulator.Space{devSpace, prodSpace} {
+		for _, u := range []string{"alice@example.com", "bob@example.com", "root@example.com"} {
+			sp.AddUser(u)
+		}
+		if _, err := sp.AddApp("ledger", "finance"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := sp.AddResource("ledger-db", ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tokenSecret(t, name+"-dev", devSpace.Token())
+	tokenSecret(t, name+"-prod", prodSpace.Token())
+	space = newSpace(name, func(s *governorv1alpha1.Space) {
+		s.Spec.DefaultGroups = new(bool)
+		s.Spec.Environments = []governorv1alpha1.Environment{
+			platformEnv("development", dev, name+".dev.test", name+"-dev", false),
+			platformEnv("production", prod, name+".prod.test", name+"-prod", true),
+		}
+		for _, m := range mutate {
+			m(s)
+		}
+	})
+	ns := name
+	create(t, space)
+	t.Cleanup(func() { _ = env.Client.Delete(ctx(), space) })
+	NewWithT(t).Eventually(func(g Gomega) {
+		g.Expect(env.Client.Get(ctx(), client.ObjectKey{Name: ns}, &corev1.Namespace{})).To(Succeed())
+	}, timeout, interval).Should(Succeed())
+	create(t,
+		&governorv1alpha1.PermissionGroup{ObjectMeta: metav1.ObjectMeta{Name: "finance", Namespace: ns}, Spec: governorv1alpha1.PermissionGroupSpec{
+			DisplayName: "Finance",
+			Members:     []governorv1alpha1.Member{{Email: "Alice@Example.com", GroupAdmin: true}, {Email: "bob@example.com"}, {Email: "new@example.com"}},
+			Universal:   &governorv1alpha1.UniversalAccess{Resources: "Use"},
+			Additional:  &governorv1alpha1.AdditionalAccess{AuditLog: true},
+		}},
+		&governorv1alpha1.PermissionGroup{ObjectMeta: metav1.ObjectMeta{Name: "admins", Namespace: ns}, Spec: governorv1alpha1.PermissionGroupSpec{
+			Builtin: governorv1alpha1.BuiltinAdmin, Members: []governorv1alpha1.Member{{Email: "root@example.com"}}}},
+		&governorv1alpha1.PermissionGroup{ObjectMeta: metav1.ObjectMeta{Name: "everyone", Namespace: ns}, Spec: governorv1alpha1.PermissionGroupSpec{
+			Builtin: governorv1alpha1.BuiltinAllUsers, Universal: &governorv1alpha1.UniversalAccess{Apps: "Use"}}},
+		&governorv1alpha1.AccessRule{ObjectMeta: metav1.ObjectMeta{Name: "finance-folder", Namespace: ns}, Spec: governorv1alpha1.AccessRuleSpec{
+			Group: "finance", Level: "Edit", Targets: []governorv1alpha1.Target{{Kind: governorv1alpha1.TargetFolder, FolderType: "App", Name: "finance/reports"}}}},
+		&governorv1alpha1.AccessRule{ObjectMeta: metav1.ObjectMeta{Name: "ledger", Namespace: ns}, Spec: governorv1alpha1.AccessRuleSpec{
+			Group: "finance", Level: "Own", Targets: []governorv1alpha1.Target{
+				{Kind: governorv1alpha1.TargetApp, Name: "ledger"},
+				{Kind: governorv1alpha1.TargetResource, Name: "ledger-db", Environments: []governorv1alpha1.EnvironmentLevel{{Name: "production", Level: "Use"}}},
+				{Kind: governorv1alpha1.TargetWorkflow, Name: "payroll"},
+			}}},
+	)
+	return space, dev, prod, devSpace, prodSpace
+}
+
+// TestPlatformSyncHoldsTheModel walks the rows of architecture.md's table.
+func TestPlatformSyncHoldsTheModel(t *testing.T) {
+	g := NewWithT(t)
+	space, dev, prod, devSpace, prodSpace := platformSpace(t, "plat-rows")
+	eventuallySynced(t, space)
+	devc, prodc := dev.as(t, devSpace), prod.as(t, prodSpace)
+
+	finance := groupNamed(t, devc, "Finance")
+	g.Expect(finance).NotTo(BeNil(), "a custom group is created under its display name")
+	g.Expect(emails(finance)).To(Equal([]string{"alice@example.com (admin)", "bob@example.com"}), "members by email, group admins kept")
+	g.Expect(finance.UniversalResourceAccess).To(Equal("use"))
+	g.Expect(finance.AuditLogAccess).To(BeTrue())
+	g.Expect(finance.UserListAccess).To(BeFalse())
+	g.Expect(emails(groupNamed(t, devc, "admin"))).To(ContainElement("root@example.com"), "the Admin builtin's members join Retool's admin group")
+	g.Expect(groupNamed(t, devc, "All Users").UniversalAppAccess).To(Equal("use"), "AllUsers writes Retool's All Users group")
+
+	reports := folderID(t, devc, "app", "finance/reports")
+	g.Expect(reports).NotTo(BeEmpty(), "the missing folder is created under the existing finance folder")
+	apps, err := devc.ListApps(ctx())
+	g.Expect(err).NotTo(HaveOccurred())
+	resources, err := devc.ListResources(ctx())
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(grantsOf(t, devc, finance.ID)).To(Equal(map[string]string{
+		"folder/" + reports: "edit", "app/" + apps[0].ID: "own", "resource/" + resources[0].ID: "own",
+	}))
+	prodFinance := groupNamed(t, prodc, "Finance")
+	prodResources, _ := prodc.ListResources(ctx())
+	g.Expect(grantsOf(t, prodc, prodFinance.ID)).To(HaveKeyWithValue("resource/"+prodResources[0].ID, "use"), "production's override")
+
+	devSettings, _ := devc.GetSourceControlSettings(ctx())
+	prodSettings, _ := prodc.GetSourceControlSettings(ctx())
+	g.Expect(devSettings.VersionControlLocked).To(BeFalse())
+	g.Expect(prodSettings.VersionControlLocked).To(BeTrue(), "a read-only environment is locked")
+
+	g.Expect(env.Client.Get(ctx(), client.ObjectKeyFromObject(space), space)).To(Succeed())
+	devStatus := space.Status.Platform[0]
+	g.Expect(devStatus.Environment).To(Equal("development"))
+	g.Expect(devStatus.SpaceID).To(BeEmpty(), "no admin Space created it")
+	g.Expect(devStatus.Pending).To(ContainElements(
+		ContainSubstring("member new@example.com has no account"),
+		ContainSubstring(`workflow "payroll": the platform's API grants no single workflow`)))
+	g.Expect(meta.IsStatusConditionTrue(space.Status.Conditions, governorv1alpha1.ConditionReady)).To(BeTrue(), "pending items do not make the Space unready")
+
+	group := &governorv1alpha1.PermissionGroup{}
+	g.Expect(env.Client.Get(ctx(), client.ObjectKey{Namespace: "plat-rows", Name: "finance"}, group)).To(Succeed())
+	g.Expect(group.Status.Platform).To(ContainElement(governorv1alpha1.PlatformIDs{Environment: "development",
+		IDs: []string{itoa(finance.ID)}, Created: []string{itoa(finance.ID)}}))
+	rule := &governorv1alpha1.AccessRule{}
+	g.Expect(env.Client.Get(ctx(), client.ObjectKey{Namespace: "plat-rows", Name: "finance-folder"}, rule)).To(Succeed())
+	g.Expect(rule.Status.Platform).To(ContainElement(governorv1alpha1.PlatformIDs{Environment: "development",
+		IDs: []string{"folder/" + reports}, Created: []string{"folder/" + reports}}))
+
+	// The member signs in: the next resync places them.
+	devSpace.AddUser("new@example.com")
+	g.Eventually(func() []string { return emails(groupNamed(t, devc, "Finance")) }, platformTimeout, interval).Should(ContainElement("new@example.com"))
+}
+
+func itoa(i int64) string { return strconv.FormatInt(i, 10) }
+
+// TestPlatformAtRestWritesNothing: resyncs of a synced Space write nothing,
+// to the instance or to the API server, and the budget was never exceeded.
+func TestPlatformAtRestWritesNothing(t *testing.T) {
+	g := NewWithT(t)
+	space, dev, _, _, _ := platformSpace(t, "plat-rest")
+	eventuallySynced(t, space)
+	time.Sleep(3 * time.Second) // one more resync settles what the first pass recorded
+	dev.srv.ResetStats()
+	before := resourceVersions(t, space)
+	time.Sleep(7 * time.Second) // more than three resyncs
+	st := dev.srv.Stats()
+	g.Expect(st.Writes()).To(BeZero(), "requests at rest: %v", st.Requests)
+	g.Expect(st.Total()).To(BeNumerically(">", 0), "resyncs read the instance")
+	g.Expect(resourceVersions(t, space)).To(Equal(before), "nothing written to the API server at rest")
+	g.Expect(st.MaxPerMinute).To(BeNumerically("<=", platformBudget))
+}
+
+func resourceVersions(t *testing.T, space *governorv1alpha1.Space) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	s := &governorv1alpha1.Space{}
+	if err := env.Client.Get(ctx(), client.ObjectKeyFromObject(space), s); err != nil {
+		t.Fatal(err)
+	}
+	out["space"] = s.ResourceVersion
+	var groups governorv1alpha1.PermissionGroupList
+	var rules governorv1alpha1.AccessRuleList
+	if err := env.Client.List(ctx(), &groups, client.InNamespace(space.Name)); err != nil {
+		t.Fatal(err)
+	}
+	if err := env.Client.List(ctx(), &rules, client.InNamespace(space.Name)); err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range groups.Items {
+		out["group/"+o.Name] = o.ResourceVersion
+	}
+	for _, o := range rules.Items {
+		out["rule/"+o.Name] = o.ResourceVersion
+	}
+	return out
+}
+
+// TestPlatformRuleChange: a rule change reaches the instance with exactly
+// the grants that changed; a deleted rule and group are removed from it.
+func TestPlatformRuleChangeAndDeletion(t *testing.T) {
+	g := NewWithT(t)
+	space, dev, _, devSpace, _ := platformSpace(t, "plat-change")
+	eventuallySynced(t, space)
+	devc := dev.as(t, devSpace)
+	time.Sleep(3 * time.Second)
+	dev.srv.ResetStats()
+
+	rule := &governorv1alpha1.AccessRule{}
+	g.Expect(env.Client.Get(ctx(), client.ObjectKey{Namespace: "plat-change", Name: "ledger"}, rule)).To(Succeed())
+	rule.Spec.Level = "Use"
+	g.Expect(env.Client.Update(ctx(), rule)).To(Succeed())
+	finance := groupNamed(t, devc, "Finance")
+	apps, _ := devc.ListApps(ctx())
+	g.Eventually(func() map[string]string { return grantsOf(t, devc, finance.ID) }, platformTimeout, interval).Should(
+		HaveKeyWithValue("app/"+apps[0].ID, "use"))
+	eventuallySynced(t, space)
+	st := dev.srv.Stats()
+	g.Expect(st.Requests["POST /api/v2/permissions/grant"]).To(Equal(2), "the app and the resource: %v", st.Requests)
+	g.Expect(st.Writes()).To(Equal(2), "nothing else is written: %v", st.Requests)
+
+	// Deleting the folder rule revokes its grant; deleting the group removes it.
+	folder := &governorv1alpha1.AccessRule{ObjectMeta: metav1.ObjectMeta{Namespace: "plat-change", Name: "finance-folder"}}
+	g.Expect(env.Client.Delete(ctx(), folder)).To(Succeed())
+	reports := folderID(t, devc, "app", "finance/reports")
+	g.Eventually(func() map[string]string { return grantsOf(t, devc, finance.ID) }, platformTimeout, interval).ShouldNot(HaveKey("folder/" + reports))
+	g.Eventually(func() bool {
+		return client.IgnoreNotFound(env.Client.Get(ctx(), client.ObjectKeyFromObject(folder), folder)) == nil && folder.UID == ""
+	}, platformTimeout, interval).Should(BeTrue(), "the rule's finalizer is released")
+
+	group := &governorv1alpha1.PermissionGroup{ObjectMeta: metav1.ObjectMeta{Namespace: "plat-change", Name: "finance"}}
+	g.Expect(env.Client.Delete(ctx(), group)).To(Succeed())
+	g.Eventually(func() *retool.Group { return groupNamed(t, devc, "Finance") }, platformTimeout, interval).Should(BeNil())
+}
+
+// TestPlatformModes: an unmanaged group, member and grant are left alone in
+// Additive mode and removed in Authoritative mode.
+func TestPlatformModes(t *testing.T) {
+	g := NewWithT(t)
+	space, dev, _, devSpace, _ := platformSpace(t, "plat-mode")
+	eventuallySynced(t, space)
+	devc := dev.as(t, devSpace)
+	finance := groupNamed(t, devc, "Finance")
+	_, err := devc.CreateGroup(ctx(), retool.GroupCreate{Name: "ops"})
+	g.Expect(err).NotTo(HaveOccurred())
+	admin := groupNamed(t, devc, "admin")
+	eve := devSpace.AddUser("eve@example.com")
+	_, err = devc.AddGroupMembers(ctx(), admin.ID, []retool.MemberInput{{ID: eve}})
+	g.Expect(err).NotTo(HaveOccurred())
+	extra, err := devSpace.AddApp("scratch", "")
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(devc.Grant(ctx(), finance.ID, retool.ObjectRef{Type: "app", ID: extra.ID}, "use")).To(Succeed())
+
+	// Additive: reported as drift, left alone.
+	g.Eventually(func(g Gomega) {
+		s := &governorv1alpha1.Space{}
+		g.Expect(env.Client.Get(ctx(), client.ObjectKeyFromObject(space), s)).To(Succeed())
+		dp := s.Status.Platform[0]
+		g.Expect(dp.Drift).NotTo(BeNil())
+		g.Expect(dp.Drift.Examples).To(ContainElements(`group "ops"`, `group "admin": member eve@example.com`))
+	}, platformTimeout, interval).Should(Succeed())
+	g.Expect(groupNamed(t, devc, "ops")).NotTo(BeNil())
+	// Finance was created by Governor: what is added to it by hand is removed.
+	g.Eventually(func() map[string]string { return grantsOf(t, devc, finance.ID) }, platformTimeout, interval).ShouldNot(HaveKey("app/" + extra.ID))
+
+	// Authoritative: removed.
+	g.Expect(env.Client.Get(ctx(), client.ObjectKeyFromObject(space), space)).To(Succeed())
+	space.Spec.Platform = &governorv1alpha1.Platform{Mode: governorv1alpha1.PlatformAuthoritative}
+	g.Expect(env.Client.Update(ctx(), space)).To(Succeed())
+	g.Eventually(func() *retool.Group { return groupNamed(t, devc, "ops") }, platformTimeout, interval).Should(BeNil())
+	g.Eventually(func() []string { return emails(groupNamed(t, devc, "admin")) }, platformTimeout, interval).ShouldNot(ContainElement("eve@example.com"))
+	g.Expect(groupNamed(t, devc, "editor")).NotTo(BeNil(), "Retool's default groups stay")
+}
+
+// TestPlatformInvitesMissingMembers: with inviteMissingMembers a member
+// without an account is invited into the group, and placed on sign-in.
+func TestPlatformInvitesMissingMembers(t *testing.T) {
+	g := NewWithT(t)
+	space, dev, _, devSpace, _ := platformSpace(t, "plat-invite", func(s *governorv1alpha1.Space) {
+		s.Spec.Platform = &governorv1alpha1.Platform{InviteMissingMembers: true}
+	})
+	eventuallySynced(t, space)
+	devc := dev.as(t, devSpace)
+	invites, err := devc.ListUserInvites(ctx())
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(invites).To(HaveLen(1))
+	g.Expect(invites[0].InvitedEmail).To(Equal("new@example.com"))
+	devSpace.AddUser("new@example.com")
+	g.Eventually(func() []string { return emails(groupNamed(t, devc, "Finance")) }, platformTimeout, interval).Should(ContainElement("new@example.com"))
+}
+
+// TestPlatformAdminSpaceCreatesChild: the admin Space's connection creates a
+// team's Space in the instance, and records its id.
+func TestPlatformAdminSpaceCreatesChild(t *testing.T) {
+	g := NewWithT(t)
+	inst := newInstance(t, emulator.Options{Domain: "hub.admin.test"})
+	tokenSecret(t, "admin-hub", inst.srv.Space("").Token())
+	hub := newSpace("plat-hub", func(s *governorv1alpha1.Space) {
+		s.Spec.Admin = true
+		s.Spec.DefaultGroups = new(bool)
+		s.Spec.Environments = []governorv1alpha1.Environment{platformEnv("hubenv", inst, "hub.admin.test", "admin-hub", false)}
+	})
+	create(t, hub)
+	t.Cleanup(func() { _ = env.Client.Delete(ctx(), hub) })
+	team := newSpace("plat-team", func(s *governorv1alpha1.Space) {
+		s.Spec.DisplayName = "Team"
+		s.Spec.DefaultGroups = new(bool)
+		s.Spec.Environments = []governorv1alpha1.Environment{platformEnv("hubenv", inst, "team.admin.test", "admin-team", false)}
+	})
+	create(t, team)
+	t.Cleanup(func() { _ = env.Client.Delete(ctx(), team) })
+
+	// The team Space is created in the instance; until its token exists the
+	// Space says where to make one.
+	msg := platformReason(t, team, "TokenMissing")
+	g.Expect(msg).To(ContainSubstring("Settings > API"))
+	g.Expect(msg).To(ContainSubstring(governorNamespace + "/admin-team"))
+	created := inst.srv.Space("team.admin.test")
+	g.Expect(created).NotTo(BeNil())
+	eventuallyStalled(t, team, "TokenMissing")
+	tokenSecret(t, "admin-team", created.Token())
+	eventuallySynced(t, team)
+	g.Expect(team.Status.Platform[0].SpaceID).To(Equal(created.ID()))
+}
+
+// TestPlatformFailuresAreReportedAndRecovered: a missing token, a refused
+// token, an unreachable instance and a rate limit storm each end in a
+// condition, and the Space syncs once the cause is fixed.
+func TestPlatformFailuresAreReportedAndRecovered(t *testing.T) {
+	g := NewWithT(t)
+	inst := newInstance(t, emulator.Options{Domain: "hub.fail.test"})
+	sp := inst.child(t, "fail.fail.test")
+
+	// An instance that is not listening yet.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	g.Expect(err).NotTo(HaveOccurred())
+	downURL := "http://" + ln.Addr().String()
+	g.Expect(ln.Close()).To(Succeed())
+	down := newInstance(t, emulator.Options{Domain: "hub.down.test"})
+	downSpace := down.child(t, "fail.down.test")
+	tokenSecret(t, "fail-down", downSpace.Token())
+
+	space := newSpace("plat-fail", func(s *governorv1alpha1.Space) {
+		s.Spec.DefaultGroups = new(bool)
+		s.Spec.Environments = []governorv1alpha1.Environment{
+			platformEnv("development", inst, "fail.fail.test", "fail-token", false),
+		}
+	})
+	create(t, space)
+	t.Cleanup(func() { _ = env.Client.Delete(ctx(), space) })
+
+	msg := platformReason(t, space, "TokenMissing")
+	g.Expect(msg).To(ContainSubstring("Secret " + governorNamespace + "/fail-token not found"))
+	eventuallyStalled(t, space, "TokenMissing")
+
+	secret := tokenSecret(t, "fail-token", "not-a-token")
+	msg = platformReason(t, space, "Unauthorized")
+	g.Expect(msg).To(ContainSubstring("401"))
+
+	secret.StringData = map[string]string{"token": sp.Token()}
+	g.Expect(env.Client.Update(ctx(), secret)).To(Succeed())
+	eventuallySynced(t, space)
+	eventuallyReady(t, space)
+
+	// Unreachable: Reconciling, not Stalled; then the instance comes up.
+	g.Expect(env.Client.Get(ctx(), client.ObjectKeyFromObject(space), space)).To(Succeed())
+	space.Spec.Environments = append(space.Spec.Environments, governorv1alpha1.Environment{Name: "qa", Instance: &governorv1alpha1.Instance{
+		URL: downURL, Domain: "fail.down.test", TokenSecretRef: governorv1alpha1.SecretKeyReference{Name: "fail-down", Key: "token"}}})
+	g.Expect(env.Client.Update(ctx(), space)).To(Succeed())
+	msg = platformReason(t, space, "Unreachable")
+	g.Expect(msg).To(ContainSubstring("qa"))
+	g.Eventually(func(g Gomega) {
+		r := condition(g, space, governorv1alpha1.ConditionReconciling)
+		g.Expect(r).NotTo(BeNil())
+		g.Expect(condition(g, space, governorv1alpha1.ConditionStalled)).To(BeNil())
+	}, platformTimeout, interval).Should(Succeed())
+	g.Expect(space.Status.Platform[0].SyncedRevision).NotTo(BeEmpty(), "development keeps syncing while qa is down")
+	up, err := net.Listen("tcp", strings.TrimPrefix(downURL, "http://"))
+	g.Expect(err).NotTo(HaveOccurred())
+	srv := &http.Server{Handler: down.srv, ReadHeaderTimeout: time.Second}
+	go func() { _ = srv.Serve(up) }()
+	t.Cleanup(func() { _ = srv.Close() })
+	eventuallySynced(t, space)
+}
+
+// TestPlatformRateLimitStorm: an instance that allows fewer requests than
+// Governor's budget answers 429s; the sync backs off and completes.
+func TestPlatformRateLimitStorm(t *testing.T) {
+	if testing.Short() {
+		t.Skip("waits out a rate-limit window")
+	}
+	g := NewWithT(t)
+	inst := newInstance(t, emulator.Options{Domain: "hub.storm.test", RequestsPerMinute: 8})
+	sp := inst.child(t, "storm.storm.test")
+	for _, u := range []string{"alice@example.com", "bob@example.com"} {
+		sp.AddUser(u)
+	}
+	tokenSecret(t, "storm-token", sp.Token())
+	space := newSpace("plat-storm", func(s *governorv1alpha1.Space) {
+		s.Spec.DefaultGroups = new(bool)
+		s.Spec.Environments = []governorv1alpha1.Environment{platformEnv("development", inst, "storm.storm.test", "storm-token", false)}
+	})
+	create(t, space)
+	t.Cleanup(func() { _ = env.Client.Delete(ctx(), space) })
+	NewWithT(t).Eventually(func(g Gomega) {
+		g.Expect(env.Client.Get(ctx(), client.ObjectKey{Name: "plat-storm"}, &corev1.Namespace{})).To(Succeed())
+	}, timeout, interval).Should(Succeed())
+	for i := range 12 {
+		create(t, &governorv1alpha1.PermissionGroup{ObjectMeta: metav1.ObjectMeta{Name: "g" + strconv.Itoa(i), Namespace: "plat-storm"}, Spec: governorv1alpha1.PermissionGroupSpec{
+			Members: []governorv1alpha1.Member{{Email: []string{"alice@example.com", "bob@example.com"}[i%2]}}}})
+	}
+	msg := platformReasonWithin(t, space, "RateLimited", 3*time.Minute)
+	g.Expect(msg).To(ContainSubstring("429"))
+	g.Expect(condition(g, space, governorv1alpha1.ConditionStalled)).To(BeNil(), "a rate limit is not the user's to fix in the object")
+	g.Expect(inst.srv.Stats().Throttled).To(BeNumerically(">", 0), "the storm happened")
+	inst.srv.SetRequestsPerMinute(0) // the instance's limit is raised
+	NewWithT(t).Eventually(func(g Gomega) {
+		c := condition(g, space, governorv1alpha1.ConditionPlatformSynced)
+		g.Expect(c).NotTo(BeNil())
+		g.Expect(c.Status).To(Equal(metav1.ConditionTrue), "%s: %s", c.Reason, c.Message)
+		g.Expect(space.Status.Platform[0].Groups).To(Equal(int32(12)))
+	}, 3*time.Minute, interval).Should(Succeed())
+	g.Expect(groupNamed(t, inst.as(t, sp), "g11")).NotTo(BeNil())
+}
