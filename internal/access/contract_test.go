@@ -997,3 +997,47 @@ func TestDiffRows(t *testing.T) {
 		})
 	}
 }
+
+// who-can lists exactly the users Check allows, also when two groups grant
+// together: Use from one group, unpublishedReleases from another.
+func TestWhoCanListsGroupsThatGrantTogether(t *testing.T) {
+	in := SpaceInput{Name: "s", Groups: []Group{
+		{Name: "users", Members: []Member{{Email: "u@x.io"}, {Email: "n@x.io"}}, IdPGroups: []string{"idp-users"}, Universal: Universal{Apps: Use}},
+		{Name: "flagged", Members: []Member{{Email: "u@x.io"}, {Email: "f@x.io"}}, IdPGroups: []string{"idp-flagged"}, Additional: Additional{UnpublishedReleases: true}},
+		{Name: "editors", Members: []Member{{Email: "e@x.io"}}, Universal: Universal{Apps: Edit}},
+	}}
+	s := mustCompile(t, in)
+	req := Request{Action: "view-unpublished", Target: target(t, "app/a")}
+	res, err := s.WhoCan(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	listed := map[string]bool{}
+	for _, g := range res.Grants {
+		for _, m := range g.Members {
+			listed[m] = true
+		}
+	}
+	if res.Together != nil {
+		for _, m := range res.Together.Members {
+			listed[m] = true
+		}
+	}
+	for _, user := range []string{"u@x.io", "n@x.io", "f@x.io", "e@x.io"} {
+		r := req
+		r.User = user
+		if d := mustCheck(t, s, r); d.Allowed != listed[user] {
+			t.Errorf("%s: check allowed=%v (%s), who-can lists them: %v", user, d.Allowed, d.Message, listed[user])
+		}
+	}
+	if res.Together == nil || res.Together.Flag != "unpublishedReleases" || res.Together.Level != Use ||
+		len(res.Together.LevelGroups) != 1 || res.Together.LevelGroups[0].Group != "users" ||
+		len(res.Together.FlagGroups) != 1 || res.Together.FlagGroups[0].Group != "flagged" ||
+		!slices.Equal(res.Together.FlagGroups[0].IdPGroups, []string{"idp-flagged"}) {
+		t.Fatalf("together: %+v", res.Together)
+	}
+	// A user who signs in with both IdP groups is allowed too, as the pair says.
+	if d := mustCheck(t, s, Request{User: "sso@x.io", Groups: []string{"idp-users", "idp-flagged"}, Action: req.Action, Target: req.Target}); !d.Allowed {
+		t.Errorf("IdP groups of both sides: %+v", d)
+	}
+}
