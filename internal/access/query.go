@@ -308,7 +308,7 @@ func (s *Snapshot) evaluate(u *subject, t TargetType, p *probe, env int, targetG
 	}
 	if st.admin {
 		o.group, o.source = admin, Source{Kind: SourceBuiltin, Builtin: Admin}
-		if t != TargetQueryLibrary {
+		if p != nil {
 			o.level = Own
 		}
 	}
