@@ -100,7 +100,7 @@ type requirement struct {
 
 // requirements, per target type. Admin is allowed everything (but changes
 // in read-only environments); see the chain in policy.go.
-var requirements = map[TargetType][]requirement{
+var requirements = sortedByAction(map[TargetType][]requirement{
 	TargetApp: {
 		{action: "use", scale: scaleObject, need: Use},
 		{action: "edit", scale: scaleObject, need: Edit, mutating: true},
@@ -144,7 +144,7 @@ var requirements = map[TargetType][]requirement{
 	TargetGroup: {
 		{action: "manage-members", groupAdmin: true},
 	},
-}
+})
 
 var folderRequirements = []requirement{
 	{action: "use", scale: scaleObject, need: Use},
@@ -154,10 +154,13 @@ var folderRequirements = []requirement{
 	{action: "create-folder", scale: scaleUniversal, need: Edit, mutating: true},
 }
 
-func init() {
-	for t := range requirements {
-		slices.SortFunc(requirements[t], func(a, b requirement) int { return strings.Compare(a.action, b.action) })
+// sortedByAction sorts each target type's requirements by action (a copy
+// each: the folder types share their list).
+func sortedByAction(m map[TargetType][]requirement) map[TargetType][]requirement {
+	for t, reqs := range m {
+		m[t] = slices.SortedFunc(slices.Values(reqs), func(a, b requirement) int { return strings.Compare(a.action, b.action) })
 	}
+	return m
 }
 
 // Actions lists the actions of a target type, sorted.

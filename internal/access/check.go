@@ -261,6 +261,14 @@ func (s *Snapshot) Check(req Request) (Decision, error) {
 			st.level, d.Level, d.Group, d.Source = c.Level, c.Level, c.Group, &c.Source
 		}
 	}
+	if st.admin {
+		d.Level = Own
+		if q.req.scale == scaleQueryLibrary {
+			d.Level = s.groups[admin].queryLib // the query library stops at Edit
+		} else if q.req.scale == scaleNone {
+			d.Level = None
+		}
+	}
 	allowed, by := decide(q.req, &st)
 	return s.explain(d, &q, allowed, by, admin, flagGroup), nil
 }
@@ -315,10 +323,6 @@ func (s *Snapshot) explain(d Decision, q *question, allowed bool, by policyID, a
 	case policyReadOnly:
 		return d.deny(reason, "environment %s is read-only: changes reach it only through source control", s.envs[q.env].Name)
 	case policyAdmin:
-		d.Level = Own
-		if q.req.scale == scaleQueryLibrary {
-			d.Level = s.groups[admin].queryLib // the query library stops at Edit
-		}
 		d.Group = s.groups[admin].name
 		d.Source = &Source{Kind: SourceBuiltin, Builtin: Admin}
 		return d.allow("%s is in %s (Admin): every action is allowed", d.User, d.Group)

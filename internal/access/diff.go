@@ -1,6 +1,7 @@
 package access
 
 import (
+	"maps"
 	"slices"
 	"sort"
 	"strings"
@@ -145,7 +146,7 @@ func diffSubjects(from, to *Snapshot) []diffSubject {
 
 type differ struct {
 	from, to *Snapshot
-	changed  map[string]bool // groups whose access-affecting content differs
+	changed  map[string]aspect // groups whose access-affecting content differs, and in what
 	everyone bool            // the environments differ: every subject is compared
 	envs     []string        // "" and every environment of either state
 }
@@ -164,14 +165,18 @@ func (d *differ) compare(sub diffSubject) []Change {
 	a.u.groups, howA = d.from.membership(sub.email, sub.idp)
 	b.u.groups, howB = d.to.membership(sub.email, sub.idp)
 	a.u.member, b.u.member = howA != "", howB != ""
-	if !d.everyone && !d.affected(&a, &b) {
+	asked := aspectAll
+	if !d.everyone {
+		asked = d.affected(&a, &b)
+	}
+	if asked == 0 {
 		return nil
 	}
 	var out []Change
 	// The changes with no environment, by target and folder: an
 	// environment's change is listed only where it differs from these.
 	base := map[classKey]int{}
-	emit := func(t Target, folder string, env string, oa, ob outcome) {
+	emit := func(t Target, folder, env string, oa, ob outcome) {
 		key := classKey{t, folder}
 		if oa.level == ob.level && oa.allowed == ob.allowed {
 			if _, ok := base[key]; ok && env != "" {
@@ -197,39 +202,83 @@ func (d *differ) compare(sub diffSubject) []Change {
 		}
 		out = append(out, c)
 	}
-	for _, env := range d.envs {
-		ea, okA := d.from.envOf(env)
-		eb, okB := d.to.envOf(env)
-		ask := func(t Target, kind Kind, folder bool, name, dir string, tgA, tgB int32) (outcome, outcome) {
-			return a.ask(okA, t.Type, kind, folder, name, dir, ea, tgA), b.ask(okB, t.Type, kind, folder, name, dir, eb, tgB)
+	// Each class is asked with no environment, then in each environment:
+	// there only named resources can have other levels (per-environment
+	// overrides); elsewhere an environment differs only by refusing changes
+	// when it is read-only.
+	class := func(t Target, kind Kind, folder bool, name, dir string, tgA, tgB int32) {
+		oa0 := a.ask(true, t.Type, kind, folder, name, dir, -1, tgA)
+		ob0 := b.ask(true, t.Type, kind, folder, name, dir, -1, tgB)
+		emit(t, dir, "", oa0, ob0)
+		overrides := t.Type == TargetResource && name != ""
+		for _, env := range d.envs[1:] {
+			ea, okA := d.from.envOf(env)
+			eb, okB := d.to.envOf(env)
+			var oa, ob outcome
+			if overrides {
+				oa = a.ask(okA, t.Type, kind, folder, name, dir, ea, tgA)
+				ob = b.ask(okB, t.Type, kind, folder, name, dir, eb, tgB)
+			} else {
+				oa, ob = a.inEnv(oa0, t.Type, okA, ea), b.inEnv(ob0, t.Type, okB, eb)
+			}
+			emit(t, dir, env, oa, ob)
 		}
-		for k := Kind(0); k < numKinds; k++ {
-			objects, folders := d.named(&a, &b, k)
+	}
+	for k := Kind(0); k < numKinds; k++ {
+		if asked&(aspectKind<<k) == 0 && (k != App || asked&aspectFlags == 0) {
+			continue
+		}
+		objects, folders := d.named(&a, &b, k)
+		for _, f := range folders {
+			class(Target{Type: objectType(k, true), Name: orStar(f)}, k, true, f, "", -1, -1)
+		}
+		for _, o := range objects {
+			t := Target{Type: objectType(k, false), Name: orStar(o)}
 			for _, f := range folders {
-				t := Target{Type: objectType(k, true), Name: orStar(f)}
-				oa, ob := ask(t, k, true, f, "", -1, -1)
-				emit(t, "", env, oa, ob)
-			}
-			for _, o := range objects {
-				t := Target{Type: objectType(k, false), Name: orStar(o)}
-				for _, f := range folders {
-					oa, ob := ask(t, k, false, o, f, -1, -1)
-					emit(t, f, env, oa, ob)
-				}
+				class(t, k, false, o, f, -1, -1)
 			}
 		}
-		for _, t := range []Target{{Type: TargetQueryLibrary}, {Type: TargetSpace}} {
-			oa, ob := ask(t, 0, false, "", "", -1, -1)
-			emit(t, "", env, oa, ob)
-		}
-		for _, g := range d.groupTargets(&a, &b) {
-			t := Target{Type: TargetGroup, Name: g}
-			oa, ob := ask(t, 0, false, "", "", groupIndexOr(d.from, g), groupIndexOr(d.to, g))
-			emit(t, "", env, oa, ob)
-		}
+	}
+	if asked&aspectQueryLibrary != 0 {
+		class(Target{Type: TargetQueryLibrary}, 0, false, "", "", -1, -1)
+	}
+	if asked&aspectFlags != 0 {
+		class(Target{Type: TargetSpace}, 0, false, "", "", -1, -1)
+	}
+	if asked&aspectAdmins == 0 {
+		return out
+	}
+	for _, g := range d.groupTargets(&a, &b) {
+		class(Target{Type: TargetGroup, Name: g}, 0, false, "", "", groupIndexOr(d.from, g), groupIndexOr(d.to, g))
 	}
 	return out
 }
+
+// inEnv is an outcome with no environment as environment env sees it, for
+// a target without per-environment levels: nothing when the environment is
+// not declared, no changes when it is read-only.
+func (sd *side) inEnv(o outcome, t TargetType, declared bool, env int) outcome {
+	switch {
+	case !declared:
+		return outcome{group: -1}
+	case sd.s.envs[env].ReadOnly:
+		o.allowed &^= mutatingMask[t]
+	}
+	return o
+}
+
+// mutatingMask has bit i set when a target type's i-th action is mutating.
+var mutatingMask = func() map[TargetType]uint16 {
+	m := map[TargetType]uint16{}
+	for t, reqs := range requirements {
+		for i, r := range reqs {
+			if r.mutating {
+				m[t] |= 1 << i
+			}
+		}
+	}
+	return m
+}()
 
 // classKey is a target (and an object's folder) Diff compares.
 type classKey struct {
@@ -256,23 +305,40 @@ func (sd *side) ask(declared bool, t TargetType, kind Kind, folder bool, name, d
 	return sd.s.evaluate(&sd.u, t, nil, env, targetGroup)
 }
 
-// affected reports whether a subject may answer differently: its groups or
-// membership differ between the states, or one of its groups changed.
-func (d *differ) affected(a, b *side) bool {
+// aspect is a part of the questions that a group's change can alter.
+type aspect uint8
+
+const (
+	// aspectKind << k: objects and folders of kind k (rules, universal level).
+	aspectKind aspect = 1 << iota
+	_
+	_
+	aspectQueryLibrary
+	aspectFlags  // the Space's actions, and apps' view-unpublished
+	aspectAdmins // the groups' manage-members
+	aspectAll    aspect = 0xff
+)
+
+// affected is what a subject may answer differently: everything when its
+// groups or membership differ between the states, else what its groups'
+// changes alter.
+func (d *differ) affected(a, b *side) aspect {
 	if a.u.member != b.u.member || len(a.u.groups) != len(b.u.groups) {
-		return true
+		return aspectAll
 	}
 	names := make(map[string]bool, len(a.u.groups))
 	for _, g := range a.u.groups {
 		names[a.s.groups[g].name] = true
 	}
+	var out aspect
 	for _, g := range b.u.groups {
 		name := b.s.groups[g].name
-		if !names[name] || d.changed[name] {
-			return true
+		if !names[name] {
+			return aspectAll
 		}
+		out |= d.changed[name]
 	}
-	return false
+	return out
 }
 
 // named lists the objects and the folders of kind k that the rules of the
@@ -346,38 +412,62 @@ func sameEnvironments(a, b *Snapshot) bool {
 }
 
 // changedGroups names the groups that differ in anything access depends
-// on (or exist in one state only). IdP groups and role mappings are not
-// compared here: they change who is in a group, which Diff compares per
-// subject.
-func changedGroups(a, b *Snapshot) map[string]bool {
-	changed := map[string]bool{}
+// on (or exist in one state only), with what they change. Who is in a group
+// is compared per subject (their groups), not here.
+func changedGroups(a, b *Snapshot) map[string]aspect {
+	changed := map[string]aspect{}
 	for i := range a.groups {
 		ga := &a.groups[i]
 		j, ok := b.groupIndex[ga.name]
-		if !ok || !sameGroup(a, ga, b, &b.groups[j]) {
-			changed[ga.name] = true
+		if !ok {
+			changed[ga.name] = aspectAll
+		} else if delta := groupDelta(a, ga, b, &b.groups[j]); delta != 0 {
+			changed[ga.name] = delta
 		}
 	}
 	for i := range b.groups {
 		if _, ok := a.groupIndex[b.groups[i].name]; !ok {
-			changed[b.groups[i].name] = true
+			changed[b.groups[i].name] = aspectAll
 		}
 	}
 	return changed
 }
 
-func sameGroup(a *Snapshot, ga *compiledGroup, b *Snapshot, gb *compiledGroup) bool {
-	if ga.builtin != gb.builtin || ga.universal != gb.universal || ga.queryLib != gb.queryLib || ga.flags != gb.flags ||
-		!slices.Equal(ga.members, gb.members) || len(ga.targets) != len(gb.targets) {
-		return false
+// groupDelta is what differs between two states of a group.
+func groupDelta(a *Snapshot, ga *compiledGroup, b *Snapshot, gb *compiledGroup) aspect {
+	if ga.builtin != gb.builtin {
+		return aspectAll
 	}
-	for i, k := range ga.targets {
-		tb := gb.find(targetHash(b.seed, k.kind, k.folder, k.name), k.kind, k.folder, k.name)
-		if tb == nil || !sameLevels(a, ga.targetRules[i], b, tb) {
-			return false
+	var out aspect
+	for k := Kind(0); k < numKinds; k++ {
+		if ga.universal[k] != gb.universal[k] {
+			out |= aspectKind << k
 		}
 	}
-	return true
+	if ga.queryLib != gb.queryLib {
+		out |= aspectQueryLibrary
+	}
+	if ga.flags != gb.flags {
+		out |= aspectFlags
+	}
+	if !maps.Equal(ga.admins, gb.admins) {
+		out |= aspectAdmins
+	}
+	// Targets in one state only, or with other levels.
+	for _, pair := range [2][2]*compiledGroup{{ga, gb}, {gb, ga}} {
+		x, y := pair[0], pair[1]
+		sx, sy := a, b
+		if x == gb {
+			sx, sy = b, a
+		}
+		for i, k := range x.targets {
+			ty := y.find(targetHash(sy.seed, k.kind, k.folder, k.name), k.kind, k.folder, k.name)
+			if ty == nil || !sameLevels(sx, x.targetRules[i], sy, ty) {
+				out |= aspectKind << k.kind
+			}
+		}
+	}
+	return out
 }
 
 // sameLevels compares a target's levels in every environment (by name).

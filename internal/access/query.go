@@ -315,8 +315,9 @@ func (s *Snapshot) evaluate(u *subject, t TargetType, p *probe, env int, targetG
 	if targetGroup >= 0 {
 		_, st.groupAdmin = s.groups[targetGroup].admins[u.email]
 	}
-	for i := range requirements[t] {
-		r := &requirements[t][i]
+	reqs := requirements[t]
+	for i := range reqs {
+		r := &reqs[i]
 		st.level = o.level
 		if r.scale == scaleUniversal {
 			st.level = universal
