@@ -147,8 +147,8 @@ func diffSubjects(from, to *Snapshot) []diffSubject {
 type differ struct {
 	from, to *Snapshot
 	changed  map[string]aspect // groups whose access-affecting content differs, and in what
-	everyone bool            // the environments differ: every subject is compared
-	envs     []string        // "" and every environment of either state
+	everyone bool              // the environments differ: every subject is compared
+	envs     []string          // "" and every environment of either state
 }
 
 // side is a subject in one state.
@@ -314,8 +314,8 @@ const (
 	_
 	_
 	aspectQueryLibrary
-	aspectFlags  // the Space's actions, and apps' view-unpublished
-	aspectAdmins // the groups' manage-members
+	aspectFlags         // the Space's actions, and apps' view-unpublished
+	aspectAdmins        // the groups' manage-members
 	aspectAll    aspect = 0xff
 )
 
