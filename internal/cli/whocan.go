@@ -16,7 +16,7 @@ type whoCanOptions struct {
 }
 
 func newWhoCanCommand() *cobra.Command {
-	o := &whoCanOptions{}
+	o := &whoCanOptions{options: newOptions()}
 	cmd := &cobra.Command{
 		Use:   "who-can ACTION TARGET --space SPACE",
 		Short: "List the groups that may do an action in a Space, and their members",
@@ -46,7 +46,7 @@ could not (an unknown action, target, environment or Space, ...).
 	o.addSpace(fs)
 	fs.StringVar(&o.folder, "folder", "", "the folder path the object lives in (default: the root)")
 	fs.StringVar(&o.env, "env", "", "the environment the action happens in (default: none)")
-	o.addOutput(fs)
+	o.addOutput(cmd)
 	o.addInput(fs)
 	return prepare(cmd)
 }
@@ -68,7 +68,7 @@ func (o *whoCanOptions) run(cmd *cobra.Command, args []string) error {
 		return cannotAnswer(err)
 	}
 	out := cmd.OutOrStdout()
-	if done, err := o.structured(out, res); done {
+	if done, err := o.structured(out, "WhoCanResult", res); done {
 		return cannotAnswer(err)
 	}
 	writeWhoCan(out, res)
