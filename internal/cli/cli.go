@@ -105,7 +105,7 @@ type options struct {
 
 func newOptions() options {
 	kube := genericclioptions.NewConfigFlags(true)
-	kube.Impersonate, kube.ImpersonateUID, kube.ImpersonateGroup = nil, nil, nil
+	kube.Impersonate, kube.ImpersonateUID, kube.ImpersonateGroup, kube.ImpersonateUserExtra = nil, nil, nil, nil
 	kube.APIServer, kube.BearerToken, kube.CAFile, kube.Insecure = nil, nil, nil, nil
 	return options{kube: kube, print: genericclioptions.NewPrintFlags("")}
 }
@@ -323,4 +323,23 @@ func (t *table) flush() {
 		fmt.Fprintln(t.out, strings.TrimRight(line, " \n"))
 	}
 	t.buf.Reset()
+}
+
+// ExitCode is the process's exit code for a command's error, printing its
+// message (when it has one) on stderr as "error: MESSAGE": 0 for nil, the
+// code an error carries (1 for no or changes, 2 when the command could not
+// answer), else 1.
+func ExitCode(stderr io.Writer, err error) int {
+	if err == nil {
+		return 0
+	}
+	var ec interface{ ExitCode() int }
+	if errors.As(err, &ec) {
+		if msg := err.Error(); msg != "" {
+			fmt.Fprintln(stderr, "error:", msg)
+		}
+		return ec.ExitCode()
+	}
+	fmt.Fprintln(stderr, "error:", err)
+	return 1
 }

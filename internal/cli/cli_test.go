@@ -465,7 +465,7 @@ func TestKubectlConventions(t *testing.T) {
 	if r.code != 2 || !strings.Contains(r.stderr, "no Space governs namespace nowhere") {
 		t.Fatalf("-n of an ungoverned namespace: %s", r)
 	}
-	for _, flag := range []string{"--as-group=x", "--as-uid=x"} {
+	for _, flag := range []string{"--as-group=x", "--as-uid=x", "--as-user-extra=a=b"} {
 		if r := run(t, "who-can", "use", "app/ledger", "--space", "payments", "-f", samples, flag); r.code != 2 {
 			t.Errorf("%s is kubectl's impersonation, not offered: %s", flag, r)
 		}
