@@ -79,6 +79,12 @@ func flagsOf(a Additional) flagSet {
 	return f
 }
 
+// Actions several target types have.
+const (
+	actionUse  = "use"
+	actionEdit = "edit"
+)
+
 // requirement is what one action on one target type needs.
 type requirement struct {
 	action string
@@ -102,8 +108,8 @@ type requirement struct {
 // in read-only environments); see the chain in policy.go.
 var requirements = sortedByAction(map[TargetType][]requirement{
 	TargetApp: {
-		{action: "use", scale: scaleObject, need: Use},
-		{action: "edit", scale: scaleObject, need: Edit, mutating: true},
+		{action: actionUse, scale: scaleObject, need: Use},
+		{action: actionEdit, scale: scaleObject, need: Edit, mutating: true},
 		{action: "release", scale: scaleObject, need: Edit, mutating: true},
 		{action: "view-unpublished", scale: scaleObject, need: Edit, flag: flagUnpublishedReleases, flagWith: Use},
 		{action: "rename", scale: scaleObject, need: Own, mutating: true},
@@ -113,16 +119,16 @@ var requirements = sortedByAction(map[TargetType][]requirement{
 		{action: "share", scale: scaleObject, need: Own, mutating: true},
 	},
 	TargetWorkflow: {
-		{action: "use", scale: scaleObject, need: Use},
+		{action: actionUse, scale: scaleObject, need: Use},
 		{action: "run", scale: scaleObject, need: Use},
-		{action: "edit", scale: scaleObject, need: Edit, mutating: true},
+		{action: actionEdit, scale: scaleObject, need: Edit, mutating: true},
 		{action: "rename", scale: scaleObject, need: Own, mutating: true},
 		{action: "move", scale: scaleObject, need: Own, mutating: true},
 		{action: "export", scale: scaleObject, need: Own},
 		{action: "delete", scale: scaleObject, need: Own, mutating: true},
 	},
 	TargetResource: {
-		{action: "use", scale: scaleObject, need: Use},
+		{action: actionUse, scale: scaleObject, need: Use},
 		{action: "write", scale: scaleObject, need: Edit},
 		{action: "configure", scale: scaleObject, need: Own},
 	},
@@ -130,8 +136,8 @@ var requirements = sortedByAction(map[TargetType][]requirement{
 	TargetWorkflowFolder: folderRequirements,
 	TargetResourceFolder: folderRequirements,
 	TargetQueryLibrary: {
-		{action: "use", scale: scaleQueryLibrary, need: Use},
-		{action: "edit", scale: scaleQueryLibrary, need: Edit, mutating: true},
+		{action: actionUse, scale: scaleQueryLibrary, need: Use},
+		{action: actionEdit, scale: scaleQueryLibrary, need: Edit, mutating: true},
 	},
 	TargetSpace: {
 		{action: "view-users", flag: flagUserList},
@@ -147,7 +153,7 @@ var requirements = sortedByAction(map[TargetType][]requirement{
 })
 
 var folderRequirements = []requirement{
-	{action: "use", scale: scaleObject, need: Use},
+	{action: actionUse, scale: scaleObject, need: Use},
 	{action: "create", scale: scaleObject, need: Edit, mutating: true},
 	{action: "manage", scale: scaleObject, need: Own, mutating: true},
 	// Creating folders needs Admin or a universal level of at least Edit.

@@ -165,16 +165,6 @@ func (s *Snapshot) membership(email string, idpGroups []string) ([]int32, string
 	return groups, how
 }
 
-// groupLevel is group g's level on an object (folder=false: the object name
-// living in folder path dir) or a folder (folder=true: the folder path name),
-// and what decided it. Checking many groups, prepare one probe and call
-// levelAt instead.
-func (s *Snapshot) groupLevel(g int32, kind Kind, folder bool, name, dir string, env int) (Level, Source) {
-	var p probe
-	s.newProbe(&p, kind, folder, name, dir)
-	return s.levelAt(g, &p, env)
-}
-
 // levelAt is group g's level on the probed object or folder: the object
 // rule, else the nearest folder rule, else the universal level.
 func (s *Snapshot) levelAt(g int32, p *probe, env int) (Level, Source) {
@@ -262,11 +252,12 @@ func (s *Snapshot) Check(req Request) (Decision, error) {
 		}
 	}
 	if st.admin {
-		d.Level = Own
-		if q.req.scale == scaleQueryLibrary {
+		switch q.req.scale {
+		case scaleQueryLibrary:
 			d.Level = s.groups[admin].queryLib // the query library stops at Edit
-		} else if q.req.scale == scaleNone {
-			d.Level = None
+		case scaleNone:
+		default:
+			d.Level = Own
 		}
 	}
 	allowed, by := decide(q.req, &st)

@@ -26,8 +26,7 @@ import (
 	utiljson "k8s.io/apimachinery/pkg/util/json"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/printers"
-	// Credential plugins of kubeconfigs (OIDC; exec is built in).
-	_ "k8s.io/client-go/plugin/pkg/client/auth"
+	_ "k8s.io/client-go/plugin/pkg/client/auth" // kubeconfigs' credential plugins (OIDC; exec is built in)
 
 	governorv1alpha1 "github.com/governor-dev/governor/api/v1alpha1"
 	"github.com/governor-dev/governor/internal/access"

@@ -67,9 +67,9 @@ func Load(ctx context.Context, r client.Reader, name string, opts ...client.List
 		return nil, fmt.Errorf("getting Space %s: %w", name, err)
 	}
 	l := &Loaded{Space: space, Effective: space, Namespace: space.TargetNamespace()}
-	switch from := space.Spec.InheritFrom; {
-	case from == "":
-	case from == space.Name:
+	switch from := space.Spec.InheritFrom; from {
+	case "":
+	case space.Name:
 		l.problem(ReasonInheritLoop, "a Space cannot inherit from itself")
 	default:
 		source := &governorv1alpha1.Space{}
