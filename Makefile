@@ -63,9 +63,9 @@ verify: generate manifests chart-docs ## Fail when generated files (code, CRDs, 
 	if [[ -n "$$unformatted" ]]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
 
 .PHONY: build
-build: ## Build bin/governor (and bin/kubectl-governor, the kubectl plugin).
+build: ## Build bin/governor and bin/kubectl-governor (the kubectl plugin: the access CLI alone).
 	go build -o bin/governor ./cmd/governor
-	ln -sf governor bin/kubectl-governor
+	rm -f bin/kubectl-governor && go build -o bin/kubectl-governor ./cmd/kubectl-governor
 
 .PHONY: dev
 dev: build control-plane ## Run a local control plane with the operator in it.

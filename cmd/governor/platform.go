@@ -12,7 +12,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	governorv1alpha1 "github.com/governor-dev/governor/api/v1alpha1"
-	"github.com/governor-dev/governor/internal/access"
 	"github.com/governor-dev/governor/internal/controller"
 	"github.com/governor-dev/governor/internal/operator"
 	"github.com/governor-dev/governor/internal/platform"
@@ -106,20 +105,11 @@ func planFor(ctx context.Context, f planFlags) (platform.Plan, error) {
 	if err := c.List(ctx, &accessRules, client.InNamespace(ns)); err != nil {
 		return platform.Plan{}, err
 	}
-	live := func(o client.Object) bool { return o.GetDeletionTimestamp() == nil }
-	var liveGroups []governorv1alpha1.PermissionGroup
-	for _, g := range groups.Items {
-		if live(&g) {
-			liveGroups = append(liveGroups, g)
-		}
+	loaded, err := spacemodel.Load(ctx, c, f.space)
+	if err != nil {
+		return platform.Plan{}, err
 	}
-	var liveRules []governorv1alpha1.AccessRule
-	for _, r := range accessRules.Items {
-		if live(&r) {
-			liveRules = append(liveRules, r)
-		}
-	}
-	snap, _ := access.Compile(spacemodel.Input(space, liveGroups, liveRules))
+	snap, _ := loaded.Compile()
 	key := env.Instance.TokenSecretRef.Key
 	if key == "" {
 		key = "token"

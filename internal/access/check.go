@@ -165,16 +165,6 @@ func (s *Snapshot) membership(email string, idpGroups []string) ([]int32, string
 	return groups, how
 }
 
-// groupLevel is group g's level on an object (folder=false: the object name
-// living in folder path dir) or a folder (folder=true: the folder path name),
-// and what decided it. Checking many groups, prepare one probe and call
-// levelAt instead.
-func (s *Snapshot) groupLevel(g int32, kind Kind, folder bool, name, dir string, env int) (Level, Source) {
-	var p probe
-	s.newProbe(&p, kind, folder, name, dir)
-	return s.levelAt(g, &p, env)
-}
-
 // levelAt is group g's level on the probed object or folder: the object
 // rule, else the nearest folder rule, else the universal level.
 func (s *Snapshot) levelAt(g int32, p *probe, env int) (Level, Source) {
@@ -211,28 +201,13 @@ func (s *Snapshot) levelAt(g int32, p *probe, env int) (Level, Source) {
 // Check decides a request. Invalid input (unknown action, target or
 // environment) is an *InvalidInputError, not a denial.
 func (s *Snapshot) Check(req Request) (Decision, error) {
-	act, err := lookupAction(req.Target, req.Action)
-	if err != nil {
+	var q question
+	if err := s.prepare(&q, req); err != nil {
 		return Decision{}, err
-	}
-	env, err := s.environment(req.Environment)
-	if err != nil {
-		return Decision{}, err
-	}
-	kind, isFolder, isObject := req.Target.objectKind()
-	dir := normalizePath(req.Folder)
-	target := req.Target
-	if isFolder {
-		target.Name = normalizePath(target.Name)
-	}
-	if target.Type == TargetGroup {
-		if _, ok := s.groupIndex[target.Name]; !ok {
-			return Decision{}, invalid(ReasonUnknownTarget, "group %q does not exist in Space %s", target.Name, s.space)
-		}
 	}
 	d := Decision{
-		Space: s.space, Revision: s.revision, User: normalizeEmail(req.User), Action: strings.ToLower(req.Action),
-		Target: target, Folder: dir, Environment: req.Environment, Required: act.need,
+		Space: s.space, Revision: s.revision, User: normalizeEmail(req.User), Action: q.req.action,
+		Target: q.target, Folder: q.folder, Environment: req.Environment, Required: q.req.need,
 	}
 	if d.User == "" {
 		return Decision{}, invalid(ReasonInvalidUser, "a check needs the user's email")
@@ -243,82 +218,130 @@ func (s *Snapshot) Check(req Request) (Decision, error) {
 	for i, g := range groups {
 		d.Groups[i] = s.groups[g].name
 	}
-	if how == "" {
-		return d.deny(ReasonNotAMember, "%s is not a member of Space %s: no group lists them or their IdP groups, and JIT provisioning does not admit them", d.User, s.space), nil
+	st := standing{member: how != "", readOnly: q.readOnly()}
+	admin := s.adminGroup(groups)
+	st.admin = admin >= 0
+	if q.req.groupAdmin {
+		_, st.groupAdmin = s.groups[q.group].admins[d.User]
 	}
-	if act.mutating && env >= 0 && s.envs[env].ReadOnly {
-		return d.deny(ReasonReadOnlyEnvironment, "environment %s is read-only: changes reach it only through source control", s.envs[env].Name), nil
-	}
-	if admin := s.adminGroup(groups); admin >= 0 {
-		d.Level = Own
-		if act.queryLibrary {
-			d.Level = s.groups[admin].queryLib // the query library stops at Edit
+	// The level over the user's groups (the first group with the highest
+	// level decides), and the first group with the requirement's flag.
+	flagGroup := int32(-1)
+	if st.member && !st.admin {
+		if q.req.scale != scaleNone {
+			d.Contributions = make([]Contribution, 0, len(groups))
 		}
-		d.Group = s.groups[admin].name
-		d.Source = &Source{Kind: SourceBuiltin, Builtin: Admin}
-		return d.allow("%s is in %s (Admin): every action is allowed", d.User, d.Group), nil
-	}
-
-	switch {
-	case isObject:
-		return s.decideObject(d, act, groups, kind, isFolder, env), nil
-	case act.queryLibrary:
+		best := -1
 		for _, g := range groups {
-			lvl := s.groups[g].queryLib
-			d.Contributions = append(d.Contributions, Contribution{Group: s.groups[g].name, Level: lvl, Source: s.universalSource(g)})
-			if lvl > d.Level || d.Group == "" {
-				d.Level, d.Group = lvl, s.groups[g].name
-				src := s.universalSource(g)
-				d.Source = &src
+			st.flags |= s.groups[g].flags
+			if flagGroup < 0 && s.groups[g].flags&q.req.flag != 0 {
+				flagGroup = g
+			}
+			if q.req.scale == scaleNone {
+				continue
+			}
+			lvl, src := s.scaleLevel(q.req, g, &q.probe, q.env)
+			d.Contributions = append(d.Contributions, Contribution{Group: s.groups[g].name, Level: lvl, Source: src})
+			if best < 0 || lvl > d.Contributions[best].Level {
+				best = len(d.Contributions) - 1
 			}
 		}
-		return d.byLevel(), nil
-	case act.adminOnly:
-		return d.deny(ReasonNotPermitted, "%s needs the Admin group", d.Action), nil
-	case act.groupAdmin:
-		grp := &s.groups[s.groupIndex[target.Name]]
-		if _, ok := grp.admins[d.User]; ok {
-			d.Group, d.Source = grp.name, &Source{Kind: SourceGroupAdmin}
-			return d.allow("%s is a group admin of %s", d.User, grp.name), nil
+		if best >= 0 {
+			c := &d.Contributions[best]
+			st.level, d.Level, d.Group, d.Source = c.Level, c.Level, c.Group, &c.Source
 		}
-		return d.deny(ReasonNotPermitted, "%s needs the Admin group or being a group admin of %s", d.Action, target.Name), nil
-	case act.flag != nil:
-		flag := flagName(d.Action)
-		if g, ok := s.withFlag(groups, act.flag); ok {
-			d.Group, d.Source = s.groups[g].name, &Source{Kind: SourceAdditional, Flag: flag}
-			return d.allow("%s has additional permission %s", d.Group, flag), nil
-		}
-		return d.deny(ReasonNotPermitted, "%s needs the Admin group or additional permission %s on one of the user's groups", d.Action, flag), nil
 	}
-	return d.deny(ReasonNotPermitted, "%s is not allowed", d.Action), nil
+	if st.admin {
+		switch q.req.scale {
+		case scaleQueryLibrary:
+			d.Level = s.groups[admin].queryLib // the query library stops at Edit
+		case scaleNone:
+		default:
+			d.Level = Own
+		}
+	}
+	allowed, by := decide(q.req, &st)
+	return s.explain(d, &q, allowed, by, admin, flagGroup), nil
 }
 
-// decideObject decides an action on an object or folder: the highest level
-// over the user's groups, each group's own most specific rule deciding.
-func (s *Snapshot) decideObject(d Decision, act action, groups []int32, kind Kind, isFolder bool, env int) Decision {
-	d.Contributions = make([]Contribution, 0, len(groups))
-	best := -1
-	var p probe
-	s.newProbe(&p, kind, isFolder, d.Target.Name, d.Folder)
-	for _, g := range groups {
-		lvl, src := s.levelAt(g, &p, env)
-		d.Contributions = append(d.Contributions, Contribution{Group: s.groups[g].name, Level: lvl, Source: src})
-		if best < 0 || lvl > d.Contributions[best].Level {
-			best = len(d.Contributions) - 1
-		}
+// question is a request resolved against a snapshot.
+type question struct {
+	req    *requirement
+	target Target
+	folder string
+	env    int   // -1: none
+	group  int32 // the target group (TargetGroup)
+	probe  probe // the object or folder (scaleObject, scaleUniversal)
+	s      *Snapshot
+}
+
+func (q *question) readOnly() bool { return q.env >= 0 && q.s.envs[q.env].ReadOnly }
+
+// prepare resolves a request's action, target and environment into q.
+func (s *Snapshot) prepare(q *question, req Request) error {
+	r, err := lookupAction(req.Target, req.Action)
+	if err != nil {
+		return err
 	}
-	if best >= 0 {
-		c := &d.Contributions[best]
-		d.Level, d.Group, d.Source = c.Level, c.Group, &c.Source
+	env, err := s.environment(req.Environment)
+	if err != nil {
+		return err
 	}
-	switch {
-	case act.createFolder:
-		return s.decideCreateFolder(d, groups, kind)
-	case act.viewUnpublish && d.Level < Edit && d.Level >= Use:
-		if g, ok := s.withFlag(groups, act.flag); ok {
-			d.Group, d.Source = s.groups[g].name, &Source{Kind: SourceAdditional, Flag: "unpublishedReleases"}
-			return d.allow("Use on %s plus unpublishedReleases of %s", d.Target, d.Group)
+	q.req, q.target, q.folder, q.env, q.group, q.s = r, req.Target, normalizePath(req.Folder), env, -1, s
+	kind, isFolder, isObject := req.Target.objectKind()
+	if isFolder {
+		q.target.Name = normalizePath(q.target.Name)
+	}
+	if q.target.Type == TargetGroup {
+		g, ok := s.groupIndex[q.target.Name]
+		if !ok {
+			return invalid(ReasonUnknownTarget, "group %q does not exist in Space %s", q.target.Name, s.space)
 		}
+		q.group = g
+	}
+	if isObject {
+		s.newProbe(&q.probe, kind, isFolder, q.target.Name, q.folder)
+	}
+	return nil
+}
+
+// explain sets a decision's verdict and says why, after the policy that decided.
+func (s *Snapshot) explain(d Decision, q *question, allowed bool, by policyID, admin, flagGroup int32) Decision {
+	reason := reasonOf(q.req, by) // of a denial
+	switch by {
+	case policyMembership:
+		return d.deny(reason, "%s is not a member of Space %s: no group lists them or their IdP groups, and JIT provisioning does not admit them", d.User, s.space)
+	case policyReadOnly:
+		return d.deny(reason, "environment %s is read-only: changes reach it only through source control", s.envs[q.env].Name)
+	case policyAdmin:
+		d.Group = s.groups[admin].name
+		d.Source = &Source{Kind: SourceBuiltin, Builtin: Admin}
+		return d.allow("%s is in %s (Admin): every action is allowed", d.User, d.Group)
+	case policyAdminOnly:
+		return d.deny(reason, "%s needs the Admin group", d.Action)
+	case policyGroupAdmin:
+		if allowed {
+			d.Group, d.Source = s.groups[q.group].name, &Source{Kind: SourceGroupAdmin}
+			return d.allow("%s is a group admin of %s", d.User, d.Group)
+		}
+		return d.deny(reason, "%s needs the Admin group or being a group admin of %s", d.Action, q.target.Name)
+	case policyFlag:
+		flag := q.req.flag.name()
+		d.Group, d.Source = s.groups[flagGroup].name, &Source{Kind: SourceAdditional, Flag: flag}
+		if q.req.scale == scaleNone {
+			return d.allow("%s has additional permission %s", d.Group, flag)
+		}
+		return d.allow("%s on %s plus %s of %s", q.req.flagWith, d.Target, flag, d.Group)
+	}
+	if q.req.scale == scaleNone {
+		return d.deny(reason, "%s needs the Admin group or additional permission %s on one of the user's groups", d.Action, q.req.flag.name())
+	}
+	if q.req.scale == scaleUniversal {
+		kind := strings.ToLower(q.probe.kind.String())
+		if allowed {
+			return d.allow("%s has universal %s on %ss", d.Group, d.Level, kind)
+		}
+		return d.deny(reason, "creating folders needs the Admin group or a universal level of at least %s on %ss (have %s)", q.req.need, kind, d.Level)
 	}
 	return d.byLevel()
 }
@@ -330,21 +353,6 @@ func (s *Snapshot) universalSource(g int32) Source {
 	return Source{Kind: SourceUniversal}
 }
 
-// decideCreateFolder: Admin, or a universal level of at least Edit for the type.
-func (s *Snapshot) decideCreateFolder(d Decision, groups []int32, kind Kind) Decision {
-	d.Level, d.Group, d.Source = None, "", nil
-	for _, g := range groups {
-		if lvl := s.groups[g].universal[kind]; lvl > d.Level {
-			src := s.universalSource(g)
-			d.Level, d.Group, d.Source = lvl, s.groups[g].name, &src
-		}
-	}
-	if d.Level >= Edit {
-		return d.allow("%s has universal %s on %ss", d.Group, d.Level, strings.ToLower(kind.String()))
-	}
-	return d.deny(ReasonInsufficientLevel, "creating folders needs the Admin group or a universal level of at least Edit on %ss (have %s)", strings.ToLower(kind.String()), d.Level)
-}
-
 func (s *Snapshot) adminGroup(groups []int32) int32 {
 	for _, g := range groups {
 		if s.groups[g].builtin == Admin {
@@ -352,15 +360,6 @@ func (s *Snapshot) adminGroup(groups []int32) int32 {
 		}
 	}
 	return -1
-}
-
-func (s *Snapshot) withFlag(groups []int32, flag func(Additional) bool) (int32, bool) {
-	for _, g := range groups {
-		if flag(s.groups[g].additional) {
-			return g, true
-		}
-	}
-	return -1, false
 }
 
 // byLevel decides by comparing levels. It is on every check's path, so its
@@ -392,10 +391,3 @@ func (d Decision) deny(reason, format string, args ...any) Decision {
 	d.Allowed, d.Reason, d.Message = false, reason, fmt.Sprintf(format, args...)
 	return d
 }
-
-var flagNames = map[string]string{
-	"view-users": "userList", "view-audit-log": "auditLog", "view-usage-analytics": "usageAnalytics",
-	"manage-themes": "themes", "view-account-details": "accountDetails",
-}
-
-func flagName(action string) string { return flagNames[action] }

@@ -48,7 +48,9 @@ type compiledGroup struct {
 	universal   [numKinds]Level
 	queryLib    Level
 	additional  Additional
+	flags       flagSet  // additional, as a set
 	members     []Member // sorted by email, emails lower-cased
+	emails      []string // members' distinct emails, sorted
 	idpGroups   []string
 	mappedIdP   []string            // sorted: the IdP groups mapped to the group (its own and the Space's role mappings)
 	admins      map[string]struct{} // group admins' emails
@@ -224,6 +226,7 @@ func (c *compiler) compileGroups(s *Snapshot) {
 			// spec.additional here; offline input may still carry it.
 			cg.additional = Additional{}
 		}
+		cg.flags = flagsOf(cg.additional)
 		if g.Builtin == AllUsers {
 			s.allUsers = id
 		} else {
@@ -243,6 +246,12 @@ func (c *compiler) compileGroups(s *Snapshot) {
 				a, b := cg.members[i], cg.members[j]
 				return a.Email < b.Email || (a.Email == b.Email && !a.GroupAdmin && b.GroupAdmin)
 			})
+			cg.emails = make([]string, 0, len(cg.members))
+			for _, m := range cg.members {
+				if n := len(cg.emails); n == 0 || cg.emails[n-1] != m.Email {
+					cg.emails = append(cg.emails, m.Email)
+				}
+			}
 			for _, idp := range g.IdPGroups {
 				s.byIdP[idp] = appendUnique(s.byIdP[idp], id)
 			}

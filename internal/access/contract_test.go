@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -924,8 +925,9 @@ func TestPermissionsRows(t *testing.T) {
 	}
 }
 
-// Diff: gains and losses for users and groups, per environment where an
-// override changes.
+// Diff: every question whose answer changes, per subject, target, folder
+// and environment (an environment listed only where it differs from no
+// environment).
 func TestDiffRows(t *testing.T) {
 	from := mustCompile(t, workedExample())
 	cases := map[string]struct {
@@ -935,37 +937,67 @@ func TestDiffRows(t *testing.T) {
 		"a production override raised": {
 			func(in *SpaceInput) { in.Rules[2].Targets[0].Environments[0].Level = Own },
 			[]string{
-				"+ group:ops resource/ledger-db (production): Use -> Own",
-				"+ user:olga@example.com resource/ledger-db (production): Use -> Own",
-				"+ user:oscar@example.com resource/ledger-db (production): Use -> Own",
+				"+ idp:ops-team resource/ledger-db (production): Use -> Own +configure +write",
+				"+ user:olga@example.com resource/ledger-db (production): Use -> Own +configure +write",
+				"+ user:oscar@example.com resource/ledger-db (production): Use -> Own +configure +write",
 			},
 		},
 		"a rule removed": {
 			func(in *SpaceInput) { in.Rules = slices.Delete(in.Rules, 0, 1) },
 			[]string{
-				"- group:finance appfolder/finance: Edit -> None",
-				"- user:alice@example.com appfolder/finance: Edit -> None",
+				"- user:alice@example.com app/* in finance (production): Edit -> None -use -view-unpublished",
+				"- user:alice@example.com app/* in finance: Edit -> None -edit -release -use -view-unpublished",
+				"- user:alice@example.com appfolder/finance (production): Edit -> None -use",
+				"- user:alice@example.com appfolder/finance: Edit -> None -create -use",
 			},
 		},
-		"a member added to a builtin group": {
-			func(in *SpaceInput) {
-				in.Groups[2].Members = append(in.Groups[2].Members, Member{Email: "alice@example.com"})
-			},
-			[]string{
-				"+ user:alice@example.com app/*: None -> Edit",
-				"+ user:alice@example.com app/payouts: Use -> Edit",
-				"+ user:alice@example.com querylibrary: None -> Edit",
-				"+ user:alice@example.com resource/*: None -> Own",
-				"+ user:alice@example.com workflow/*: None -> Edit",
-			},
-		},
-		"a universal level lowered": {
+		"a universal level lowered: create-folder goes even where a folder rule keeps the level": {
 			func(in *SpaceInput) { in.Groups[5].Universal.Workflows = Use },
 			[]string{
-				"- group:ops workflow/*: Edit -> Use",
-				"- user:olga@example.com workflow/*: Edit -> Use",
-				"- user:oscar@example.com workflow/*: Edit -> Use",
+				"- idp:ops-team workflow/* (production): Edit -> Use",
+				"- idp:ops-team workflow/*: Edit -> Use -edit",
+				"- idp:ops-team workflowfolder/* (production): Edit -> Use",
+				"- idp:ops-team workflowfolder/*: Edit -> Use -create -create-folder",
+				"- idp:ops-team workflowfolder/oncall/runbooks: -create-folder",
+				"- user:olga@example.com workflow/* (production): Edit -> Use",
+				"- user:olga@example.com workflow/*: Edit -> Use -edit",
+				"- user:olga@example.com workflowfolder/* (production): Edit -> Use",
+				"- user:olga@example.com workflowfolder/*: Edit -> Use -create -create-folder",
+				"- user:olga@example.com workflowfolder/oncall/runbooks: -create-folder",
+				"- user:oscar@example.com workflow/* (production): Edit -> Use",
+				"- user:oscar@example.com workflow/*: Edit -> Use -edit",
+				"- user:oscar@example.com workflowfolder/* (production): Edit -> Use",
+				"- user:oscar@example.com workflowfolder/*: Edit -> Use -create -create-folder",
+				"- user:oscar@example.com workflowfolder/oncall/runbooks: -create-folder",
+				"= idp:ops-team workflowfolder/oncall/runbooks (production): unchanged",
+				"= user:olga@example.com workflowfolder/oncall/runbooks (production): unchanged",
+				"= user:oscar@example.com workflowfolder/oncall/runbooks (production): unchanged",
 			},
+		},
+		"an additional permission": {
+			func(in *SpaceInput) { in.Groups[0].Additional.AuditLog = true },
+			[]string{"+ user:alice@example.com space: +view-audit-log"},
+		},
+		"a group admin": {
+			func(in *SpaceInput) { in.Groups[5].Members[1].GroupAdmin = true },
+			[]string{"+ user:oscar@example.com group/ops: +manage-members"},
+		},
+		"a member added": {
+			func(in *SpaceInput) {
+				in.Groups[0].Members = append(in.Groups[0].Members, Member{Email: "amy@example.com"})
+			},
+			[]string{
+				"+ user:amy@example.com app/* in finance: None -> Edit +edit +release +use +view-unpublished",
+				"+ user:amy@example.com app/* in finance (production): None -> Edit +use +view-unpublished",
+				"+ user:amy@example.com app/payouts in finance: None -> Use +use",
+				"+ user:amy@example.com app/payouts: None -> Use +use",
+				"+ user:amy@example.com appfolder/finance: None -> Edit +create +use",
+				"+ user:amy@example.com appfolder/finance (production): None -> Edit +use",
+			},
+		},
+		"a changed display name changes nothing": {
+			func(in *SpaceInput) { in.Groups[0].DisplayName = "Finance team" },
+			[]string{},
 		},
 	}
 	for name, tc := range cases {
@@ -979,8 +1011,9 @@ func TestDiffRows(t *testing.T) {
 				got = append(got, c.String())
 			}
 			slices.Sort(got)
-			if !slices.Equal(got, tc.want) {
-				t.Fatalf("changes:\n%v\nwant:\n%v", got, tc.want)
+			want := slices.Sorted(slices.Values(tc.want))
+			if !slices.Equal(got, want) {
+				t.Fatalf("changes:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 			}
 			if d.FromRevision != from.Revision() || d.ToRevision != to.Revision() {
 				t.Fatalf("revisions: %+v", d)
@@ -990,10 +1023,93 @@ func TestDiffRows(t *testing.T) {
 				t.Fatalf("the way back has %d changes, the way there %d", len(back.Changes), len(d.Changes))
 			}
 			for i, c := range back.Changes {
-				if c.Gained() == d.Changes[i].Gained() {
-					t.Fatalf("the way back reverses each change: %v vs %v", c, d.Changes[i])
+				there := d.Changes[i]
+				if c.From != there.To || c.To != there.From || !slices.Equal(c.NowAllowed, there.NoLongerAllowed) || !slices.Equal(c.NoLongerAllowed, there.NowAllowed) {
+					t.Fatalf("the way back reverses each change: %v vs %v", c, there)
 				}
 			}
 		})
+	}
+}
+
+// Diff covers membership that no group lists: an IdP group mapped by the
+// Space, and JIT.
+func TestDiffMembershipRows(t *testing.T) {
+	base := workedExample()
+	base.Groups[4].Universal.Apps = Use // all-users
+	from := mustCompile(t, base)
+	cases := map[string]struct {
+		mutate func(*SpaceInput)
+		want   []string
+	}{
+		"an IdP group mapped to AllUsers": {
+			func(in *SpaceInput) { in.SSO.RoleMappings = []RoleMapping{{IdPGroup: "auditors", Group: "all-users"}} },
+			[]string{"+ idp:auditors app/*: None -> Use +use", "+ idp:auditors appfolder/*: None -> Use +use"},
+		},
+		"JIT for a domain": {
+			func(in *SpaceInput) { in.SSO.JIT, in.SSO.AllowedDomains = true, []string{"example.com"} },
+			[]string{
+				"+ user:*@example.com app/*: None -> Use +use", "+ user:*@example.com appfolder/*: None -> Use +use",
+			},
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			in := workedExample()
+			in.Groups[4].Universal.Apps = Use
+			tc.mutate(&in)
+			var got []string
+			for _, c := range Diff(from, mustCompile(t, in)).Changes {
+				got = append(got, c.String())
+			}
+			slices.Sort(got)
+			if want := slices.Sorted(slices.Values(tc.want)); !slices.Equal(got, want) {
+				t.Fatalf("changes:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+			}
+		})
+	}
+}
+
+// who-can lists exactly the users Check allows, also when two groups grant
+// together: Use from one group, unpublishedReleases from another.
+func TestWhoCanListsGroupsThatGrantTogether(t *testing.T) {
+	in := SpaceInput{Name: "s", Groups: []Group{
+		{Name: "users", Members: []Member{{Email: "u@x.io"}, {Email: "n@x.io"}}, IdPGroups: []string{"idp-users"}, Universal: Universal{Apps: Use}},
+		{Name: "flagged", Members: []Member{{Email: "u@x.io"}, {Email: "f@x.io"}}, IdPGroups: []string{"idp-flagged"}, Additional: Additional{UnpublishedReleases: true}},
+		{Name: "editors", Members: []Member{{Email: "e@x.io"}}, Universal: Universal{Apps: Edit}},
+	}}
+	s := mustCompile(t, in)
+	req := Request{Action: "view-unpublished", Target: target(t, "app/a")}
+	res, err := s.WhoCan(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	listed := map[string]bool{}
+	for _, g := range res.Grants {
+		for _, m := range g.Members {
+			listed[m] = true
+		}
+	}
+	if res.Together != nil {
+		for _, m := range res.Together.Members {
+			listed[m] = true
+		}
+	}
+	for _, user := range []string{"u@x.io", "n@x.io", "f@x.io", "e@x.io"} {
+		r := req
+		r.User = user
+		if d := mustCheck(t, s, r); d.Allowed != listed[user] {
+			t.Errorf("%s: check allowed=%v (%s), who-can lists them: %v", user, d.Allowed, d.Message, listed[user])
+		}
+	}
+	if res.Together == nil || res.Together.Flag != "unpublishedReleases" || res.Together.Level != Use ||
+		len(res.Together.LevelGroups) != 1 || res.Together.LevelGroups[0].Group != "users" ||
+		len(res.Together.FlagGroups) != 1 || res.Together.FlagGroups[0].Group != "flagged" ||
+		!slices.Equal(res.Together.FlagGroups[0].IdPGroups, []string{"idp-flagged"}) {
+		t.Fatalf("together: %+v", res.Together)
+	}
+	// A user who signs in with both IdP groups is allowed too, as the pair says.
+	if d := mustCheck(t, s, Request{User: "sso@x.io", Groups: []string{"idp-users", "idp-flagged"}, Action: req.Action, Target: req.Target}); !d.Allowed {
+		t.Errorf("IdP groups of both sides: %+v", d)
 	}
 }

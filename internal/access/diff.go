@@ -1,27 +1,63 @@
 package access
 
 import (
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 )
 
-// Change is a user's or a group's level moving on one target.
+// Change is one subject's answers moving on one target: every question
+// (subject, action, target, folder, environment) whose answer differs
+// between the two states is named by exactly one Change, in NowAllowed or NoLongerAllowed.
 type Change struct {
-	// Subject is "user:EMAIL" or "group:NAME".
+	// Subject is who asks:
+	//   - "user:EMAIL": a user listed in a group, signing in without IdP groups;
+	//   - "idp:GROUP": a user no group lists, signing in with that IdP group;
+	//   - "user:*@DOMAIN": a user no group lists, of a domain JIT names;
+	//   - "user:*@*": a user no group lists, of any other domain.
 	Subject string `json:"subject"`
-	// Target is an object or folder a rule names, or TYPE/* for a universal level,
-	// or querylibrary.
+	// Target is an object, a folder, the query library, the Space or a
+	// group. An object or folder named "*" is any that the subject's rules
+	// (in either state) do not name.
 	Target Target `json:"target"`
-	// Environment is set when the change is only in that environment.
+	// Folder is where an object is: "" the root, else a folder the subject's
+	// rules name; it stands for every folder below it that no deeper rule of
+	// theirs names.
+	Folder string `json:"folder,omitempty"`
+	// Environment is "" (no environment) or one of the Space's. A change
+	// with no environment holds in every environment that has no change of
+	// its own for the same subject, target and folder; an environment's own
+	// change may be "unchanged" (From == To, no actions).
 	Environment string `json:"environment,omitempty"`
-	From        Level  `json:"from"`
-	To          Level  `json:"to"`
+	// From and To are the subject's level on the target (objects, folders,
+	// the query library).
+	From Level `json:"from"`
+	To   Level `json:"to"`
+	// NowAllowed are the actions allowed in the second state and not in the
+	// first; NoLongerAllowed the reverse.
+	NowAllowed      []string `json:"nowAllowed,omitempty"`
+	NoLongerAllowed []string `json:"noLongerAllowed,omitempty"`
 }
 
-// Gained reports whether the subject gains access.
-func (c Change) Gained() bool { return c.To > c.From }
+// Gained reports whether the subject gains access and loses none.
+func (c Change) Gained() bool {
+	return len(c.NoLongerAllowed) == 0 && (len(c.NowAllowed) > 0 || c.To > c.From)
+}
 
-// DiffResult is the effective-access difference between two states of a Space.
+// Unchanged reports whether the change says that nothing changes (in its
+// environment, unlike with no environment).
+func (c Change) Unchanged() bool {
+	return c.From == c.To && len(c.NowAllowed) == 0 && len(c.NoLongerAllowed) == 0
+}
+
+// Lost reports whether the subject loses access and gains none.
+func (c Change) Lost() bool {
+	return len(c.NowAllowed) == 0 && (len(c.NoLongerAllowed) > 0 || c.To < c.From)
+}
+
+// DiffResult is the effective-access difference between two states of a
+// Space; no Changes means every question has the same answer in both.
 type DiffResult struct {
 	Space        string   `json:"space"`
 	FromRevision string   `json:"fromRevision"`
@@ -29,148 +65,440 @@ type DiffResult struct {
 	Changes      []Change `json:"changes"`
 }
 
-// diffTarget is a target compared across the two snapshots.
-type diffTarget struct {
-	kind   Kind
-	folder bool
-	name   string
-	env    string // "" or an environment with an override in either snapshot
-}
-
-// Diff compares two snapshots of a Space: which groups and which listed users
-// gain or lose which level on which target (the targets either state's rules
-// name, every kind's universal level, and the query library). Objects are
-// compared at the root of the folder tree; resources also in each environment
-// that a rule overrides.
+// Diff compares two states of a Space question by question: for every
+// subject who can sign in (each listed user, each IdP group, and the users
+// JIT admits), every action on every target their rules name (objects also
+// in each folder their rules name, and any object or folder no rule of
+// theirs names), the query library, the Space and each group, with no
+// environment and in each environment, it asks the policy chain in both
+// states and reports the questions whose answers differ. Subjects none of
+// whose groups changed are not asked again.
 func Diff(from, to *Snapshot) DiffResult {
 	res := DiffResult{Space: to.space, FromRevision: from.revision, ToRevision: to.revision, Changes: []Change{}}
-
-	groupNames := map[string]struct{}{}
+	if from.revision == to.revision {
+		return res
+	}
+	d := differ{from: from, to: to, changed: changedGroups(from, to), everyone: !sameEnvironments(from, to)}
+	d.envs = append(d.envs, "")
 	for _, s := range []*Snapshot{from, to} {
-		for _, g := range s.groups {
-			groupNames[g.name] = struct{}{}
+		for _, e := range s.envs {
+			if !slices.Contains(d.envs, e.Name) {
+				d.envs = append(d.envs, e.Name)
+			}
 		}
 	}
-	for _, name := range sortedKeys(groupNames) {
-		fg, tg := groupIDs(from, name), groupIDs(to, name)
-		res.Changes = append(res.Changes, compareSubjects("group:"+name, from, fg, to, tg)...)
+	for _, sub := range diffSubjects(from, to) {
+		res.Changes = append(res.Changes, d.compare(sub)...)
 	}
-
-	users := map[string]struct{}{}
-	for _, s := range []*Snapshot{from, to} {
-		for email := range s.byEmail {
-			users[email] = struct{}{}
-		}
-	}
-	for _, email := range sortedKeys(users) {
-		fg, _ := from.membership(email, nil)
-		tg, _ := to.membership(email, nil)
-		res.Changes = append(res.Changes, compareSubjects("user:"+email, from, fg, to, tg)...)
-	}
+	sort.SliceStable(res.Changes, func(i, j int) bool { return lessChange(&res.Changes[i], &res.Changes[j]) })
 	return res
 }
 
-func groupIDs(s *Snapshot, name string) []int32 {
-	if g, ok := s.groupIndex[name]; ok {
-		return []int32{g}
-	}
-	return nil
+// diffSubject is someone who can sign in: a listed user, an IdP group's
+// user, or a user JIT admits.
+type diffSubject struct {
+	name  string
+	email string
+	idp   []string
 }
 
-// compareSubjects compares the combined level of a set of groups in each snapshot.
-func compareSubjects(subject string, from *Snapshot, fg []int32, to *Snapshot, tg []int32) []Change {
-	var out []Change
-	for _, t := range unionTargets(from, fg, to, tg) {
-		a, b := from.levelOf(fg, t), to.levelOf(tg, t)
-		if a != b {
-			out = append(out, Change{Subject: subject, Target: Target{Type: objectType(t.kind, t.folder), Name: t.name}, Environment: t.env, From: a, To: b})
+func diffSubjects(from, to *Snapshot) []diffSubject {
+	emails, idps, domains := map[string]struct{}{}, map[string]struct{}{}, map[string]struct{}{}
+	jit := false
+	for _, s := range []*Snapshot{from, to} {
+		for e := range s.byEmail {
+			emails[e] = struct{}{}
+		}
+		for idp := range s.byIdP {
+			idps[idp] = struct{}{}
+		}
+		for dom := range s.jitDomains {
+			domains[dom] = struct{}{}
+		}
+		jit = jit || s.jit
+	}
+	// The domains JIT tells apart: each it names, and any other ("*").
+	classes := []string{"*"}
+	if jit {
+		classes = append(sortedKeys(domains), "*")
+		classes = classes[:len(slices.Compact(classes))]
+	}
+	var out []diffSubject
+	for _, e := range sortedKeys(emails) {
+		out = append(out, diffSubject{name: "user:" + e, email: e})
+	}
+	for _, idp := range sortedKeys(idps) {
+		for _, dom := range classes {
+			name := "idp:" + idp
+			if jit {
+				name += " (*@" + dom + ")"
+			}
+			out = append(out, diffSubject{name: name, email: "*@" + dom, idp: []string{idp}})
 		}
 	}
-	for k := Kind(0); k < numKinds; k++ {
-		if a, b := from.universalOf(fg, k), to.universalOf(tg, k); a != b {
-			out = append(out, Change{Subject: subject, Target: Target{Type: objectType(k, false), Name: "*"}, From: a, To: b})
+	if jit {
+		for _, dom := range classes {
+			out = append(out, diffSubject{name: "user:*@" + dom, email: "*@" + dom})
 		}
-	}
-	if a, b := from.queryLibraryOf(fg), to.queryLibraryOf(tg); a != b {
-		out = append(out, Change{Subject: subject, Target: Target{Type: TargetQueryLibrary}, From: a, To: b})
 	}
 	return out
 }
 
-func unionTargets(from *Snapshot, fg []int32, to *Snapshot, tg []int32) []diffTarget {
-	set := map[diffTarget]struct{}{}
-	add := func(s *Snapshot, groups []int32) {
-		for _, g := range groups {
-			for _, key := range s.groups[g].targets {
-				set[diffTarget{kind: key.kind, folder: key.folder, name: key.name}] = struct{}{}
-				for env := range s.rules[key].byEnv {
-					set[diffTarget{kind: key.kind, folder: key.folder, name: key.name, env: s.envs[env].Name}] = struct{}{}
+type differ struct {
+	from, to *Snapshot
+	changed  map[string]aspect // groups whose access-affecting content differs, and in what
+	everyone bool              // the environments differ: every subject is compared
+	envs     []string          // "" and every environment of either state
+}
+
+// side is a subject in one state.
+type side struct {
+	s *Snapshot
+	u subject
+}
+
+// compare asks every question of one subject in both states.
+func (d *differ) compare(sub diffSubject) []Change {
+	a := side{s: d.from, u: subject{email: sub.email}}
+	b := side{s: d.to, u: subject{email: sub.email}}
+	var howA, howB string
+	a.u.groups, howA = d.from.membership(sub.email, sub.idp)
+	b.u.groups, howB = d.to.membership(sub.email, sub.idp)
+	a.u.member, b.u.member = howA != "", howB != ""
+	asked := aspectAll
+	if !d.everyone {
+		asked = d.affected(&a, &b)
+	}
+	if asked == 0 {
+		return nil
+	}
+	var out []Change
+	// The changes with no environment, by target and folder: an
+	// environment's change is listed only where it differs from these.
+	base := map[classKey]int{}
+	emit := func(t Target, folder, env string, oa, ob outcome) {
+		key := classKey{t, folder}
+		if oa.level == ob.level && oa.allowed == ob.allowed {
+			if _, ok := base[key]; ok && env != "" {
+				// Unchanged here, though changed with no environment.
+				out = append(out, Change{Subject: sub.name, Target: t, Folder: folder, Environment: env, From: oa.level, To: ob.level})
+			}
+			return
+		}
+		c := Change{Subject: sub.name, Target: t, Folder: folder, Environment: env, From: oa.level, To: ob.level}
+		for i, r := range requirements[t.Type] {
+			bit := uint16(1) << i
+			switch {
+			case ob.allowed&bit != 0 && oa.allowed&bit == 0:
+				c.NowAllowed = append(c.NowAllowed, r.action)
+			case oa.allowed&bit != 0 && ob.allowed&bit == 0:
+				c.NoLongerAllowed = append(c.NoLongerAllowed, r.action)
+			}
+		}
+		if env == "" {
+			base[key] = len(out)
+		} else if i, ok := base[key]; ok && sameChange(&out[i], &c) {
+			return // as with no environment
+		}
+		out = append(out, c)
+	}
+	// Each class is asked with no environment, then in each environment:
+	// there only named resources can have other levels (per-environment
+	// overrides); elsewhere an environment differs only by refusing changes
+	// when it is read-only.
+	class := func(t Target, kind Kind, folder bool, name, dir string, tgA, tgB int32) {
+		oa0 := a.ask(true, t.Type, kind, folder, name, dir, -1, tgA)
+		ob0 := b.ask(true, t.Type, kind, folder, name, dir, -1, tgB)
+		emit(t, dir, "", oa0, ob0)
+		overrides := t.Type == TargetResource && name != ""
+		for _, env := range d.envs[1:] {
+			ea, okA := d.from.envOf(env)
+			eb, okB := d.to.envOf(env)
+			var oa, ob outcome
+			if overrides {
+				oa = a.ask(okA, t.Type, kind, folder, name, dir, ea, tgA)
+				ob = b.ask(okB, t.Type, kind, folder, name, dir, eb, tgB)
+			} else {
+				oa, ob = a.inEnv(oa0, t.Type, okA, ea), b.inEnv(ob0, t.Type, okB, eb)
+			}
+			emit(t, dir, env, oa, ob)
+		}
+	}
+	for k := Kind(0); k < numKinds; k++ {
+		if asked&(aspectKind<<k) == 0 && (k != App || asked&aspectFlags == 0) {
+			continue
+		}
+		objects, folders := d.named(&a, &b, k)
+		for _, f := range folders {
+			class(Target{Type: objectType(k, true), Name: orStar(f)}, k, true, f, "", -1, -1)
+		}
+		for _, o := range objects {
+			t := Target{Type: objectType(k, false), Name: orStar(o)}
+			for _, f := range folders {
+				class(t, k, false, o, f, -1, -1)
+			}
+		}
+	}
+	if asked&aspectQueryLibrary != 0 {
+		class(Target{Type: TargetQueryLibrary}, 0, false, "", "", -1, -1)
+	}
+	if asked&aspectFlags != 0 {
+		class(Target{Type: TargetSpace}, 0, false, "", "", -1, -1)
+	}
+	if asked&aspectAdmins == 0 {
+		return out
+	}
+	for _, g := range d.groupTargets(&a, &b) {
+		class(Target{Type: TargetGroup, Name: g}, 0, false, "", "", groupIndexOr(d.from, g), groupIndexOr(d.to, g))
+	}
+	return out
+}
+
+// inEnv is an outcome with no environment as environment env sees it, for
+// a target without per-environment levels: nothing when the environment is
+// not declared, no changes when it is read-only.
+func (sd *side) inEnv(o outcome, t TargetType, declared bool, env int) outcome {
+	switch {
+	case !declared:
+		return outcome{group: -1}
+	case sd.s.envs[env].ReadOnly:
+		o.allowed &^= mutatingMask[t]
+	}
+	return o
+}
+
+// mutatingMask has bit i set when a target type's i-th action is mutating.
+var mutatingMask = func() map[TargetType]uint16 {
+	m := map[TargetType]uint16{}
+	for t, reqs := range requirements {
+		for i, r := range reqs {
+			if r.mutating {
+				m[t] |= 1 << i
+			}
+		}
+	}
+	return m
+}()
+
+// classKey is a target (and an object's folder) Diff compares.
+type classKey struct {
+	target Target
+	folder string
+}
+
+func sameChange(a, b *Change) bool {
+	return a.From == b.From && a.To == b.To && slices.Equal(a.NowAllowed, b.NowAllowed) && slices.Equal(a.NoLongerAllowed, b.NoLongerAllowed)
+}
+
+// ask answers every action of a target type for the side's subject; a
+// question the state cannot answer (an undeclared environment, a missing
+// group) allows nothing.
+func (sd *side) ask(declared bool, t TargetType, kind Kind, folder bool, name, dir string, env int, targetGroup int32) outcome {
+	if !declared || (t == TargetGroup && targetGroup < 0) {
+		return outcome{group: -1}
+	}
+	if _, _, isObject := (Target{Type: t}).objectKind(); isObject {
+		var p probe
+		sd.s.newProbe(&p, kind, folder, name, dir)
+		return sd.s.evaluate(&sd.u, t, &p, env, targetGroup)
+	}
+	return sd.s.evaluate(&sd.u, t, nil, env, targetGroup)
+}
+
+// aspect is a part of the questions that a group's change can alter.
+type aspect uint8
+
+const (
+	// aspectKind << k: objects and folders of kind k (rules, universal level).
+	aspectKind aspect = 1 << iota
+	_
+	_
+	aspectQueryLibrary
+	aspectFlags         // the Space's actions, and apps' view-unpublished
+	aspectAdmins        // the groups' manage-members
+	aspectAll    aspect = 0xff
+)
+
+// affected is what a subject may answer differently: everything when its
+// groups or membership differ between the states, else what its groups'
+// changes alter.
+func (d *differ) affected(a, b *side) aspect {
+	if a.u.member != b.u.member || len(a.u.groups) != len(b.u.groups) {
+		return aspectAll
+	}
+	names := make(map[string]bool, len(a.u.groups))
+	for _, g := range a.u.groups {
+		names[a.s.groups[g].name] = true
+	}
+	var out aspect
+	for _, g := range b.u.groups {
+		name := b.s.groups[g].name
+		if !names[name] {
+			return aspectAll
+		}
+		out |= d.changed[name]
+	}
+	return out
+}
+
+// named lists the objects and the folders of kind k that the rules of the
+// subject's groups name in either state, each list led by "" (an object no
+// rule names; the root folder), then sorted.
+func (d *differ) named(a, b *side, k Kind) (objects, folders []string) {
+	objSet, dirSet := map[string]struct{}{}, map[string]struct{}{}
+	for _, sd := range []*side{a, b} {
+		for _, g := range sd.u.groups {
+			for _, key := range sd.s.groups[g].targets {
+				if key.kind != k {
+					continue
+				}
+				if key.folder {
+					dirSet[key.name] = struct{}{}
+				} else {
+					objSet[key.name] = struct{}{}
 				}
 			}
 		}
 	}
-	add(from, fg)
-	add(to, tg)
-	out := make([]diffTarget, 0, len(set))
-	for t := range set {
-		out = append(out, t)
+	return append([]string{""}, sortedKeys(objSet)...), append([]string{""}, sortedKeys(dirSet)...)
+}
+
+// groupTargets are the groups whose manage-members question the subject
+// may answer differently: every group when the subject is Admin in either
+// state, else the groups it is a group admin of in either state.
+func (d *differ) groupTargets(a, b *side) []string {
+	set := map[string]struct{}{}
+	for _, sd := range []*side{a, b} {
+		if sd.s.adminGroup(sd.u.groups) >= 0 {
+			for _, g := range sd.s.groups {
+				set[g.name] = struct{}{}
+			}
+			continue
+		}
+		for _, g := range sd.u.groups {
+			if _, ok := sd.s.groups[g].admins[sd.u.email]; ok {
+				set[sd.s.groups[g].name] = struct{}{}
+			}
+		}
 	}
-	sort.Slice(out, func(i, j int) bool {
-		a, b := out[i], out[j]
-		if a.kind != b.kind {
-			return a.kind < b.kind
+	return sortedKeys(set)
+}
+
+// envOf resolves an environment name: -1 for none; false when undeclared.
+func (s *Snapshot) envOf(name string) (int, bool) {
+	if name == "" {
+		return -1, true
+	}
+	i, ok := s.envIndex[name]
+	return i, ok
+}
+
+func groupIndexOr(s *Snapshot, name string) int32 {
+	if g, ok := s.groupIndex[name]; ok {
+		return g
+	}
+	return -1
+}
+
+func orStar(name string) string {
+	if name == "" {
+		return "*"
+	}
+	return name
+}
+
+func sameEnvironments(a, b *Snapshot) bool {
+	return slices.Equal(a.envs, b.envs)
+}
+
+// changedGroups names the groups that differ in anything access depends
+// on (or exist in one state only), with what they change. Who is in a group
+// is compared per subject (their groups), not here.
+func changedGroups(a, b *Snapshot) map[string]aspect {
+	changed := map[string]aspect{}
+	for i := range a.groups {
+		ga := &a.groups[i]
+		j, ok := b.groupIndex[ga.name]
+		if !ok {
+			changed[ga.name] = aspectAll
+		} else if delta := groupDelta(a, ga, b, &b.groups[j]); delta != 0 {
+			changed[ga.name] = delta
 		}
-		if a.folder != b.folder {
-			return !a.folder
+	}
+	for i := range b.groups {
+		if _, ok := a.groupIndex[b.groups[i].name]; !ok {
+			changed[b.groups[i].name] = aspectAll
 		}
-		if a.name != b.name {
-			return a.name < b.name
+	}
+	return changed
+}
+
+// groupDelta is what differs between two states of a group.
+func groupDelta(a *Snapshot, ga *compiledGroup, b *Snapshot, gb *compiledGroup) aspect {
+	if ga.builtin != gb.builtin {
+		return aspectAll
+	}
+	var out aspect
+	for k := Kind(0); k < numKinds; k++ {
+		if ga.universal[k] != gb.universal[k] {
+			out |= aspectKind << k
 		}
-		return a.env < b.env
-	})
+	}
+	if ga.queryLib != gb.queryLib {
+		out |= aspectQueryLibrary
+	}
+	if ga.flags != gb.flags {
+		out |= aspectFlags
+	}
+	if !maps.Equal(ga.admins, gb.admins) {
+		out |= aspectAdmins
+	}
+	// Targets in one state only, or with other levels.
+	for _, pair := range [2][2]*compiledGroup{{ga, gb}, {gb, ga}} {
+		x, y := pair[0], pair[1]
+		sx, sy := a, b
+		if x == gb {
+			sx, sy = b, a
+		}
+		for i, k := range x.targets {
+			ty := y.find(targetHash(sy.seed, k.kind, k.folder, k.name), k.kind, k.folder, k.name)
+			if ty == nil || !sameLevels(sx, x.targetRules[i], sy, ty) {
+				out |= aspectKind << k.kind
+			}
+		}
+	}
 	return out
 }
 
-// levelOf is the highest level of groups on t (Admin: Own).
-func (s *Snapshot) levelOf(groups []int32, t diffTarget) Level {
-	env := -1
-	if t.env != "" {
-		idx, ok := s.envIndex[t.env]
+// sameLevels compares a target's levels in every environment (by name).
+func sameLevels(a *Snapshot, ta *targetRules, b *Snapshot, tb *targetRules) bool {
+	if ta.level != tb.level || len(ta.byEnv) != len(tb.byEnv) {
+		return false
+	}
+	for e, la := range ta.byEnv {
+		eb, ok := b.envIndex[a.envs[e].Name]
 		if !ok {
-			return None
+			return false
 		}
-		env = idx
-	}
-	best := None
-	for _, g := range groups {
-		if s.groups[g].builtin == Admin {
-			return Own
-		}
-		if lvl, _ := s.groupLevel(g, t.kind, t.folder, t.name, "", env); lvl > best {
-			best = lvl
+		if lb, ok := tb.byEnv[eb]; !ok || lb.level != la.level {
+			return false
 		}
 	}
-	return best
+	return true
 }
 
-func (s *Snapshot) universalOf(groups []int32, k Kind) Level {
-	best := None
-	for _, g := range groups {
-		if lvl := s.groups[g].universal[k]; lvl > best {
-			best = lvl
-		}
+func lessChange(a, b *Change) bool {
+	switch {
+	case a.Subject != b.Subject:
+		return a.Subject < b.Subject
+	case a.Target.Type != b.Target.Type:
+		return a.Target.Type < b.Target.Type
+	case a.Target.Name != b.Target.Name:
+		return a.Target.Name < b.Target.Name
+	case a.Folder != b.Folder:
+		return a.Folder < b.Folder
 	}
-	return best
-}
-
-func (s *Snapshot) queryLibraryOf(groups []int32) Level {
-	best := None
-	for _, g := range groups {
-		if lvl := s.groups[g].queryLib; lvl > best {
-			best = lvl
-		}
-	}
-	return best
+	return a.Environment < b.Environment
 }
 
 func sortedKeys(m map[string]struct{}) []string {
@@ -182,15 +510,38 @@ func sortedKeys(m map[string]struct{}) []string {
 	return out
 }
 
-// String renders a change for people: "+ user:alice@example.com app/payouts: Use -> Edit".
+// String renders a change for people:
+// "+ user:alice@example.com app/payouts in finance (production): Use -> Edit: +edit +release".
 func (c Change) String() string {
-	sign := "-"
-	if c.Gained() {
+	sign := "±"
+	switch {
+	case c.Unchanged():
+		sign = "="
+	case c.Gained():
 		sign = "+"
+	case c.Lost():
+		sign = "-"
 	}
-	t := c.Target.String()
+	var b strings.Builder
+	b.WriteString(sign + " " + c.Subject + " " + c.Target.String())
+	if c.Folder != "" {
+		b.WriteString(" in " + c.Folder)
+	}
 	if c.Environment != "" {
-		t += " (" + c.Environment + ")"
+		b.WriteString(" (" + c.Environment + ")")
 	}
-	return strings.Join([]string{sign, c.Subject, t + ":", c.From.String(), "->", c.To.String()}, " ")
+	b.WriteString(":")
+	if c.Unchanged() {
+		b.WriteString(" unchanged")
+	}
+	if c.From != c.To {
+		b.WriteString(" " + c.From.String() + " -> " + c.To.String())
+	}
+	for _, a := range c.NowAllowed {
+		b.WriteString(" +" + a)
+	}
+	for _, a := range c.NoLongerAllowed {
+		b.WriteString(" -" + a)
+	}
+	return b.String()
 }

@@ -1,22 +1,36 @@
 package access
 
 import (
+	"maps"
 	"slices"
 	"sort"
-	"strings"
 )
 
-// Grant is a group that grants an action, and who is in it.
+// Grant is a group that grants an action, and who is in it. Its slices may
+// be shared with the snapshot: read them, do not modify them.
 type Grant struct {
 	Group   string  `json:"group"`
 	Builtin Builtin `json:"builtin,omitempty"`
 	Level   Level   `json:"level"`
 	Source  Source  `json:"source"`
-	// Members are the listed members; AllUsers means every member of the Space.
+	// Members are the listed members (for a group-admin grant, the group
+	// admins only); Everyone is set for the AllUsers group, every member of
+	// the Space.
 	Members   []string `json:"members,omitempty"`
 	IdPGroups []string `json:"idpGroups,omitempty"`
-	// Everyone is set for the AllUsers group.
-	Everyone bool `json:"everyone,omitempty"`
+	Everyone  bool     `json:"everyone,omitempty"`
+}
+
+// JointGrant is an action that two groups grant together: a member of one
+// of LevelGroups (which give at least Level) and of one of FlagGroups (which
+// have the additional permission Flag) may, though neither group alone does.
+type JointGrant struct {
+	Flag        string  `json:"flag"`
+	Level       Level   `json:"level"`
+	LevelGroups []Grant `json:"levelGroups"`
+	FlagGroups  []Grant `json:"flagGroups"`
+	// Members are the listed users in a group of each, sorted.
+	Members []string `json:"members,omitempty"`
 }
 
 // WhoCanResult lists the groups that grant an action on a target.
@@ -29,98 +43,129 @@ type WhoCanResult struct {
 	Environment string  `json:"environment,omitempty"`
 	Required    Level   `json:"required"`
 	Grants      []Grant `json:"grants"`
+	// Together is set when groups also grant the action in pairs
+	// (view-unpublished: Use from one group, unpublishedReleases from another).
+	Together *JointGrant `json:"together,omitempty"`
 	// Denied explains an empty answer for everyone (a read-only environment).
 	Denied string `json:"denied,omitempty"`
 }
 
 // WhoCan lists every group that grants the action on the target by itself,
-// with its members. (view-unpublished also counts groups with Use and the
-// unpublishedReleases permission.)
+// with its members, and the pairs of groups that grant it together: exactly
+// the users Check allows are the members of a granting group (the group
+// admins, for a group-admin grant) and of a group of each side of Together.
 func (s *Snapshot) WhoCan(req Request) (WhoCanResult, error) {
-	act, err := lookupAction(req.Target, req.Action)
-	if err != nil {
+	var q question
+	if err := s.prepare(&q, req); err != nil {
 		return WhoCanResult{}, err
 	}
-	env, err := s.environment(req.Environment)
-	if err != nil {
-		return WhoCanResult{}, err
-	}
-	kind, isFolder, isObject := req.Target.objectKind()
-	target := req.Target
-	if isFolder {
-		target.Name = normalizePath(target.Name)
-	}
-	if target.Type == TargetGroup {
-		if _, ok := s.groupIndex[target.Name]; !ok {
-			return WhoCanResult{}, invalid(ReasonUnknownTarget, "group %q does not exist in Space %s", target.Name, s.space)
-		}
-	}
-	res := WhoCanResult{Space: s.space, Revision: s.revision, Action: strings.ToLower(req.Action), Target: target,
-		Folder: normalizePath(req.Folder), Environment: req.Environment, Required: act.need, Grants: []Grant{}}
-	if act.mutating && env >= 0 && s.envs[env].ReadOnly {
+	res := WhoCanResult{Space: s.space, Revision: s.revision, Action: q.req.action, Target: q.target,
+		Folder: q.folder, Environment: req.Environment, Required: q.req.need, Grants: []Grant{}}
+	if ok, by := decide(q.req, &standing{member: true, readOnly: q.readOnly()}); !ok && by == policyReadOnly {
 		res.Denied = ReasonReadOnlyEnvironment
 		return res, nil
 	}
-	var p probe
-	if isObject {
-		s.newProbe(&p, kind, isFolder, target.Name, res.Folder)
-	}
+	// Pairs exist when a flag grants together with a level from another group.
+	joint := q.req.flag != 0 && q.req.scale != scaleNone
+	var together JointGrant
 	for g := range s.groups {
 		grp := &s.groups[g]
 		grant := Grant{Group: grp.name, Builtin: grp.builtin}
-		ok := false
+		grant.Level, grant.Source = s.scaleLevel(q.req, int32(g), &q.probe, q.env)
+		st := s.groupStanding(int32(g), q.readOnly(), grant.Level)
+		ok, by := decide(q.req, &st)
 		switch {
-		case act.queryLibrary: // Admin's query-library level is Edit, the top of that scale
-			grant.Level, grant.Source = grp.queryLib, s.universalSource(int32(g))
-			ok = grant.Level >= act.need
-		case grp.builtin == Admin:
-			grant.Level, grant.Source, ok = Own, Source{Kind: SourceBuiltin, Builtin: Admin}, true
-		case act.createFolder:
-			grant.Level, grant.Source = grp.universal[kind], s.universalSource(int32(g))
-			ok = grant.Level >= Edit
-		case isObject:
-			grant.Level, grant.Source = s.levelAt(int32(g), &p, env)
-			ok = grant.Level >= act.need || (act.viewUnpublish && grant.Level >= Use && act.flag(grp.additional))
-		case act.groupAdmin:
-			if grp.name == target.Name && len(grp.admins) > 0 {
-				grant.Source, ok = Source{Kind: SourceGroupAdmin}, true
-				for _, m := range grp.members {
-					if m.GroupAdmin {
-						grant.Members = append(grant.Members, m.Email)
-					}
-				}
-				res.Grants = append(res.Grants, grant)
+		case ok && by == policyAdmin:
+			grant.Level, grant.Source = Own, Source{Kind: SourceBuiltin, Builtin: Admin}
+			if q.req.scale == scaleQueryLibrary {
+				grant.Level = grp.queryLib
 			}
+		case ok && by == policyFlag:
+			grant.Source = Source{Kind: SourceAdditional, Flag: q.req.flag.name()}
+		case ok:
+		case joint && grp.flags&q.req.flag != 0:
+			grant.Source = Source{Kind: SourceAdditional, Flag: q.req.flag.name()}
+			together.FlagGroups = append(together.FlagGroups, s.withMembers(int32(g), grant))
 			continue
-		case act.flag != nil:
-			grant.Source = Source{Kind: SourceAdditional, Flag: flagName(res.Action)}
-			ok = act.flag(grp.additional)
-		}
-		if !ok {
+		case joint && grant.Level >= q.req.flagWith:
+			together.LevelGroups = append(together.LevelGroups, s.withMembers(int32(g), grant))
+			continue
+		default:
 			continue
 		}
-		grant.Everyone = grp.builtin == AllUsers
-		for _, m := range grp.members {
-			grant.Members = append(grant.Members, m.Email)
+		res.Grants = append(res.Grants, s.withMembers(int32(g), grant))
+	}
+	if q.req.groupAdmin {
+		if grp := &s.groups[q.group]; len(grp.admins) > 0 && grp.builtin != Admin {
+			grant := Grant{Group: grp.name, Builtin: grp.builtin, Source: Source{Kind: SourceGroupAdmin}}
+			for _, m := range grp.members {
+				if m.GroupAdmin && !slices.Contains(grant.Members, m.Email) {
+					grant.Members = append(grant.Members, m.Email)
+				}
+			}
+			res.Grants = append(res.Grants, grant)
 		}
-		grant.IdPGroups = s.idpGroupsOf(int32(g))
-		res.Grants = append(res.Grants, grant)
+	}
+	if len(together.LevelGroups) > 0 && len(together.FlagGroups) > 0 {
+		together.Flag, together.Level = q.req.flag.name(), q.req.flagWith
+		together.Members = s.inBoth(together.LevelGroups, together.FlagGroups)
+		res.Together = &together
 	}
 	return res, nil
 }
 
-// idpGroupsOf lists the IdP groups mapped to a group (its own and the Space's role mappings).
-func (s *Snapshot) idpGroupsOf(g int32) []string {
-	return slices.Clone(s.groups[g].mappedIdP)
+// withMembers fills a grant with group g's members and IdP groups.
+func (s *Snapshot) withMembers(g int32, grant Grant) Grant {
+	grp := &s.groups[g]
+	grant.Everyone = grp.builtin == AllUsers
+	grant.Members = slices.Clip(grp.emails)
+	grant.IdPGroups = slices.Clip(grp.mappedIdP)
+	return grant
+}
+
+// inBoth lists the listed users in a group of a and a group of b (every
+// listed member of a group when the other side holds AllUsers), sorted.
+func (s *Snapshot) inBoth(a, b []Grant) []string {
+	members := func(side []Grant) (map[string]struct{}, bool) {
+		set := map[string]struct{}{}
+		for _, g := range side {
+			if g.Everyone {
+				return nil, true
+			}
+			for _, m := range g.Members {
+				set[m] = struct{}{}
+			}
+		}
+		return set, false
+	}
+	inA, allA := members(a)
+	inB, allB := members(b)
+	var out []string
+	switch {
+	case allA:
+		out = slices.Collect(maps.Keys(inB))
+	case allB:
+		out = slices.Collect(maps.Keys(inA))
+	default:
+		for m := range inA {
+			if _, ok := inB[m]; ok {
+				out = append(out, m)
+			}
+		}
+	}
+	slices.Sort(out)
+	return out
 }
 
 // Permission is a user's level on one target named by a rule, or their
-// universal level on a kind (Target.Name "*").
+// universal level on a kind (Target.Name "*"), and the actions they may do
+// there (at the root of the folder tree, in no environment).
 type Permission struct {
-	Target Target `json:"target"`
-	Level  Level  `json:"level"`
-	Group  string `json:"group"`
-	Source Source `json:"source"`
+	Target  Target   `json:"target"`
+	Level   Level    `json:"level"`
+	Group   string   `json:"group"`
+	Source  Source   `json:"source"`
+	Actions []string `json:"actions"`
 }
 
 // PermissionsResult is a user's effective permissions in a Space.
@@ -137,12 +182,15 @@ type PermissionsResult struct {
 	// effective level and its source.
 	Permissions  []Permission `json:"permissions"`
 	QueryLibrary Level        `json:"queryLibrary"`
-	Additional   []string     `json:"additional,omitempty"`
-	GroupAdminOf []string     `json:"groupAdminOf,omitempty"`
+	// SpaceActions are the Space actions the user may do.
+	SpaceActions []string `json:"spaceActions,omitempty"`
+	Additional   []string `json:"additional,omitempty"`
+	GroupAdminOf []string `json:"groupAdminOf,omitempty"`
 }
 
 // Permissions lists a user's effective permissions: every target their
-// groups' rules name, with the level they have there and where it comes from.
+// groups' rules name, with the level they have there, where it comes from
+// and the actions it allows, as Check decides them.
 func (s *Snapshot) Permissions(user string, idpGroups []string) (PermissionsResult, error) {
 	email := normalizeEmail(user)
 	if email == "" {
@@ -158,14 +206,20 @@ func (s *Snapshot) Permissions(user string, idpGroups []string) (PermissionsResu
 		res.Groups = append(res.Groups, s.groups[g].name)
 	}
 	res.Admin = s.adminGroup(groups) >= 0
-	for k := Kind(0); k < numKinds; k++ {
-		p := Permission{Target: Target{Type: objectType(k, false), Name: "*"}}
-		for _, g := range groups {
-			if lvl := s.groups[g].universal[k]; lvl > p.Level || p.Group == "" {
-				p.Level, p.Group, p.Source = lvl, s.groups[g].name, s.universalSource(g)
-			}
+	u := subject{email: email, groups: groups, member: true}
+	permission := func(t Target, kind Kind, folder bool, name string) Permission {
+		var p probe
+		s.newProbe(&p, kind, folder, name, "")
+		o := s.evaluate(&u, t.Type, &p, -1, -1)
+		perm := Permission{Target: t, Level: o.level, Source: o.source, Actions: o.actions(t.Type)}
+		if o.group >= 0 {
+			perm.Group = s.groups[o.group].name
 		}
-		res.Universal = append(res.Universal, p)
+		return perm
+	}
+	for k := Kind(0); k < numKinds; k++ {
+		// An object no rule names, at the root: the universal level.
+		res.Universal = append(res.Universal, permission(Target{Type: objectType(k, false), Name: "*"}, k, false, ""))
 	}
 	seen := map[ruleKey]struct{}{}
 	for _, g := range groups {
@@ -176,17 +230,7 @@ func (s *Snapshot) Permissions(user string, idpGroups []string) (PermissionsResu
 				continue
 			}
 			seen[k] = struct{}{}
-			p := Permission{Target: Target{Type: objectType(key.kind, key.folder), Name: key.name}}
-			for _, ug := range groups {
-				lvl, src := s.groupLevel(ug, key.kind, key.folder, key.name, "", -1)
-				if s.groups[ug].builtin == Admin {
-					lvl, src = Own, Source{Kind: SourceBuiltin, Builtin: Admin}
-				}
-				if lvl > p.Level || p.Group == "" {
-					p.Level, p.Group, p.Source = lvl, s.groups[ug].name, src
-				}
-			}
-			res.Permissions = append(res.Permissions, p)
+			res.Permissions = append(res.Permissions, permission(Target{Type: objectType(key.kind, key.folder), Name: key.name}, key.kind, key.folder, key.name))
 		}
 	}
 	sort.Slice(res.Permissions, func(i, j int) bool {
@@ -196,25 +240,93 @@ func (s *Snapshot) Permissions(user string, idpGroups []string) (PermissionsResu
 		}
 		return a.Name < b.Name
 	})
+	res.QueryLibrary = s.evaluate(&u, TargetQueryLibrary, nil, -1, -1).level
+	res.SpaceActions = s.evaluate(&u, TargetSpace, nil, -1, -1).actions(TargetSpace)
 	for _, g := range groups {
-		if lvl := s.groups[g].queryLib; lvl > res.QueryLibrary {
-			res.QueryLibrary = lvl
-		}
+		u.flags |= s.groups[g].flags
 		if _, ok := s.groups[g].admins[email]; ok {
 			res.GroupAdminOf = append(res.GroupAdminOf, s.groups[g].name)
 		}
 	}
-	for action, flag := range flagNames {
-		a := spaceActions[action]
-		if _, ok := s.withFlag(groups, a.flag); ok {
-			res.Additional = append(res.Additional, flag)
+	res.Additional = u.flags.names()
+	return res, nil
+}
+
+// subject is a user as the engine evaluates them: their groups.
+type subject struct {
+	email  string
+	groups []int32
+	member bool
+	flags  flagSet
+}
+
+// outcome is a subject's answers on one target: its level on the object
+// scale (the query library's, for the query library), the group that gives
+// it and what in the group does, and the actions allowed (bit i: the target
+// type's i-th requirement).
+type outcome struct {
+	level   Level
+	group   int32
+	source  Source
+	allowed uint16
+}
+
+// actions names the allowed actions.
+func (o outcome) actions(t TargetType) []string {
+	out := []string{}
+	for i, r := range requirements[t] {
+		if o.allowed&(1<<i) != 0 {
+			out = append(out, r.action)
 		}
 	}
-	if _, ok := s.withFlag(groups, func(a Additional) bool { return a.UnpublishedReleases }); ok {
-		res.Additional = append(res.Additional, "unpublishedReleases")
+	return out
+}
+
+// evaluate answers every action of target type t for u: on the probed
+// object or folder (p, nil for other targets), in environment env, on the
+// target group (targetGroup, -1 for other targets).
+func (s *Snapshot) evaluate(u *subject, t TargetType, p *probe, env int, targetGroup int32) outcome {
+	o := outcome{group: -1}
+	st := standing{member: u.member, readOnly: env >= 0 && s.envs[env].ReadOnly}
+	var universal Level
+	admin := s.adminGroup(u.groups)
+	st.admin = admin >= 0
+	for _, g := range u.groups {
+		st.flags |= s.groups[g].flags
+		var lvl Level
+		var src Source
+		switch {
+		case p != nil:
+			lvl, src = s.levelAt(g, p, env)
+			universal = max(universal, s.groups[g].universal[p.kind])
+		case t == TargetQueryLibrary:
+			lvl, src = s.groups[g].queryLib, s.universalSource(g)
+		}
+		if o.group < 0 || lvl > o.level {
+			o.level, o.group, o.source = lvl, g, src
+		}
 	}
-	sort.Strings(res.Additional)
-	return res, nil
+	if st.admin {
+		o.group, o.source = admin, Source{Kind: SourceBuiltin, Builtin: Admin}
+		if p != nil {
+			o.level = Own
+		}
+	}
+	if targetGroup >= 0 {
+		_, st.groupAdmin = s.groups[targetGroup].admins[u.email]
+	}
+	reqs := requirements[t]
+	for i := range reqs {
+		r := &reqs[i]
+		st.level = o.level
+		if r.scale == scaleUniversal {
+			st.level = universal
+		}
+		if ok, _ := decide(r, &st); ok {
+			o.allowed |= 1 << i
+		}
+	}
+	return o
 }
 
 func objectType(k Kind, folder bool) TargetType {

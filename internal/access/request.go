@@ -2,7 +2,6 @@ package access
 
 import (
 	"fmt"
-	"sort"
 	"strings"
 )
 
@@ -81,103 +80,6 @@ func ParseTarget(s string) (Target, error) {
 		return t, nil
 	}
 	return Target{}, invalid(ReasonUnknownTarget, "unknown target %q: want app/NAME, workflow/NAME, resource/NAME, appfolder/PATH, workflowfolder/PATH, resourcefolder/PATH, querylibrary, space or group/NAME", s)
-}
-
-// action describes what an action needs on its target type.
-type action struct {
-	need Level
-	// mutating actions are refused in read-only environments.
-	mutating bool
-	// flag: the Additional permission that grants the action (space actions,
-	// and view-unpublished together with Use).
-	flag func(Additional) bool
-	// special cases.
-	adminOnly     bool // manage-settings
-	createFolder  bool // needs Admin or a universal level of at least Edit
-	groupAdmin    bool // manage-members
-	queryLibrary  bool // query-library level
-	viewUnpublish bool
-}
-
-var (
-	appActions = map[string]action{
-		"use": {need: Use}, "edit": {need: Edit, mutating: true}, "release": {need: Edit, mutating: true},
-		"view-unpublished": {need: Edit, viewUnpublish: true, flag: func(a Additional) bool { return a.UnpublishedReleases }},
-		"rename":           {need: Own, mutating: true}, "move": {need: Own, mutating: true}, "export": {need: Own},
-		"delete": {need: Own, mutating: true}, "share": {need: Own, mutating: true},
-	}
-	workflowActions = map[string]action{
-		"use": {need: Use}, "run": {need: Use}, "edit": {need: Edit, mutating: true},
-		"rename": {need: Own, mutating: true}, "move": {need: Own, mutating: true}, "export": {need: Own},
-		"delete": {need: Own, mutating: true},
-	}
-	resourceActions = map[string]action{
-		"use": {need: Use}, "write": {need: Edit}, "configure": {need: Own},
-	}
-	folderActions = map[string]action{
-		"use": {need: Use}, "create": {need: Edit, mutating: true}, "manage": {need: Own, mutating: true},
-		"create-folder": {need: Edit, mutating: true, createFolder: true},
-	}
-	queryLibraryActions = map[string]action{
-		"use": {need: Use, queryLibrary: true}, "edit": {need: Edit, mutating: true, queryLibrary: true},
-	}
-	spaceActions = map[string]action{
-		"view-users":           {flag: func(a Additional) bool { return a.UserList }},
-		"view-audit-log":       {flag: func(a Additional) bool { return a.AuditLog }},
-		"view-usage-analytics": {flag: func(a Additional) bool { return a.UsageAnalytics }},
-		"manage-themes":        {flag: func(a Additional) bool { return a.Themes }},
-		"view-account-details": {flag: func(a Additional) bool { return a.AccountDetails }},
-		"manage-settings":      {adminOnly: true},
-	}
-	groupActions = map[string]action{
-		"manage-members": {groupAdmin: true},
-	}
-)
-
-func actionsOf(t TargetType) map[string]action {
-	switch t {
-	case TargetApp:
-		return appActions
-	case TargetWorkflow:
-		return workflowActions
-	case TargetResource:
-		return resourceActions
-	case TargetAppFolder, TargetWorkflowFolder, TargetResourceFolder:
-		return folderActions
-	case TargetQueryLibrary:
-		return queryLibraryActions
-	case TargetSpace:
-		return spaceActions
-	case TargetGroup:
-		return groupActions
-	}
-	return nil
-}
-
-// Actions lists the actions of a target type, sorted.
-func Actions(t TargetType) []string {
-	acts := actionsOf(t)
-	out := make([]string, 0, len(acts))
-	for a := range acts {
-		out = append(out, a)
-	}
-	sort.Strings(out)
-	return out
-}
-
-func lookupAction(t Target, name string) (action, error) {
-	acts := actionsOf(t.Type)
-	if acts == nil {
-		return action{}, invalid(ReasonUnknownTarget, "unknown target type %q", t.Type)
-	}
-	if err := checkTargetName(t); err != nil {
-		return action{}, err
-	}
-	a, ok := acts[strings.ToLower(name)]
-	if !ok {
-		return action{}, invalid(ReasonUnknownAction, "unknown action %q on %s (want one of: %s)", name, t.Type, strings.Join(Actions(t.Type), ", "))
-	}
-	return a, nil
 }
 
 // checkTargetName holds a Target built without ParseTarget (the decision

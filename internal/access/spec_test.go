@@ -457,9 +457,8 @@ func TestWhoCanPermissionsAndDiff(t *testing.T) {
 		lines[c.String()] = true
 	}
 	for _, want := range []string{
-		"+ group:finance app/payouts: Use -> Edit",
-		"- user:alice@example.com appfolder/finance: Edit -> None",
-		"+ user:new@example.com app/*: None -> Use",
+		"- user:alice@example.com appfolder/finance: Edit -> None -create -use",
+		"+ user:new@example.com app/*: None -> Use +use",
 	} {
 		if !lines[want] {
 			t.Errorf("diff lacks %q; got %v", want, d.Changes)

@@ -21,7 +21,7 @@ type canIOptions struct {
 
 // newCanICommand builds can-i, or explain (can-i that always explains).
 func newCanICommand(explainAlways bool) *cobra.Command {
-	o := &canIOptions{}
+	o := &canIOptions{options: newOptions()}
 	cmd := &cobra.Command{
 		Use:   "can-i ACTION TARGET --space SPACE --as EMAIL",
 		Short: "Check whether a user may do an action in a Space (yes or no)",
@@ -88,7 +88,7 @@ Prints "yes" or "no" followed by the reasoning, with can-i's exit codes
 	if !explainAlways {
 		fs.BoolVar(&o.explain, "explain", false, "explain the decision")
 	}
-	o.addOutput(fs)
+	o.addOutput(cmd)
 	o.addInput(fs)
 	return prepare(cmd)
 }
@@ -114,7 +114,7 @@ func (o *canIOptions) run(cmd *cobra.Command, args []string) error {
 		return cannotAnswer(err)
 	}
 	out := cmd.OutOrStdout()
-	if done, err := o.structured(out, d); done {
+	if done, err := o.structured(out, "Decision", d); done {
 		if err != nil {
 			return cannotAnswer(err)
 		}

@@ -12,6 +12,7 @@ package cli
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -21,8 +22,13 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
-	"sigs.k8s.io/yaml"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	utiljson "k8s.io/apimachinery/pkg/util/json"
+	"k8s.io/cli-runtime/pkg/genericclioptions"
+	"k8s.io/cli-runtime/pkg/printers"
+	_ "k8s.io/client-go/plugin/pkg/client/auth" // kubeconfigs' credential plugins (OIDC; exec is built in)
 
+	governorv1alpha1 "github.com/governor-dev/governor/api/v1alpha1"
 	"github.com/governor-dev/governor/internal/access"
 )
 
@@ -84,15 +90,26 @@ func oneLine(s string) string {
 
 // options are the flags shared by the commands.
 type options struct {
-	space      string
-	files      []string
-	kubeconfig string
-	context    string
-	output     string
-	server     serverOptions
+	space string
+	files []string
+	// kube are kubectl's flags for the cluster: --kubeconfig, --context,
+	// -n/--namespace, --cluster, --user, ... (not kubectl's impersonation
+	// flags: --as is the user being checked; not --server, --token,
+	// --certificate-authority and --insecure-skip-tls-verify, which are the
+	// decision API's with --server-side).
+	kube   *genericclioptions.ConfigFlags
+	print  *genericclioptions.PrintFlags
+	server serverOptions
 }
 
-// addInput adds -f, --kubeconfig and --context.
+func newOptions() options {
+	kube := genericclioptions.NewConfigFlags(true)
+	kube.Impersonate, kube.ImpersonateUID, kube.ImpersonateGroup, kube.ImpersonateUserExtra = nil, nil, nil, nil
+	kube.APIServer, kube.BearerToken, kube.CAFile, kube.Insecure = nil, nil, nil, nil
+	return options{kube: kube, print: genericclioptions.NewPrintFlags("")}
+}
+
+// addInput adds -f, the kubeconfig flags and the decision API's flags.
 func (o *options) addInput(fs *pflag.FlagSet) {
 	fs.StringArrayVarP(&o.files, "filename", "f", nil,
 		"read the Space from manifests: a file or a directory of multi-document YAML (repeatable); without it, read from the cluster")
@@ -100,29 +117,45 @@ func (o *options) addInput(fs *pflag.FlagSet) {
 	o.server.addFlags(fs)
 }
 
-func (o *options) addCluster(fs *pflag.FlagSet) {
-	fs.StringVar(&o.kubeconfig, "kubeconfig", "", "path to the kubeconfig file (default: $KUBECONFIG, else ~/.kube/config)")
-	fs.StringVar(&o.context, "context", "", "the kubeconfig context to use (default: the current context)")
-}
+func (o *options) addCluster(fs *pflag.FlagSet) { o.kube.AddFlags(fs) }
 
 func (o *options) addSpace(fs *pflag.FlagSet) {
-	fs.StringVar(&o.space, "space", "", "the Space to answer in (required)")
+	fs.StringVar(&o.space, "space", "", "the Space to answer in (default: the Space governing -n NAMESPACE)")
 }
 
-func (o *options) addOutput(fs *pflag.FlagSet) {
-	fs.StringVarP(&o.output, "output", "o", "", "output format: json or yaml (default: human-readable)")
-}
+// addOutput adds -o json|yaml|jsonpath=...|jsonpath-file=...|go-template=...
+// and --template, as kubectl has them.
+func (o *options) addOutput(cmd *cobra.Command) { o.print.AddFlags(cmd) }
 
 // validate checks the flags every command shares.
 func (o *options) validate() error {
-	if strings.TrimSpace(o.space) == "" {
-		return invalidf("--space is required: the Space to answer in")
+	if strings.TrimSpace(o.space) == "" && o.namespace() == "" {
+		return invalidf("--space is required: the Space to answer in (or -n NAMESPACE: the Space governing it)")
 	}
-	switch o.output {
-	case "", "json", "yaml":
-	default:
-		return invalidf("unknown output format %q: want json or yaml", o.output)
+	if _, err := o.printer(); err != nil && !genericclioptions.IsNoCompatiblePrinterError(err) {
+		return invalidf("%v", err)
 	}
+	return nil
+}
+
+// namespace is -n/--namespace ("" when not given).
+func (o *options) namespace() string {
+	if o.kube.Namespace == nil {
+		return ""
+	}
+	return strings.TrimSpace(*o.kube.Namespace)
+}
+
+// resolveSpace sets --space from -n: the Space governing the namespace in src.
+func (o *options) resolveSpace(ctx context.Context, src source) error {
+	if strings.TrimSpace(o.space) != "" {
+		return nil
+	}
+	name, err := src.SpaceFor(ctx, o.namespace())
+	if err != nil {
+		return cannotAnswer(err)
+	}
+	o.space = name
 	return nil
 }
 
@@ -131,41 +164,61 @@ func (o *options) source() source {
 	if len(o.files) > 0 {
 		return newManifestSource(o.files)
 	}
-	return newClusterSource(o.kubeconfig, o.context)
+	return newClusterSource(o.kube)
 }
 
 // answerer answers from the local compile of the source or, with
-// --server-side, from the operator's decision API.
+// --server-side, from the operator's decision API. It resolves --space
+// from -n first.
 func (o *options) answerer(cmd *cobra.Command) (answerer, error) {
+	src := o.source()
+	if err := o.resolveSpace(cmd.Context(), src); err != nil {
+		return nil, err
+	}
 	if o.server.enabled {
 		if len(o.files) > 0 {
 			return nil, invalidf("--server-side asks the cluster's operator; it cannot be used with -f")
 		}
 		return newServerAnswerer(o)
 	}
-	return newLocalAnswerer(o.source(), cmd.ErrOrStderr()), nil
+	return newLocalAnswerer(src, cmd.ErrOrStderr()), nil
 }
 
-// structured writes v as JSON or YAML when -o asks for it, and reports
-// whether it did.
-func (o *options) structured(w io.Writer, v any) (bool, error) {
-	switch o.output {
-	case "json":
-		b, err := json.MarshalIndent(v, "", "  ")
-		if err != nil {
-			return true, err
-		}
-		_, err = fmt.Fprintf(w, "%s\n", b)
-		return true, err
-	case "yaml":
-		b, err := yaml.Marshal(v)
-		if err != nil {
-			return true, err
-		}
-		_, err = w.Write(b)
+// printer is the -o printer; a NoCompatiblePrinterError when -o is not given.
+func (o *options) printer() (printers.ResourcePrinter, error) {
+	if o.print.OutputFormat == nil || *o.print.OutputFormat == "" {
+		return nil, genericclioptions.NoCompatiblePrinterError{OutputFormat: o.print.OutputFormat}
+	}
+	p, err := o.print.ToPrinter()
+	if genericclioptions.IsNoCompatiblePrinterError(err) {
+		return nil, fmt.Errorf("unknown output format %q: want one of %s", *o.print.OutputFormat, strings.Join(o.print.AllowedFormats(), ", "))
+	}
+	return p, err
+}
+
+// structured prints v, an answer of kind kind, with kubectl's printers when
+// -o asks for it (JSON, YAML, JSONPath, Go templates), and reports whether
+// it did. The answer is printed as a document of apiVersion
+// governor.dev/v1alpha1 and that kind, so that every printer takes it.
+func (o *options) structured(w io.Writer, kind string, v any) (bool, error) {
+	p, err := o.printer()
+	if genericclioptions.IsNoCompatiblePrinterError(err) {
+		return false, nil
+	}
+	if err != nil {
 		return true, err
 	}
-	return false, nil
+	b, err := json.Marshal(v)
+	if err != nil {
+		return true, err
+	}
+	obj := &unstructured.Unstructured{}
+	if err := utiljson.Unmarshal(b, &obj.Object); err != nil {
+		return true, err
+	}
+	obj.SetAPIVersion(governorv1alpha1.GroupVersion.String())
+	obj.SetKind(kind)
+	return true, p.PrintObj(obj, w)
 }
 
 // prepare sets what every command of this package shares: usage errors
@@ -240,7 +293,8 @@ const inputHelp = `Input: with -f PATH (files or directories of multi-document Y
 command is fully offline and reads the Space, its inheritFrom Space, and the
 PermissionGroups and AccessRules of its namespace (or of none) from the
 manifests; other documents are ignored. Without -f it reads them from the cluster of the current
-kubeconfig (--kubeconfig, --context). Objects that cannot be compiled (a rule
+kubeconfig (--kubeconfig, --context, -n, as kubectl reads them; exec and OIDC
+credentials work). Without --space, the Space is the one governing -n NAMESPACE. Objects that cannot be compiled (a rule
 naming a missing group, ...) are printed as warnings on stderr and left out.`
 
 // table lays out tab-separated cells in aligned columns, without trailing
@@ -268,4 +322,23 @@ func (t *table) flush() {
 		fmt.Fprintln(t.out, strings.TrimRight(line, " \n"))
 	}
 	t.buf.Reset()
+}
+
+// ExitCode is the process's exit code for a command's error, printing its
+// message (when it has one) on stderr as "error: MESSAGE": 0 for nil, the
+// code an error carries (1 for no or changes, 2 when the command could not
+// answer), else 1.
+func ExitCode(stderr io.Writer, err error) int {
+	if err == nil {
+		return 0
+	}
+	var ec interface{ ExitCode() int }
+	if errors.As(err, &ec) {
+		if msg := err.Error(); msg != "" {
+			fmt.Fprintln(stderr, "error:", msg)
+		}
+		return ec.ExitCode()
+	}
+	fmt.Fprintln(stderr, "error:", err)
+	return 1
 }

@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -16,6 +18,14 @@ import (
 )
 
 const samples = "../../config/samples"
+
+// document is a decision as -o json and -o yaml print it: a document with
+// apiVersion and kind, as kubectl's printers print objects.
+type document struct {
+	APIVersion string `json:"apiVersion"`
+	Kind       string `json:"kind"`
+	access.Decision
+}
 
 // result is one run of the CLI: what it printed and its exit code, computed
 // as cmd/governor's main does.
@@ -201,24 +211,24 @@ func TestCanIOutput(t *testing.T) {
 		if r.code != 0 {
 			t.Fatal(r)
 		}
-		var d access.Decision
+		var d document
 		dec := json.NewDecoder(strings.NewReader(r.stdout))
 		dec.DisallowUnknownFields()
-		if err := dec.Decode(&d); err != nil {
+		if err := dec.Decode(&d); err != nil || d.APIVersion != "governor.dev/v1alpha1" || d.Kind != "Decision" {
 			t.Fatalf("%v\n%s", err, r)
 		}
-		check(t, d)
+		check(t, d.Decision)
 	})
 	t.Run("yaml", func(t *testing.T) {
 		r := run(t, append(args, "-o", "yaml")...)
 		if r.code != 0 {
 			t.Fatal(r)
 		}
-		var d access.Decision
-		if err := yaml.UnmarshalStrict([]byte(r.stdout), &d); err != nil {
+		var d document
+		if err := yaml.UnmarshalStrict([]byte(r.stdout), &d); err != nil || d.Kind != "Decision" {
 			t.Fatalf("%v\n%s", err, r)
 		}
-		check(t, d)
+		check(t, d.Decision)
 	})
 	t.Run("json keeps the exit code of a denial", func(t *testing.T) {
 		r := run(t, "can-i", "edit", "app/payouts", "--space", "payments", "--as", "carol@example.com", "--folder", "finance", "-f", samples, "-o", "json")
@@ -335,16 +345,19 @@ func TestDiff(t *testing.T) {
 			}
 		}
 		want := []string{
-			"+ group:support appfolder/support: Use -> Edit",
-			"+ user:carol@example.com appfolder/support: Use -> Edit",
-			"- user:dave@example.com appfolder/support: Use -> None",
-			"- user:dave@example.com resource/tickets-db: Use -> None",
-			"- user:dave@example.com querylibrary: Use -> None",
+			"+ user:carol@example.com app/* in support: Use -> Edit +edit +release +view-unpublished",
+			"+ user:carol@example.com app/* in support (production): Use -> Edit +view-unpublished",
+			"+ user:carol@example.com appfolder/support: Use -> Edit +create",
+			"+ user:carol@example.com appfolder/support (production): Use -> Edit",
+			"- user:dave@example.com app/* in support: Use -> None -use",
+			"- user:dave@example.com appfolder/support: Use -> None -use",
+			"- user:dave@example.com querylibrary: Use -> None -use",
+			"- user:dave@example.com resource/tickets-db: Use -> None -use",
 		}
 		if strings.Join(got, "\n") != strings.Join(want, "\n") {
 			t.Fatalf("changes:\n%s\nwant:\n%s\n\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"), r)
 		}
-		if !strings.Contains(r.stdout, "5 changes: 2 gained, 3 lost (1 group, 2 users).") {
+		if !strings.Contains(r.stdout, "8 changes for 2 subjects: 5 actions now allowed, 4 actions no longer allowed.") {
 			t.Fatalf("summary:\n%s", r)
 		}
 	})
@@ -360,17 +373,107 @@ func TestDiff(t *testing.T) {
 		if err := json.Unmarshal([]byte(r.stdout), &res); err != nil || r.code != 1 {
 			t.Fatalf("%v\n%s", err, r)
 		}
-		if len(res.Changes) != 5 || res.Space != "shop" || res.FromRevision == res.ToRevision {
+		if len(res.Changes) != 8 || res.Space != "shop" || res.FromRevision == res.ToRevision {
 			t.Fatalf("%+v", res)
 		}
 	})
 	t.Run("a new Space", func(t *testing.T) {
 		r := run(t, "diff", "--space", "payments", "--from", "testdata/diff/from", "--to", samples)
 		if r.code != 1 || !strings.Contains(r.stderr, `no Space "payments"`) ||
-			!strings.Contains(r.stdout, "+ user:carol@example.com appfolder/finance: None -> Edit") {
+			!strings.Contains(r.stdout, "+ user:carol@example.com appfolder/finance: None -> Edit +create +use") {
 			t.Fatal(r)
 		}
 	})
+}
+
+// Every access-affecting field is a change that fails a CI step (exit 1),
+// each naming the question whose answer changed.
+func TestDiffCoversEveryAccessField(t *testing.T) {
+	read := func(name string) string {
+		b, err := os.ReadFile(filepath.Join("testdata", "diff", "from", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	groups, rules, space := read("groups.yaml"), read("rules.yaml"), read("space.yaml")
+	cases := map[string]struct {
+		groups, space string
+		want          string
+	}{
+		"an additional permission": {
+			groups: strings.Replace(groups, "  name: support\n  namespace: shop\nspec:\n", "  name: support\n  namespace: shop\nspec:\n  additional: {auditLog: true}\n", 1),
+			want:   "+ user:carol@example.com space: +view-audit-log",
+		},
+		"a group admin": {
+			groups: strings.Replace(groups, "    - email: carol@example.com\n", "    - email: carol@example.com\n      groupAdmin: true\n", 1),
+			want:   "+ user:carol@example.com group/support: +manage-members",
+		},
+		"a member": {
+			groups: strings.Replace(groups, "    - email: carol@example.com\n", "    - email: carol@example.com\n    - email: erin@example.com\n", 1),
+			want:   "+ user:erin@example.com appfolder/support: None -> Use +use",
+		},
+		"an IdP group": {
+			groups: strings.Replace(groups, "  name: support\n  namespace: shop\nspec:\n", "  name: support\n  namespace: shop\nspec:\n  idpGroups: [support-team]\n", 1),
+			want:   "+ idp:support-team appfolder/support: None -> Use +use",
+		},
+		"JIT": {
+			space: space + "  sso:\n    jit: {enabled: true, allowedDomains: [example.com]}\n",
+			want:  "+ user:*@example.com querylibrary: None -> Use +use",
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			for file, content := range map[string]string{"groups.yaml": or(tc.groups, groups), "rules.yaml": rules, "space.yaml": or(tc.space, space)} {
+				if err := os.WriteFile(filepath.Join(dir, file), []byte(content), 0o600); err != nil {
+					t.Fatal(err)
+				}
+			}
+			r := run(t, "diff", "--space", "shop", "--from", "testdata/diff/from", "--to", dir)
+			if r.code != 1 || !strings.Contains(r.stdout, tc.want+"\n") {
+				t.Fatalf("want exit 1 and %q:\n%s", tc.want, r)
+			}
+		})
+	}
+}
+
+func or(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+// kubectl's printers: -o jsonpath picks fields of the answer; -n names the
+// Space by the namespace it governs; kubectl's impersonation flags are not
+// offered (--as is the user being checked).
+func TestKubectlConventions(t *testing.T) {
+	r := run(t, "can-i", "edit", "app/ledger", "--space", "payments", "--as", "carol@example.com", "--folder", "finance/reports", "-f", samples, "-o", "jsonpath={.allowed} {.group}")
+	if r.code != 0 || r.stdout != "true finance" {
+		t.Fatalf("jsonpath: %s", r)
+	}
+	r = run(t, "can-i", "edit", "app/ledger", "--space", "payments", "--as", "carol@example.com", "-f", samples, "-o", "yaml")
+	if !strings.Contains(r.stdout, "kind: Decision\n") || !strings.Contains(r.stdout, "apiVersion: governor.dev/v1alpha1\n") {
+		t.Fatalf("yaml: %s", r)
+	}
+	r = run(t, "who-can", "use", "app/ledger", "-n", "payments", "-f", samples, "-o", "jsonpath={.space}")
+	if r.code != 0 || r.stdout != "payments" {
+		t.Fatalf("-n: %s", r)
+	}
+	r = run(t, "who-can", "use", "app/ledger", "-n", "nowhere", "-f", samples)
+	if r.code != 2 || !strings.Contains(r.stderr, "no Space governs namespace nowhere") {
+		t.Fatalf("-n of an ungoverned namespace: %s", r)
+	}
+	for _, flag := range []string{"--as-group=x", "--as-uid=x", "--as-user-extra=a=b"} {
+		if r := run(t, "who-can", "use", "app/ledger", "--space", "payments", "-f", samples, flag); r.code != 2 {
+			t.Errorf("%s is kubectl's impersonation, not offered: %s", flag, r)
+		}
+	}
+	r = run(t, "can-i", "edit", "app/ledger", "--space", "payments", "--as", "carol@example.com", "-f", samples, "-o", "table")
+	if r.code != 2 {
+		t.Fatalf("an unknown output format: %s", r)
+	}
 }
 
 func TestCompileProblemsAreWarnings(t *testing.T) {

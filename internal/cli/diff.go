@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -18,15 +17,25 @@ type diffOptions struct {
 }
 
 func newDiffCommand() *cobra.Command {
-	o := &diffOptions{}
+	o := &diffOptions{options: newOptions()}
 	cmd := &cobra.Command{
 		Use:   "diff --space SPACE --from PATH --to PATH",
 		Short: "Show how a change to a Space's manifests changes who may do what",
-		Long: `Show the effective-access difference between two states of a Space: which
-groups and which listed users gain (+) or lose (-) which level on which target.
-Targets are those either state's rules name (objects as at the root of the
-folder tree; resources also in each environment a rule overrides), each kind's
-universal level (app/*, workflow/*, resource/*) and the query library.
+		Long: `Show the effective-access difference between two states of a Space: every
+question "may SUBJECT do ACTION on TARGET?" whose answer differs, with the level
+before and after and the actions now allowed (+) and no longer allowed (-).
+
+Subjects are everyone who can sign in: each listed user (user:EMAIL), a user
+signing in with an IdP group the Space maps (idp:GROUP), and the users JIT
+admits (user:*@DOMAIN, user:*@* for any other domain). Targets are the objects
+and folders their groups' rules name (objects also inside each folder those
+rules name: "app/ledger in finance"; "*" is any object or folder no rule of
+theirs names), the query library, the Space (additional permissions) and the
+groups (manage-members). Every access-affecting field counts: rules, universal
+levels, additional permissions, members, group admins, IdP groups and role
+mappings, JIT, built-in roles and environments. A line without an environment
+holds in every environment that has no line of its own ("= ... unchanged"
+where a read-only environment keeps an answer that changes elsewhere).
 
 The states are read from --from PATH and --to PATH (each a file or a directory
 of multi-document YAML, repeatable), fully offline: run it on a pull request's
@@ -37,8 +46,8 @@ kubeconfig: what applying the manifests would change.
 A Space that is missing from one of the two states is compared as an empty
 Space (a new or a deleted Space).
 
-Like diff(1), exits 0 when there are no changes, 1 when there are, and 2 when
-the states cannot be compared (unreadable manifests, a Space in neither state,
+Like diff(1), exits 0 when no answer changes, 1 when some do, and 2 when the
+states cannot be compared (unreadable manifests, a Space in neither state,
 no cluster).`,
 		Example: `  # In CI, on a pull request: what does the change do to access?
   git worktree add /tmp/base "origin/$GITHUB_BASE_REF"
@@ -58,7 +67,7 @@ no cluster).`,
 	fs.StringArrayVar(&o.to, "to", nil, "the state after: a manifest file or directory (repeatable)")
 	fs.StringArrayVarP(&o.files, "filename", "f", nil, "the state after, compared with the cluster (same as --to)")
 	o.addCluster(fs)
-	o.addOutput(fs)
+	o.addOutput(cmd)
 	return prepare(cmd)
 }
 
@@ -75,11 +84,14 @@ func (o *diffOptions) run(cmd *cobra.Command) error {
 	case len(o.to) == 0:
 		to = o.files
 	}
-	var fromSrc source = newClusterSource(o.kubeconfig, o.context)
+	var fromSrc source = newClusterSource(o.kube)
 	if len(o.from) > 0 {
 		fromSrc = newManifestSource(o.from)
 	}
 	toSrc := newManifestSource(to)
+	if err := o.resolveSpace(cmd.Context(), toSrc); err != nil {
+		return err
+	}
 
 	ctx, stderr := cmd.Context(), cmd.ErrOrStderr()
 	fromSnap, fromMissing, err := o.snapshotOrEmpty(ctx, fromSrc, stderr)
@@ -101,7 +113,7 @@ func (o *diffOptions) run(cmd *cobra.Command) error {
 
 	res := access.Diff(fromSnap, toSnap)
 	out := cmd.OutOrStdout()
-	if done, err := o.structured(out, res); done {
+	if done, err := o.structured(out, "DiffResult", res); done {
 		if err != nil {
 			return cannotAnswer(err)
 		}
@@ -133,33 +145,20 @@ func writeDiff(w io.Writer, res access.DiffResult, from, to string) {
 	}
 	fmt.Fprintf(w, "Effective access changes in Space %s\n  from %s (revision %s)\n  to   %s (revision %s)\n",
 		res.Space, from, shortRevision(res.FromRevision), to, shortRevision(res.ToRevision))
-	gained, lost := 0, 0
-	subjects := map[string]struct{}{}
-	groups, users := 0, 0
-	section := ""
+	allowed, denied, subjects := 0, 0, 0
+	last := ""
 	for _, c := range res.Changes {
-		kind, _, _ := strings.Cut(c.Subject, ":")
-		if kind != section {
-			section = kind
+		if c.Subject != last {
+			last = c.Subject
+			subjects++
 			fmt.Fprintln(w)
 		}
 		fmt.Fprintln(w, c.String())
-		if c.Gained() {
-			gained++
-		} else {
-			lost++
-		}
-		if _, seen := subjects[c.Subject]; !seen {
-			subjects[c.Subject] = struct{}{}
-			if kind == "group" {
-				groups++
-			} else {
-				users++
-			}
-		}
+		allowed += len(c.NowAllowed)
+		denied += len(c.NoLongerAllowed)
 	}
-	fmt.Fprintf(w, "\n%s: %d gained, %d lost (%s, %s).\n",
-		plural(len(res.Changes), "change"), gained, lost, plural(groups, "group"), plural(users, "user"))
+	fmt.Fprintf(w, "\n%s for %s: %s now allowed, %s no longer allowed.\n",
+		plural(len(res.Changes), "change"), plural(subjects, "subject"), plural(allowed, "action"), plural(denied, "action"))
 }
 
 func plural(n int, noun string) string {

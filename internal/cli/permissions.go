@@ -17,7 +17,7 @@ type permissionsOptions struct {
 }
 
 func newPermissionsCommand() *cobra.Command {
-	o := &permissionsOptions{}
+	o := &permissionsOptions{options: newOptions()}
 	cmd := &cobra.Command{
 		Use:   "permissions --space SPACE --as EMAIL",
 		Short: "List a user's effective permissions in a Space",
@@ -46,7 +46,7 @@ member), 2 when it could not.
 	o.addSpace(fs)
 	fs.StringVar(&o.as, "as", "", "the user's email (required)")
 	fs.StringArrayVar(&o.asGroups, "as-group", nil, "an IdP group the identity provider sends for the user (repeatable)")
-	o.addOutput(fs)
+	o.addOutput(cmd)
 	o.addInput(fs)
 	return prepare(cmd)
 }
@@ -67,7 +67,7 @@ func (o *permissionsOptions) run(cmd *cobra.Command) error {
 		return cannotAnswer(err)
 	}
 	out := cmd.OutOrStdout()
-	if done, err := o.structured(out, res); done {
+	if done, err := o.structured(out, "PermissionsResult", res); done {
 		return cannotAnswer(err)
 	}
 	writePermissions(out, res)

@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"github.com/spf13/pflag"
-	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/governor-dev/governor/internal/access"
 )
@@ -53,9 +52,7 @@ func newServerAnswerer(o *options) (*serverAnswerer, error) {
 	}
 	token := s.token
 	if token == "" {
-		rules := clientcmd.NewDefaultClientConfigLoadingRules()
-		rules.ExplicitPath = o.kubeconfig
-		cfg, err := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, &clientcmd.ConfigOverrides{CurrentContext: o.context}).ClientConfig()
+		cfg, err := o.kube.ToRawKubeConfigLoader().ClientConfig()
 		if err == nil {
 			token = cfg.BearerToken
 		}

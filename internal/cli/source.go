@@ -8,9 +8,8 @@ import (
 	"strings"
 	"sync"
 
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/client-go/tools/clientcmd"
+	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	governorv1alpha1 "github.com/governor-dev/governor/api/v1alpha1"
@@ -34,6 +33,8 @@ type source interface {
 	// out of the model (warnings, not errors). A Space that does not exist
 	// is a *spaceNotFoundError.
 	Snapshot(ctx context.Context, space string) (*access.Snapshot, []access.Problem, error)
+	// SpaceFor names the Space that governs a namespace (-n without --space).
+	SpaceFor(ctx context.Context, namespace string) (string, error)
 	// String describes the source for messages.
 	String() string
 }
@@ -126,6 +127,41 @@ func (a *localAnswerer) Environments(ctx context.Context, space string) ([]acces
 	return s.Environments(), nil
 }
 
+// compileSpace loads a Space from r with spacemodel.Load, the loader the
+// operator uses too, and compiles it.
+func compileSpace(ctx context.Context, r client.Reader, space string, where fmt.Stringer) (*access.Snapshot, []access.Problem, error) {
+	l, err := spacemodel.Load(ctx, r, space)
+	var nf *spacemodel.NotFoundError
+	if errors.As(err, &nf) {
+		msg := fmt.Sprintf("no Space %q in %s", space, where)
+		if objs, ok := r.(*spacemodel.Objects); ok {
+			msg += fmt.Sprintf(" (Spaces found: %s)", joinOr(objs.SpaceNames(), "none"))
+		}
+		return nil, nil, &spaceNotFoundError{msg}
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	snap, problems := l.Compile()
+	return snap, problems, nil
+}
+
+// spaceFor is the Space that governs namespace ns among those r holds.
+func spaceFor(ctx context.Context, r client.Reader, ns string, where fmt.Stringer) (string, error) {
+	var spaces governorv1alpha1.SpaceList
+	if objs, ok := r.(*spacemodel.Objects); ok {
+		spaces.Items = objs.Spaces
+	} else if err := r.List(ctx, &spaces); err != nil {
+		return "", fmt.Errorf("listing Spaces: %w", err)
+	}
+	for i := range spaces.Items {
+		if spaces.Items[i].TargetNamespace() == ns {
+			return spaces.Items[i].Name, nil
+		}
+	}
+	return "", invalidf("no Space governs namespace %s in %s: give --space", ns, where)
+}
+
 // manifestSource compiles from files or directories of multi-document YAML.
 type manifestSource struct {
 	paths []string
@@ -139,42 +175,33 @@ func newManifestSource(paths []string) *manifestSource { return &manifestSource{
 
 func (m *manifestSource) String() string { return "manifests " + strings.Join(m.paths, ", ") }
 
-func (m *manifestSource) Snapshot(_ context.Context, space string) (*access.Snapshot, []access.Problem, error) {
+func (m *manifestSource) reader() (client.Reader, error) {
 	m.once.Do(func() { m.objs, m.err = spacemodel.LoadManifests(m.paths...) })
 	if m.err != nil {
-		return nil, nil, fmt.Errorf("reading manifests: %w", m.err)
+		return nil, fmt.Errorf("reading manifests: %w", m.err)
 	}
-	if !m.hasSpace(space) {
-		names := make([]string, 0, len(m.objs.Spaces))
-		for _, s := range m.objs.Spaces {
-			names = append(names, s.Name)
-		}
-		found := strings.Join(names, ", ")
-		if found == "" {
-			found = "none"
-		}
-		return nil, nil, &spaceNotFoundError{fmt.Sprintf("no Space %q in %s (Spaces found: %s)", space, m, found)}
-	}
-	sp, groups, rules, err := m.objs.Space(space)
+	return m.objs, nil
+}
+
+func (m *manifestSource) Snapshot(ctx context.Context, space string) (*access.Snapshot, []access.Problem, error) {
+	r, err := m.reader()
 	if err != nil {
 		return nil, nil, err
 	}
-	snap, problems := access.Compile(spacemodel.Input(sp, groups, rules))
-	return snap, problems, nil
+	return compileSpace(ctx, r, space, m)
 }
 
-func (m *manifestSource) hasSpace(name string) bool {
-	for _, s := range m.objs.Spaces {
-		if s.Name == name {
-			return true
-		}
+func (m *manifestSource) SpaceFor(ctx context.Context, ns string) (string, error) {
+	r, err := m.reader()
+	if err != nil {
+		return "", err
 	}
-	return false
+	return spaceFor(ctx, r, ns, m)
 }
 
 // clusterSource reads a Space, its groups and its rules from a cluster.
 type clusterSource struct {
-	kubeconfig, context string
+	flags *genericclioptions.ConfigFlags
 
 	once sync.Once
 	c    client.Client
@@ -182,8 +209,8 @@ type clusterSource struct {
 	err  error
 }
 
-func newClusterSource(kubeconfig, kubeContext string) *clusterSource {
-	return &clusterSource{kubeconfig: kubeconfig, context: kubeContext}
+func newClusterSource(flags *genericclioptions.ConfigFlags) *clusterSource {
+	return &clusterSource{flags: flags}
 }
 
 func (c *clusterSource) String() string {
@@ -193,24 +220,21 @@ func (c *clusterSource) String() string {
 	return "the cluster"
 }
 
-// client builds the client once, from --kubeconfig and --context as kubectl
-// reads them (KUBECONFIG and ~/.kube/config when --kubeconfig is unset).
+// client builds the client once, from the kubeconfig flags as kubectl reads
+// them (--kubeconfig, else $KUBECONFIG, else ~/.kube/config; --context;
+// exec and OIDC credentials).
 func (c *clusterSource) client() (client.Client, error) {
 	c.once.Do(func() {
-		rules := clientcmd.NewDefaultClientConfigLoadingRules()
-		rules.ExplicitPath = c.kubeconfig
-		overrides := &clientcmd.ConfigOverrides{CurrentContext: c.context}
-		cc := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, overrides)
-		cfg, err := cc.ClientConfig()
+		cfg, err := c.flags.ToRESTConfig()
 		if err != nil {
 			c.err = fmt.Errorf("no cluster to read from (use -f PATH to read manifests instead): %w", err)
 			return
 		}
 		c.desc = "the cluster at " + cfg.Host
-		if raw, err := cc.RawConfig(); err == nil {
-			ctx := c.context
-			if ctx == "" {
-				ctx = raw.CurrentContext
+		if raw, err := c.flags.ToRawKubeConfigLoader().RawConfig(); err == nil {
+			ctx := raw.CurrentContext
+			if c.flags.Context != nil && *c.flags.Context != "" {
+				ctx = *c.flags.Context
 			}
 			if ctx != "" {
 				c.desc = fmt.Sprintf("the cluster of context %s (%s)", ctx, cfg.Host)
@@ -231,46 +255,13 @@ func (c *clusterSource) Snapshot(ctx context.Context, space string) (*access.Sna
 	if err != nil {
 		return nil, nil, err
 	}
-	sp, err := c.getSpace(ctx, cl, space)
-	if err != nil {
-		return nil, nil, err
-	}
-	if from := sp.Spec.InheritFrom; from != "" {
-		src, err := c.getSpace(ctx, cl, from)
-		var nf *spaceNotFoundError
-		switch {
-		case errors.As(err, &nf):
-			// The operator reports a missing inheritFrom on the Space; compile
-			// with the Space's own settings, as it does.
-		case err != nil:
-			return nil, nil, err
-		default:
-			sp = spacemodel.Inherit(sp, src)
-		}
-	}
-	ns := sp.Status.Namespace
-	if ns == "" {
-		ns = sp.TargetNamespace()
-	}
-	var groups governorv1alpha1.PermissionGroupList
-	if err := cl.List(ctx, &groups, client.InNamespace(ns)); err != nil {
-		return nil, nil, fmt.Errorf("listing PermissionGroups in namespace %s: %w", ns, err)
-	}
-	var rules governorv1alpha1.AccessRuleList
-	if err := cl.List(ctx, &rules, client.InNamespace(ns)); err != nil {
-		return nil, nil, fmt.Errorf("listing AccessRules in namespace %s: %w", ns, err)
-	}
-	snap, problems := access.Compile(spacemodel.Input(sp, groups.Items, rules.Items))
-	return snap, problems, nil
+	return compileSpace(ctx, cl, space, c)
 }
 
-func (c *clusterSource) getSpace(ctx context.Context, cl client.Client, name string) (*governorv1alpha1.Space, error) {
-	var sp governorv1alpha1.Space
-	if err := cl.Get(ctx, client.ObjectKey{Name: name}, &sp); err != nil {
-		if apierrors.IsNotFound(err) {
-			return nil, &spaceNotFoundError{fmt.Sprintf("no Space %q in %s", name, c)}
-		}
-		return nil, fmt.Errorf("getting Space %s: %w", name, err)
+func (c *clusterSource) SpaceFor(ctx context.Context, ns string) (string, error) {
+	cl, err := c.client()
+	if err != nil {
+		return "", err
 	}
-	return &sp, nil
+	return spaceFor(ctx, cl, ns, c)
 }

@@ -16,7 +16,7 @@ type whoCanOptions struct {
 }
 
 func newWhoCanCommand() *cobra.Command {
-	o := &whoCanOptions{}
+	o := &whoCanOptions{options: newOptions()}
 	cmd := &cobra.Command{
 		Use:   "who-can ACTION TARGET --space SPACE",
 		Short: "List the groups that may do an action in a Space, and their members",
@@ -46,7 +46,7 @@ could not (an unknown action, target, environment or Space, ...).
 	o.addSpace(fs)
 	fs.StringVar(&o.folder, "folder", "", "the folder path the object lives in (default: the root)")
 	fs.StringVar(&o.env, "env", "", "the environment the action happens in (default: none)")
-	o.addOutput(fs)
+	o.addOutput(cmd)
 	o.addInput(fs)
 	return prepare(cmd)
 }
@@ -68,7 +68,7 @@ func (o *whoCanOptions) run(cmd *cobra.Command, args []string) error {
 		return cannotAnswer(err)
 	}
 	out := cmd.OutOrStdout()
-	if done, err := o.structured(out, res); done {
+	if done, err := o.structured(out, "WhoCanResult", res); done {
 		return cannotAnswer(err)
 	}
 	writeWhoCan(out, res)
@@ -87,7 +87,7 @@ func writeWhoCan(w io.Writer, res access.WhoCanResult) {
 		fmt.Fprintf(w, "Nobody may %s: environment %s is read-only, changes reach it only through source control.\n", q, res.Environment)
 		return
 	}
-	if len(res.Grants) == 0 {
+	if len(res.Grants) == 0 && res.Together == nil {
 		fmt.Fprintf(w, "No group grants %s in Space %s.\n", q, res.Space)
 		return
 	}
@@ -99,19 +99,42 @@ func writeWhoCan(w io.Writer, res access.WhoCanResult) {
 			needs = fmt.Sprintf(" (needs %s)", res.Required)
 		}
 	}
-	fmt.Fprintf(w, "Groups that grant %s%s in Space %s:\n\n", q, needs, res.Space)
-	t := newTable(w)
-	t.row("GROUP", "LEVEL", "SOURCE", "MEMBERS", "IDP GROUPS")
-	for _, g := range res.Grants {
-		members := joinOr(g.Members, "-")
-		if g.Everyone {
-			members = "every member"
+	if len(res.Grants) == 0 {
+		fmt.Fprintf(w, "No group grants %s%s in Space %s by itself.\n", q, needs, res.Space)
+	} else {
+		fmt.Fprintf(w, "Groups that grant %s%s in Space %s:\n\n", q, needs, res.Space)
+		t := newTable(w)
+		t.row("GROUP", "LEVEL", "SOURCE", "MEMBERS", "IDP GROUPS")
+		for _, g := range res.Grants {
+			members := joinOr(g.Members, "-")
+			if g.Everyone {
+				members = "every member"
+			}
+			level := g.Level.String()
+			if res.Target.Type == access.TargetSpace || res.Target.Type == access.TargetGroup {
+				level = "-"
+			}
+			t.row(g.Group, level, describeSource(g.Source), members, joinOr(g.IdPGroups, "-"))
 		}
-		level := g.Level.String()
-		if res.Target.Type == access.TargetSpace || res.Target.Type == access.TargetGroup {
-			level = "-"
-		}
-		t.row(g.Group, level, describeSource(g.Source), members, joinOr(g.IdPGroups, "-"))
+		t.flush()
 	}
-	t.flush()
+	if j := res.Together; j != nil {
+		fmt.Fprintf(w, "\nTogether: a member of a group giving %s and of a group with %s:\n\n", j.Level, j.Flag)
+		t := newTable(w)
+		t.row("  GROUP", "GIVES", "MEMBERS", "IDP GROUPS")
+		for _, side := range []struct {
+			gives  string
+			grants []access.Grant
+		}{{j.Level.String(), j.LevelGroups}, {j.Flag, j.FlagGroups}} {
+			for _, g := range side.grants {
+				members := joinOr(g.Members, "-")
+				if g.Everyone {
+					members = "every member"
+				}
+				t.row("  "+g.Group, side.gives, members, joinOr(g.IdPGroups, "-"))
+			}
+		}
+		t.flush()
+		fmt.Fprintf(w, "\n  Listed users in one of each: %s\n", joinOr(j.Members, "none"))
+	}
 }

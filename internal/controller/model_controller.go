@@ -4,11 +4,11 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"sort"
 	"strconv"
 	"time"
 
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
@@ -36,53 +36,31 @@ type ModelReconciler struct {
 
 // Reconcile compiles one Space.
 func (r *ModelReconciler) Reconcile(ctx context.Context, req reconcile.Request) (reconcile.Result, error) {
-	space := &governorv1alpha1.Space{}
-	if err := r.Get(ctx, req.NamespacedName, space); err != nil {
-		if client.IgnoreNotFound(err) == nil {
-			r.Models.remove(req.Name)
-			modelSize.DeletePartialMatch(map[string]string{labelSpace: req.Name})
-			return reconcile.Result{}, nil
-		}
+	// The lists are only read: the cache's objects are used without copies,
+	// which for a large Space is most of the cost of a compile pass.
+	loaded, err := spacemodel.Load(ctx, r.Client, req.Name, client.UnsafeDisableDeepCopy)
+	var notFound *spacemodel.NotFoundError
+	if errors.As(err, &notFound) {
+		r.Models.remove(req.Name)
+		modelSize.DeletePartialMatch(map[string]string{labelSpace: req.Name})
+		return reconcile.Result{}, nil
+	}
+	if err != nil {
 		return reconcile.Result{}, err
 	}
+	space, ns := loaded.Space, loaded.Namespace
 	if !space.DeletionTimestamp.IsZero() {
 		r.Models.remove(space.Name)
 		return reconcile.Result{}, nil
 	}
-	var source *governorv1alpha1.Space
-	if space.Spec.InheritFrom != "" {
-		source = &governorv1alpha1.Space{}
-		if err := r.Get(ctx, types.NamespacedName{Name: space.Spec.InheritFrom}, source); err != nil {
-			if client.IgnoreNotFound(err) != nil {
-				return reconcile.Result{}, err
-			}
-			source = nil // compiled without inherited settings; the Space reports it
-		}
-	}
-	ns := space.TargetNamespace()
-	var groups governorv1alpha1.PermissionGroupList
-	// The lists are only read: the cache's objects are used without copies,
-	// which for a large Space is most of the cost of a compile pass.
-	if err := r.List(ctx, &groups, client.InNamespace(ns), client.UnsafeDisableDeepCopy); err != nil {
-		return reconcile.Result{}, err
-	}
-	var rules governorv1alpha1.AccessRuleList
-	if err := r.List(ctx, &rules, client.InNamespace(ns), client.UnsafeDisableDeepCopy); err != nil {
-		return reconcile.Result{}, err
-	}
-
-	// Objects being deleted are no longer part of the model: the instances
-	// let go of them before their finalizer is removed.
-	groups.Items = liveObjects(groups.Items)
-	rules.Items = liveObjects(rules.Items)
-	effective, _ := effectiveSpace(space, source)
-	fp := fingerprint(effective, source, groups.Items, rules.Items)
+	groups, rules := loaded.Groups, loaded.Rules
+	fp := fingerprint(loaded.Effective, loaded.Source, groups, rules)
 	if cur := r.Models.Get(space.Name); cur != nil && cur.fingerprint == fp {
 		return reconcile.Result{}, nil
 	}
 
 	start := time.Now()
-	snapshot, problems := access.Compile(spacemodel.Input(effective, groups.Items, rules.Items))
+	snapshot, problems := loaded.Compile()
 	compileSeconds.WithLabelValues(space.Name).Observe(time.Since(start).Seconds())
 
 	model := &Model{
@@ -90,16 +68,16 @@ func (r *ModelReconciler) Reconcile(ctx context.Context, req reconcile.Request) 
 		Namespace:       ns,
 		Snapshot:        snapshot,
 		SpaceGeneration: space.Generation,
-		Generations:     make(map[ObjectRef]int64, len(groups.Items)+len(rules.Items)),
+		Generations:     make(map[ObjectRef]int64, len(groups)+len(rules)),
 		Problems:        map[ObjectRef][]access.Problem{},
 		fingerprint:     fp,
 		CompiledAt:      time.Now(),
 	}
-	for i := range groups.Items {
-		model.Generations[ObjectRef{Kind: kindPermissionGroup, Name: groups.Items[i].Name}] = groups.Items[i].Generation
+	for i := range groups {
+		model.Generations[ObjectRef{Kind: kindPermissionGroup, Name: groups[i].Name}] = groups[i].Generation
 	}
-	for i := range rules.Items {
-		model.Generations[ObjectRef{Kind: kindAccessRule, Name: rules.Items[i].Name}] = rules.Items[i].Generation
+	for i := range rules {
+		model.Generations[ObjectRef{Kind: kindAccessRule, Name: rules[i].Name}] = rules[i].Generation
 	}
 	for _, p := range problems {
 		ref := ObjectRef{Kind: p.Object.Kind, Name: p.Object.Name}
@@ -208,17 +186,3 @@ const (
 	kindPermissionGroup = "PermissionGroup"
 	kindAccessRule      = "AccessRule"
 )
-
-// liveObjects drops the objects being deleted, in place.
-func liveObjects[T any, P interface {
-	*T
-	GetDeletionTimestamp() *metav1.Time
-}](items []T) []T {
-	out := items[:0]
-	for i := range items {
-		if P(&items[i]).GetDeletionTimestamp() == nil {
-			out = append(out, items[i])
-		}
-	}
-	return out
-}

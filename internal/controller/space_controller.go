@@ -305,14 +305,16 @@ func (r *SpaceReconciler) reconcileReleases(ctx context.Context, space *governor
 }
 
 // reconcileAccessModel publishes the compiled model's summary once the
-// model reflects the Space's current generation. Sets: Reconciling (Compiling).
+// model reflects the Space's current generation. Sets: Reconciling
+// (Compiling); Stalled (the first problem's reason) when the compile left
+// part of the Space itself out, naming each field.
 func (r *SpaceReconciler) reconcileAccessModel(_ context.Context, space *governorv1alpha1.Space) error {
 	model := r.Models.Get(space.Name)
 	if model == nil || model.SpaceGeneration != space.Generation {
 		return wait("Compiling", "compiling the access model")
 	}
 	space.Status.AccessModel = accessModelStatus(model)
-	return nil
+	return spaceProblems(model, space.Name)
 }
 
 // reconcilePlatform folds the platform controller's PlatformSynced into the

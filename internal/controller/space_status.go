@@ -33,6 +33,17 @@ func accessModelStatus(m *Model) *governorv1alpha1.AccessModelStatus {
 	}
 }
 
+// spaceProblems is a stalling error naming the fields of the Space's own
+// compile problems (a role mapping to a missing group, an environment
+// declared twice, spec.inheritFrom), or nil when it has none.
+func spaceProblems(m *Model, space string) error {
+	problems := m.Problems[ObjectRef{Kind: "Space", Name: space}]
+	if len(problems) == 0 {
+		return nil
+	}
+	return stall(problems[0].Reason, "%s", problemMessage(problems))
+}
+
 func shortRevision(rev string) string {
 	if len(rev) > 12 {
 		return rev[:12]

@@ -1,12 +1,16 @@
 package controller
 
 import (
+	"errors"
+	"strings"
 	"testing"
 	"time"
 
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	governorv1alpha1 "github.com/governor-dev/governor/api/v1alpha1"
+	"github.com/governor-dev/governor/internal/access"
 )
 
 func rel(name, version string, state governorv1alpha1.ReleaseState, created int) governorv1alpha1.Release {
@@ -123,3 +127,45 @@ var errTransient = &transientTestError{}
 type transientTestError struct{}
 
 func (*transientTestError) Error() string { return "connection refused" }
+
+// The Space's own compile problems stall it, each naming its field.
+func TestSpaceProblems(t *testing.T) {
+	in := access.SpaceInput{Name: "shop",
+		Environments: []access.Environment{{Name: "prod"}, {Name: "prod"}},
+		SSO:          access.SSO{RoleMappings: []access.RoleMapping{{IdPGroup: "sellers", Group: "missing"}}},
+		Groups:       []access.Group{{Name: "team"}},
+		Rules:        []access.Rule{{Name: "r", Group: "gone", Level: access.Use, Targets: []access.RuleTarget{{Kind: access.App, Name: "a"}}}},
+	}
+	snap, problems := access.Compile(in)
+	m := &Model{Space: "shop", Snapshot: snap, Problems: map[ObjectRef][]access.Problem{}}
+	for _, p := range problems {
+		ref := ObjectRef{Kind: p.Object.Kind, Name: p.Object.Name}
+		m.Problems[ref] = append(m.Problems[ref], p)
+	}
+	err := spaceProblems(m, "shop")
+	var stalled *stalledError
+	if !errors.As(err, &stalled) {
+		t.Fatalf("want a stalling error, got %v", err)
+	}
+	for _, field := range []string{"spec.environments[1].name", "spec.sso.roleMappings[0].group"} {
+		if !strings.Contains(stalled.message, field) {
+			t.Errorf("the message names %s: %s", field, stalled.message)
+		}
+	}
+	if strings.Contains(stalled.message, "spec.group") {
+		t.Errorf("a rule's problem is the rule's, not the Space's: %s", stalled.message)
+	}
+	out, _ := classify(err)
+	var conds []metav1.Condition
+	setConditions(&conds, 1, out)
+	if c := meta.FindStatusCondition(conds, governorv1alpha1.ConditionReady); c == nil || c.Status != metav1.ConditionFalse || !strings.Contains(c.Message, "spec.sso.roleMappings[0].group") {
+		t.Fatalf("Ready: %+v", c)
+	}
+	if !meta.IsStatusConditionTrue(conds, governorv1alpha1.ConditionStalled) {
+		t.Fatalf("Stalled: %+v", conds)
+	}
+	delete(m.Problems, ObjectRef{Kind: "Space", Name: "shop"})
+	if err := spaceProblems(m, "shop"); err != nil {
+		t.Fatalf("no Space problems, no error: %v", err)
+	}
+}

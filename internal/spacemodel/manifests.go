@@ -2,6 +2,7 @@ package spacemodel
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -11,9 +12,11 @@ import (
 	"sort"
 	"strings"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/serializer"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/yaml"
 
 	governorv1alpha1 "github.com/governor-dev/governor/api/v1alpha1"
@@ -138,44 +141,73 @@ func (o *Objects) add(name string, data []byte) error {
 	}
 }
 
-// Space returns the named Space and the groups and rules in its namespace,
-// with settings from spec.inheritFrom applied when that Space is among the
-// objects too. Groups and rules without metadata.namespace count as in the
-// Space's namespace, where `kubectl apply -n` or an Argo CD Application's
-// destination would put them.
-func (o *Objects) Space(name string) (*governorv1alpha1.Space, []governorv1alpha1.PermissionGroup, []governorv1alpha1.AccessRule, error) {
-	var space *governorv1alpha1.Space
+// Objects is a client.Reader of the Spaces, PermissionGroups and
+// AccessRules it holds, so that Load reads manifests as it reads a cluster.
+// Groups and rules without metadata.namespace are listed in any namespace
+// asked for (as that namespace's): `kubectl apply -n` or an Argo CD
+// Application's destination would put them there.
+var _ client.Reader = (*Objects)(nil)
+
+// Get reads a Space by name.
+func (o *Objects) Get(_ context.Context, key client.ObjectKey, obj client.Object, _ ...client.GetOption) error {
+	space, ok := obj.(*governorv1alpha1.Space)
+	if !ok {
+		return fmt.Errorf("manifests: cannot get a %T", obj)
+	}
+	for i := range o.Spaces {
+		if o.Spaces[i].Name == key.Name {
+			o.Spaces[i].DeepCopyInto(space)
+			return nil
+		}
+	}
+	return apierrors.NewNotFound(governorv1alpha1.GroupVersion.WithResource("spaces").GroupResource(), key.Name)
+}
+
+// List lists PermissionGroups or AccessRules (client.InNamespace filters).
+func (o *Objects) List(_ context.Context, list client.ObjectList, opts ...client.ListOption) error {
+	lo := client.ListOptions{}
+	lo.ApplyOptions(opts)
+	in := func(ns string) (string, bool) {
+		switch {
+		case lo.Namespace == "":
+			return ns, true
+		case ns == "" || ns == lo.Namespace:
+			return lo.Namespace, true
+		}
+		return "", false
+	}
+	switch l := list.(type) {
+	case *governorv1alpha1.PermissionGroupList:
+		l.Items = nil
+		for _, g := range o.Groups {
+			if ns, ok := in(g.Namespace); ok {
+				g := *g.DeepCopy()
+				g.Namespace = ns
+				l.Items = append(l.Items, g)
+			}
+		}
+	case *governorv1alpha1.AccessRuleList:
+		l.Items = nil
+		for _, r := range o.Rules {
+			if ns, ok := in(r.Namespace); ok {
+				r := *r.DeepCopy()
+				r.Namespace = ns
+				l.Items = append(l.Items, r)
+			}
+		}
+	default:
+		return fmt.Errorf("manifests: cannot list %T", list)
+	}
+	return nil
+}
+
+// SpaceNames lists the Spaces' names, in the order read.
+func (o *Objects) SpaceNames() []string {
 	names := make([]string, 0, len(o.Spaces))
 	for i := range o.Spaces {
 		names = append(names, o.Spaces[i].Name)
-		if o.Spaces[i].Name == name {
-			space = o.Spaces[i].DeepCopy()
-		}
 	}
-	if space == nil {
-		return nil, nil, nil, fmt.Errorf("no Space %q in the manifests (found: %s)", name, strings.Join(names, ", "))
-	}
-	for i := range o.Spaces {
-		if src := &o.Spaces[i]; src.Name == space.Spec.InheritFrom {
-			space = Inherit(space, src)
-		}
-	}
-	ns := space.TargetNamespace()
-	var groups []governorv1alpha1.PermissionGroup
-	for _, g := range o.Groups {
-		if g.Namespace == ns || g.Namespace == "" {
-			g.Namespace = ns
-			groups = append(groups, g)
-		}
-	}
-	var rules []governorv1alpha1.AccessRule
-	for _, r := range o.Rules {
-		if r.Namespace == ns || r.Namespace == "" {
-			r.Namespace = ns
-			rules = append(rules, r)
-		}
-	}
-	return space, groups, rules, nil
+	return names
 }
 
 // Inherit returns space with sourceControl and sso copied from source where

@@ -1,6 +1,8 @@
 package spacemodel
 
 import (
+	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -17,17 +19,18 @@ func TestLoadSamplesAndCompile(t *testing.T) {
 	if len(objs.Spaces) != 2 || len(objs.Groups) != 6 || len(objs.Rules) != 5 || len(objs.Releases) != 2 {
 		t.Fatalf("loaded %d spaces, %d groups, %d rules, %d releases", len(objs.Spaces), len(objs.Groups), len(objs.Rules), len(objs.Releases))
 	}
-	space, groups, rules, err := objs.Space("payments")
+	l, err := Load(context.Background(), objs, "payments")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if space.Spec.SourceControl == nil || space.Spec.SourceControl.Repository == "" {
+	space := l.Effective
+	if space.Spec.SourceControl == nil || space.Spec.SourceControl.Repository == "" || l.Inherited == nil || l.Inherited.SourceControl == nil {
 		t.Error("payments inherits source control from hub")
 	}
 	if space.Spec.SSO.JIT == nil || space.Spec.SSO.JIT.Enabled {
 		t.Error("payments keeps its own sso (JIT off)")
 	}
-	snap, problems := access.Compile(Input(space, groups, rules))
+	snap, problems := l.Compile()
 	if len(problems) > 0 {
 		t.Fatalf("the samples compile without problems: %v", problems)
 	}
@@ -36,8 +39,12 @@ func TestLoadSamplesAndCompile(t *testing.T) {
 	if err != nil || d.Allowed || d.Source.Environment != "production" {
 		t.Errorf("oncall-ledger-db sets None in production: %+v %v", d, err)
 	}
-	if _, _, _, err := objs.Space("nope"); err == nil || !strings.Contains(err.Error(), "hub, payments") {
-		t.Errorf("a missing Space names the ones found: %v", err)
+	var nf *NotFoundError
+	if _, err := Load(context.Background(), objs, "nope"); !errors.As(err, &nf) || nf.Name != "nope" {
+		t.Errorf("a missing Space is a NotFoundError: %v", err)
+	}
+	if got := strings.Join(objs.SpaceNames(), ", "); got != "hub, payments" {
+		t.Errorf("SpaceNames: %s", got)
 	}
 }
 
@@ -69,10 +76,9 @@ func FuzzParse(f *testing.F) {
 		if err != nil {
 			return
 		}
-		for _, s := range objs.Spaces {
-			space, groups, rules, err := objs.Space(s.Name)
-			if err == nil {
-				access.Compile(Input(space, groups, rules))
+		for _, name := range objs.SpaceNames() {
+			if l, err := Load(context.Background(), objs, name); err == nil {
+				l.Compile()
 			}
 		}
 	})
@@ -105,19 +111,76 @@ spec: {group: sellers, level: Edit, targets: [{kind: App, name: catalog}]}
 	if err != nil {
 		t.Fatal(err)
 	}
-	space, groups, rules, err := objs.Space("shop")
+	l, err := Load(context.Background(), objs, "shop")
 	if err != nil {
 		t.Fatal(err)
 	}
+	groups, rules := l.Groups, l.Rules
 	if len(groups) != 1 || groups[0].Name != "sellers" || groups[0].Namespace != "shop-team" || len(rules) != 1 || rules[0].Namespace != "shop-team" {
 		t.Fatalf("want sellers and its rule in shop-team, and not the group of namespace other: %v %v", groups, rules)
 	}
-	snap, problems := access.Compile(Input(space, groups, rules))
+	snap, problems := l.Compile()
 	if len(problems) > 0 {
 		t.Fatal(problems)
 	}
 	tg, _ := access.ParseTarget("app/catalog")
 	if d, err := snap.Check(access.Request{User: "sam@example.com", Action: "edit", Target: tg}); err != nil || !d.Allowed {
 		t.Errorf("sam edits the catalog through sellers: %+v %v", d, err)
+	}
+}
+
+// One rule for inheritance, whatever the reader: a Space inheriting from
+// itself or from a missing Space compiles with its own settings and the
+// loader names spec.inheritFrom; the namespace is spec.namespace, else the
+// Space's name.
+func TestLoadInheritanceAndNamespace(t *testing.T) {
+	manifests := `apiVersion: governor.dev/v1alpha1
+kind: Space
+metadata: {name: loop}
+spec: {inheritFrom: loop}
+---
+apiVersion: governor.dev/v1alpha1
+kind: Space
+metadata: {name: orphan}
+spec: {inheritFrom: gone, namespace: orphans}
+---
+apiVersion: governor.dev/v1alpha1
+kind: PermissionGroup
+metadata: {name: in-loop, namespace: loop}
+spec: {members: [{email: a@example.com}]}
+---
+apiVersion: governor.dev/v1alpha1
+kind: PermissionGroup
+metadata: {name: in-orphans, namespace: orphans}
+spec: {members: [{email: b@example.com}]}
+`
+	objs, err := Parse("spaces.yaml", []byte(manifests))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := map[string]struct {
+		namespace, group, reason string
+	}{
+		"loop":   {"loop", "in-loop", ReasonInheritLoop},
+		"orphan": {"orphans", "in-orphans", ReasonInheritSourceNotFound},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			l, err := Load(context.Background(), objs, name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if l.Namespace != tc.namespace || len(l.Groups) != 1 || l.Groups[0].Name != tc.group {
+				t.Fatalf("namespace %s, groups %v", l.Namespace, l.Groups)
+			}
+			if l.Source != nil || l.Inherited != nil || l.Effective != l.Space {
+				t.Fatalf("nothing is inherited: %+v", l)
+			}
+			_, problems := l.Compile()
+			if len(problems) != 1 || problems[0].Object != (access.ObjectRef{Kind: "Space", Name: name}) ||
+				problems[0].Field != "spec.inheritFrom" || problems[0].Reason != tc.reason {
+				t.Fatalf("problems: %v", problems)
+			}
+		})
 	}
 }
