@@ -96,6 +96,10 @@ scale: ## Load the large Space into a real API server and report the figures (se
 	assets="$$(hack/build-control-plane.sh)"; \
 	KUBEBUILDER_ASSETS="$$assets" SCALE_REPORT=$(CURDIR)/scale-report.txt go test -tags scale -count=1 -timeout 90m -v -run TestScale ./test/scale/
 
+.PHONY: bench-platform
+bench-platform: ## Sync the medium and large Spaces into an emulated instance: requests, time, memory.
+	go test -run '^$$' -bench BenchmarkPlatformSync -benchtime=1x -timeout 60m ./internal/platform/syncer/
+
 .PHONY: bench-api
 bench-api: ## Drive the decision API over loopback against the large Space; throughput and p50/p99.
 	assets="$$(hack/build-control-plane.sh)"; \
