@@ -94,7 +94,7 @@ func planFor(ctx context.Context, f planFlags) (platform.Plan, error) {
 		}
 	}
 	if env == nil || env.Instance == nil {
-		return platform.Plan{}, fmt.Errorf("Space %s has no environment %q with an instance (environments with one: %s)", f.space, f.env, strings.Join(names, ", "))
+		return platform.Plan{}, fmt.Errorf("the Space %s has no environment %q with an instance (environments with one: %s)", f.space, f.env, strings.Join(names, ", "))
 	}
 	ns := space.TargetNamespace()
 	var groups governorv1alpha1.PermissionGroupList

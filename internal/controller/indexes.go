@@ -109,3 +109,12 @@ func secretsOf(s *governorv1alpha1.Space) []string {
 	}
 	return out
 }
+
+// adminSpaces lists the Spaces that say they are the admin Space.
+func adminSpaces(ctx context.Context, c client.Reader) ([]governorv1alpha1.Space, error) {
+	var admins governorv1alpha1.SpaceList
+	if err := c.List(ctx, &admins, client.MatchingFields{indexSpaceAdmin: "true"}); err != nil {
+		return nil, err
+	}
+	return admins.Items, nil
+}

@@ -11,7 +11,10 @@ import (
 // Metrics beside controller-runtime's own (reconcile totals, errors and
 // durations per controller: controller_runtime_reconcile_*).
 // labelSpace is the metrics' label for the Space's name.
-const labelSpace = "space"
+const (
+	labelSpace       = "space"
+	labelEnvironment = "environment"
+)
 
 var (
 	compileSeconds = prometheus.NewHistogramVec(prometheus.HistogramOpts{
@@ -39,19 +42,19 @@ var (
 		Name:    "governor_platform_sync_seconds",
 		Help:    "Time of one sync pass of a Space's environment.",
 		Buckets: prometheus.ExponentialBuckets(0.01, 2, 16), // 10ms .. ~5m
-	}, []string{labelSpace, "environment"})
+	}, []string{labelSpace, labelEnvironment})
 	platformPending = prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "governor_platform_pending",
 		Help: "What could not be placed in an environment's instance yet (members without an account, missing apps or resources, what the API cannot express).",
-	}, []string{labelSpace, "environment"})
+	}, []string{labelSpace, labelEnvironment})
 	platformDrift = prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "governor_platform_drift",
 		Help: "Groups, members and grants an environment's instance holds in the Space that nothing declares.",
-	}, []string{labelSpace, "environment"})
+	}, []string{labelSpace, labelEnvironment})
 	platformWrites = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "governor_platform_writes_total",
 		Help: "Write calls made to an environment's instance.",
-	}, []string{labelSpace, "environment"})
+	}, []string{labelSpace, labelEnvironment})
 )
 
 func init() {

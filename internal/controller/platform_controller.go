@@ -285,11 +285,11 @@ func (r *PlatformReconciler) connect(ctx context.Context, space *governorv1alpha
 }
 
 // throttledAt counts the 429s an instance answered (r.mu held).
-func (r *PlatformReconciler) throttledAt(url string) *atomic.Int64 {
-	n := r.throttled[url]
+func (r *PlatformReconciler) throttledAt(instance string) *atomic.Int64 {
+	n := r.throttled[instance]
 	if n == nil {
 		n = &atomic.Int64{}
-		r.throttled[url] = n
+		r.throttled[instance] = n
 	}
 	return n
 }
@@ -489,14 +489,10 @@ var retoolCredentialKeys = map[string]bool{
 // Space's connection for the same environment, and returns its id ("" when
 // there is no admin Space with that environment's instance).
 func (r *PlatformReconciler) ensureSpace(ctx context.Context, space *governorv1alpha1.Space, env governorv1alpha1.Environment) (string, error) {
-	var admins governorv1alpha1.SpaceList
-	if err := r.List(ctx, &admins, client.MatchingFields{indexSpaceAdmin: "true"}); err != nil {
+	admin, err := r.soleAdminSpace(ctx)
+	if err != nil || admin == nil {
 		return "", err
 	}
-	if len(admins.Items) != 1 {
-		return "", nil
-	}
-	admin := &admins.Items[0]
 	var adminEnv *governorv1alpha1.Environment
 	for i := range admin.Spec.Environments {
 		if e := admin.Spec.Environments[i]; e.Name == env.Name && e.Instance != nil {
@@ -535,6 +531,16 @@ func (r *PlatformReconciler) ensureSpace(ctx context.Context, space *governorv1a
 	}
 	r.Recorder.Eventf(space, nil, corev1.EventTypeNormal, "SpaceCreated", "Sync", "created the Space %s (%s) in the %s instance", created.ID, domain, env.Name)
 	return created.ID, nil
+}
+
+// soleAdminSpace is the admin Space, nil while there is none or while two
+// claim it (the Space controller stalls the younger).
+func (r *PlatformReconciler) soleAdminSpace(ctx context.Context) (*governorv1alpha1.Space, error) {
+	admins, err := adminSpaces(ctx, r.Client)
+	if err != nil || len(admins) != 1 {
+		return nil, err
+	}
+	return &admins[0], nil
 }
 
 // spaceDomain is the Space's domain in an instance: spec'd, else the URL's host.
@@ -664,15 +670,15 @@ func (r *PlatformReconciler) deleteSpace(ctx context.Context, space *governorv1a
 	if id == "" {
 		return nil
 	}
-	var admins governorv1alpha1.SpaceList
-	if err := r.List(ctx, &admins, client.MatchingFields{indexSpaceAdmin: "true"}); err != nil || len(admins.Items) != 1 {
+	admin, err := r.soleAdminSpace(ctx)
+	if err != nil || admin == nil {
 		return err
 	}
-	for _, e := range admins.Items[0].Spec.Environments {
+	for _, e := range admin.Spec.Environments {
 		if e.Name != env.Name || e.Instance == nil {
 			continue
 		}
-		conn, err := r.connect(ctx, &admins.Items[0], e)
+		conn, err := r.connect(ctx, admin, e)
 		if err != nil {
 			return err
 		}

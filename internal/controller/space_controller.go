@@ -112,12 +112,12 @@ func (r *SpaceReconciler) checkAdminUniqueness(ctx context.Context, space *gover
 	if !space.Spec.Admin {
 		return nil
 	}
-	var admins governorv1alpha1.SpaceList
-	if err := r.List(ctx, &admins, client.MatchingFields{indexSpaceAdmin: "true"}); err != nil {
+	admins, err := adminSpaces(ctx, r.Client)
+	if err != nil {
 		return err
 	}
-	for i := range admins.Items {
-		other := &admins.Items[i]
+	for i := range admins {
+		other := &admins[i]
 		if other.Name != space.Name && other.DeletionTimestamp.IsZero() && older(other, space) {
 			return stall("AdminConflict", "spec.admin: Space %q is already the admin Space; only one Space may be admin", other.Name)
 		}
@@ -412,9 +412,8 @@ func (r *SpaceReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Watches(&governorv1alpha1.Space{}, handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, o client.Object) []reconcile.Request {
 			reqs := spacesInheritingFrom(ctx, r.Client, o.GetName())
 			if o.(*governorv1alpha1.Space).Spec.Admin {
-				var admins governorv1alpha1.SpaceList
-				if err := r.List(ctx, &admins, client.MatchingFields{indexSpaceAdmin: "true"}); err == nil {
-					reqs = append(reqs, spaceRequests(admins.Items)...)
+				if admins, err := adminSpaces(ctx, r.Client); err == nil {
+					reqs = append(reqs, spaceRequests(admins)...)
 				}
 			}
 			return reqs
