@@ -108,7 +108,23 @@ func TestDevClusterSamplesCanIAndDeletion(t *testing.T) {
 	if out, code := kubectl("wait", "-n", "payments", "permissiongroups,accessrules", "--all", "--for=condition=Ready", "--timeout=60s"); code != 0 {
 		t.Fatalf("groups and rules not Ready: %s", out)
 	}
-	out, _ := kubectl("get", "accessrules", "-n", "payments")
+	// The emulated instances hold the model: every environment synced, and a
+	// plan against the live instance has nothing left to do.
+	if out, code := kubectl("wait", "space/hub", "space/payments", "--for=condition=PlatformSynced", "--timeout=90s"); code != 0 {
+		t.Fatalf("Spaces not synced into their instances: %s\n%s", out, tail(logs.String(), 60))
+	}
+	for _, env := range []string{"development", "staging", "production"} {
+		out, code := run(t, bin, "platform", "plan", "--kubeconfig", kubeconfig, "--space", "payments", "--env", env)
+		if code != 0 || !strings.Contains(out, "No changes") || !strings.Contains(out, "frank@example.com has no account") {
+			t.Errorf("governor platform plan --env %s (exit %d) should show nothing to do and frank pending:\n%s", env, code, out)
+		}
+	}
+	out, _ := kubectl("get", "spaces")
+	if !strings.Contains(out, "PLATFORM") || strings.Count(out, "Synced") < 2 {
+		t.Errorf("kubectl get spaces should show both Spaces synced:\n%s", out)
+	}
+
+	out, _ = kubectl("get", "accessrules", "-n", "payments")
 	for _, col := range []string{"GROUP", "LEVEL", "READY", "finance-apps", "Edit"} {
 		if !strings.Contains(out, col) {
 			t.Errorf("kubectl get accessrules lacks %q:\n%s", col, out)
