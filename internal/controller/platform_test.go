@@ -12,6 +12,7 @@ import (
 
 	. "github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
+	eventsv1 "k8s.io/api/events/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -572,4 +573,34 @@ func TestPlatformRateLimitStorm(t *testing.T) {
 		g.Expect(space.Status.Platform[0].Groups).To(Equal(int32(12)))
 	}, 3*time.Minute, interval).Should(Succeed())
 	g.Expect(groupNamed(t, inst.as(t, sp), "g11")).NotTo(BeNil())
+}
+
+// TestPlatformDeletionNeverBlocksForever: a group deleted while its instance
+// is unreachable goes after a bounded number of attempts, with an event
+// saying what may be left behind.
+func TestPlatformDeletionNeverBlocksForever(t *testing.T) {
+	g := NewWithT(t)
+	space, dev, _, _, _ := platformSpace(t, "plat-gone")
+	eventuallySynced(t, space)
+	group := &governorv1alpha1.PermissionGroup{}
+	g.Expect(env.Client.Get(ctx(), client.ObjectKey{Namespace: "plat-gone", Name: "finance"}, group)).To(Succeed())
+	g.Expect(group.Finalizers).To(ContainElement(governorv1alpha1.PlatformFinalizer))
+
+	dev.ts.Close() // the development instance goes away
+	g.Expect(env.Client.Delete(ctx(), group)).To(Succeed())
+	g.Eventually(func() bool {
+		err := env.Client.Get(ctx(), client.ObjectKeyFromObject(group), &governorv1alpha1.PermissionGroup{})
+		return client.IgnoreNotFound(err) == nil && err != nil
+	}, 2*time.Minute, interval).Should(BeTrue(), "the group is released after its attempts")
+	g.Eventually(func() []string {
+		var events eventsv1.EventList
+		_ = env.Client.List(ctx(), &events, client.InNamespace("plat-gone"))
+		var reasons []string
+		for _, e := range events.Items {
+			if e.Regarding.Name == "finance" {
+				reasons = append(reasons, e.Reason)
+			}
+		}
+		return reasons
+	}, timeout, interval).Should(ContainElement("PlatformLeftBehind"))
 }
