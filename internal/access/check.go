@@ -40,7 +40,6 @@ const (
 	SourceBuiltin    SourceKind = "Builtin"
 	SourceAdditional SourceKind = "Additional"
 	SourceGroupAdmin SourceKind = "GroupAdmin"
-	SourceNone       SourceKind = "None"
 )
 
 // Source is what in a group gave its level: an AccessRule on the object or a

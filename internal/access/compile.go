@@ -113,6 +113,14 @@ func (s *Snapshot) Space() string { return s.space }
 // Revision is the content hash of the compiled input: equal inputs give equal revisions.
 func (s *Snapshot) Revision() string { return s.revision }
 
+// ShortRevision is a revision cut to 12 characters, for people.
+func ShortRevision(rev string) string {
+	if len(rev) > 12 {
+		return rev[:12]
+	}
+	return rev
+}
+
 // Stats counts the compiled groups, rules and distinct listed members.
 func (s *Snapshot) Stats() Stats {
 	return Stats{Groups: len(s.groups), Rules: s.ruleCount, Members: s.memberCount}

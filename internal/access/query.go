@@ -339,12 +339,3 @@ func objectType(k Kind, folder bool) TargetType {
 	}
 	return types[0][k]
 }
-
-// Groups lists the compiled groups' names, sorted.
-func (s *Snapshot) Groups() []string {
-	out := make([]string, len(s.groups))
-	for i, g := range s.groups {
-		out[i] = g.name
-	}
-	return out
-}

@@ -167,7 +167,7 @@ func writeExplanation(w io.Writer, d access.Decision, envs []access.Environment)
 		row("Decided by", fmt.Sprintf("group %s: %s", d.Group, describeSource(*d.Source)))
 	}
 	row("Reason", d.Reason+": "+d.Message)
-	row("Space", fmt.Sprintf("%s (revision %s)", d.Space, shortRevision(d.Revision)))
+	row("Space", fmt.Sprintf("%s (revision %s)", d.Space, access.ShortRevision(d.Revision)))
 	t.flush()
 
 	if len(d.Contributions) > 0 {
@@ -213,7 +213,7 @@ func describeSource(s access.Source) string {
 		return "additional permission " + s.Flag
 	case access.SourceGroupAdmin:
 		return "group admin (members[].groupAdmin)"
-	case access.SourceNone, "":
+	case "":
 		return "nothing"
 	}
 	return s.String()

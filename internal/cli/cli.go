@@ -256,14 +256,6 @@ func parseCheck(actionArg, targetArg string) (string, access.Target, error) {
 	return "", access.Target{}, invalidf("unknown action %q on %s (want one of: %s)", actionArg, target.Type, strings.Join(actions, ", "))
 }
 
-// shortRevision is a revision cut to 12 characters for people.
-func shortRevision(r string) string {
-	if len(r) > 12 {
-		return r[:12]
-	}
-	return r
-}
-
 func joinOr(items []string, empty string) string {
 	if len(items) == 0 {
 		return empty

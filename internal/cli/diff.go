@@ -144,7 +144,7 @@ func writeDiff(w io.Writer, res access.DiffResult, from, to string) {
 		return
 	}
 	fmt.Fprintf(w, "Effective access changes in Space %s\n  from %s (revision %s)\n  to   %s (revision %s)\n",
-		res.Space, from, shortRevision(res.FromRevision), to, shortRevision(res.ToRevision))
+		res.Space, from, access.ShortRevision(res.FromRevision), to, access.ShortRevision(res.ToRevision))
 	allowed, denied, subjects := 0, 0, 0
 	last := ""
 	for _, c := range res.Changes {

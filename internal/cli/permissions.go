@@ -78,7 +78,7 @@ func writePermissions(w io.Writer, res access.PermissionsResult) {
 	t := newTable(w)
 	row := func(k, v string) { t.row(k+":", v) }
 	row("User", res.User)
-	row("Space", fmt.Sprintf("%s (revision %s)", res.Space, shortRevision(res.Revision)))
+	row("Space", fmt.Sprintf("%s (revision %s)", res.Space, access.ShortRevision(res.Revision)))
 	if res.Membership == "" {
 		row("Membership", "not a member: no group lists them or their IdP groups, and JIT provisioning does not admit them")
 		t.flush()

@@ -71,7 +71,6 @@ func (r *ModelReconciler) Reconcile(ctx context.Context, req reconcile.Request) 
 		Generations:     make(map[ObjectRef]int64, len(groups)+len(rules)),
 		Problems:        map[ObjectRef][]access.Problem{},
 		fingerprint:     fp,
-		CompiledAt:      time.Now(),
 	}
 	for i := range groups {
 		model.Generations[ObjectRef{Kind: kindPermissionGroup, Name: groups[i].Name}] = groups[i].Generation

@@ -3,7 +3,6 @@ package controller
 import (
 	"context"
 	"sync"
-	"time"
 
 	"k8s.io/client-go/util/workqueue"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
@@ -32,7 +31,6 @@ type Model struct {
 	Problems map[ObjectRef][]access.Problem
 	// fingerprint identifies the input, to skip compiles that change nothing.
 	fingerprint string
-	CompiledAt  time.Time
 }
 
 // ModelChange tells subscribers what a compile changed.
@@ -92,17 +90,6 @@ func (m *Models) Reached(space, revision string) bool {
 		}
 	}
 	return false
-}
-
-// Spaces lists the Spaces that have a model.
-func (m *Models) Spaces() []string {
-	m.mu.RLock()
-	defer m.mu.RUnlock()
-	out := make([]string, 0, len(m.bySpace))
-	for s := range m.bySpace {
-		out = append(out, s)
-	}
-	return out
 }
 
 // set replaces a Space's model and tells subscribers what changed.

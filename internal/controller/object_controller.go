@@ -2,11 +2,9 @@ package controller
 
 import (
 	"context"
-	"fmt"
 	"strings"
 
 	"k8s.io/apimachinery/pkg/api/equality"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -36,28 +34,19 @@ type ModelObjectReconciler struct {
 // +kubebuilder:rbac:groups=governor.dev,resources=permissiongroups/status;accessrules/status,verbs=get;update;patch
 // +kubebuilder:rbac:groups=governor.dev,resources=accessrules,verbs=get;list;watch
 
-func (r *ModelObjectReconciler) newObject() client.Object {
+func (r *ModelObjectReconciler) newObject() modelObject {
 	if r.Kind == kindPermissionGroup {
 		return &governorv1alpha1.PermissionGroup{}
 	}
 	return &governorv1alpha1.AccessRule{}
 }
 
-// objectStatus is the part of the two kinds' status this reconciler writes.
-type objectStatus struct {
-	conditions         *[]metav1.Condition
-	observedGeneration *int64
-	space              *string
-}
-
-func statusOf(obj client.Object) objectStatus {
-	switch o := obj.(type) {
-	case *governorv1alpha1.PermissionGroup:
-		return objectStatus{&o.Status.Conditions, &o.Status.ObservedGeneration, &o.Status.Space}
-	case *governorv1alpha1.AccessRule:
-		return objectStatus{&o.Status.Conditions, &o.Status.ObservedGeneration, &o.Status.Space}
-	}
-	panic(fmt.Sprintf("unexpected kind %T", obj))
+// modelObject is a PermissionGroup or an AccessRule, as this reconciler
+// reads and writes it.
+type modelObject interface {
+	client.Object
+	governorv1alpha1.Conditioned
+	SetSpace(string)
 }
 
 // Reconcile reports one object's standing in its Space's model.
@@ -66,7 +55,7 @@ func (r *ModelObjectReconciler) Reconcile(ctx context.Context, req reconcile.Req
 	if err := r.Get(ctx, req.NamespacedName, obj); err != nil {
 		return reconcile.Result{}, client.IgnoreNotFound(err)
 	}
-	before := obj.DeepCopyObject().(client.Object)
+	before := obj.DeepCopyObject().(modelObject)
 	out, err := r.outcome(ctx, obj)
 	if err != nil {
 		reconcileErrors.WithLabelValues(r.Kind, "transient").Inc()
@@ -79,9 +68,10 @@ func (r *ModelObjectReconciler) Reconcile(ctx context.Context, req reconcile.Req
 		// already tells kstatus and Argo CD that it is in progress.
 		return reconcile.Result{}, nil
 	}
-	st := statusOf(obj)
-	*st.observedGeneration = obj.GetGeneration()
-	setConditions(st.conditions, obj.GetGeneration(), out)
+	obj.SetObservedGeneration(obj.GetGeneration())
+	conds := obj.GetConditions()
+	setConditions(&conds, obj.GetGeneration(), out)
+	obj.SetConditions(conds)
 	if g, ok := obj.(*governorv1alpha1.PermissionGroup); ok {
 		g.Status.MemberCount = int32(len(g.Spec.Members))
 	}
@@ -91,21 +81,20 @@ func (r *ModelObjectReconciler) Reconcile(ctx context.Context, req reconcile.Req
 	if err := r.Status().Patch(ctx, obj, client.MergeFrom(before)); err != nil {
 		return reconcile.Result{}, client.IgnoreNotFound(err)
 	}
-	recordTransition(r.Recorder, obj, *statusOf(before).conditions, *st.conditions)
+	recordTransition(r.Recorder, obj, before.GetConditions(), obj.GetConditions())
 	return reconcile.Result{}, nil
 }
 
-func (r *ModelObjectReconciler) outcome(ctx context.Context, obj client.Object) (outcome, error) {
+func (r *ModelObjectReconciler) outcome(ctx context.Context, obj modelObject) (outcome, error) {
 	space, err := spaceForNamespace(ctx, r.Client, obj.GetNamespace())
 	if err != nil {
 		return outcome{}, err
 	}
-	st := statusOf(obj)
 	if space == nil {
-		*st.space = ""
+		obj.SetSpace("")
 		return stalled("NotGoverned", "metadata.namespace: no Space governs namespace %s; create a Space with spec.namespace: %s", obj.GetNamespace(), obj.GetNamespace()), nil
 	}
-	*st.space = space.Name
+	obj.SetSpace(space.Name)
 	model := r.Models.Get(space.Name)
 	ref := ObjectRef{Kind: r.Kind, Name: obj.GetName()}
 	if model == nil || model.Generations[ref] != obj.GetGeneration() {

@@ -31,6 +31,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	governorv1alpha1 "github.com/governor-dev/governor/api/v1alpha1"
+	"github.com/governor-dev/governor/internal/access"
 	"github.com/governor-dev/governor/internal/platform"
 	"github.com/governor-dev/governor/internal/platform/retool"
 	"github.com/governor-dev/governor/internal/platform/syncer"
@@ -625,7 +626,7 @@ func platformSyncedCondition(results []envResult, revision string, generation in
 	}
 	if len(failing) == 0 {
 		c.Status, c.Reason = metav1.ConditionTrue, reasonSynced
-		c.Message = fmt.Sprintf("%d instance(s) hold revision %s", len(results), shortRevision(revision))
+		c.Message = fmt.Sprintf("%d instance(s) hold revision %s", len(results), access.ShortRevision(revision))
 		return c
 	}
 	c.Status, c.Reason, c.Message = metav1.ConditionFalse, reason, strings.Join(failing, "; ")

@@ -21,6 +21,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	governorv1alpha1 "github.com/governor-dev/governor/api/v1alpha1"
+	"github.com/governor-dev/governor/internal/access"
 )
 
 // SpaceAdminClusterRole is bound to a Space's spec.admins in its namespace.
@@ -428,7 +429,7 @@ func (r *SpaceReconciler) SetupWithManager(mgr ctrl.Manager) error {
 
 func readyMessage(space *governorv1alpha1.Space) string {
 	if m := space.Status.AccessModel; m != nil {
-		msg := fmt.Sprintf("Namespace %s; access model %s: %d groups, %d rules, %d members", space.Status.Namespace, shortRevision(m.Revision), m.Groups, m.Rules, m.Members)
+		msg := fmt.Sprintf("Namespace %s; access model %s: %d groups, %d rules, %d members", space.Status.Namespace, access.ShortRevision(m.Revision), m.Groups, m.Rules, m.Members)
 		if m.Problems > 0 {
 			msg += fmt.Sprintf("; %d object(s) left out (see their status)", m.Problems)
 		}

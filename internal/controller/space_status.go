@@ -44,13 +44,6 @@ func spaceProblems(m *Model, space string) error {
 	return stall(problems[0].Reason, "%s", problemMessage(problems))
 }
 
-func shortRevision(rev string) string {
-	if len(rev) > 12 {
-		return rev[:12]
-	}
-	return rev
-}
-
 // releaseOrder is an app's releases, highest semantic version first, with
 // the phase each one has among them.
 type releaseOrder struct {

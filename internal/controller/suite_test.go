@@ -78,18 +78,8 @@ func ctx() context.Context { return context.Background() }
 // condition fetches obj and returns its condition of condType (nil when absent).
 func condition(g Gomega, obj client.Object, condType string) *metav1.Condition {
 	g.Expect(env.Client.Get(ctx(), client.ObjectKeyFromObject(obj), obj)).To(Succeed())
-	var conds []metav1.Condition
-	var observed int64
-	switch o := obj.(type) {
-	case *governorv1alpha1.Space:
-		conds, observed = o.Status.Conditions, o.Status.ObservedGeneration
-	case *governorv1alpha1.PermissionGroup:
-		conds, observed = o.Status.Conditions, o.Status.ObservedGeneration
-	case *governorv1alpha1.AccessRule:
-		conds, observed = o.Status.Conditions, o.Status.ObservedGeneration
-	case *governorv1alpha1.Release:
-		conds, observed = o.Status.Conditions, o.Status.ObservedGeneration
-	}
+	o := obj.(governorv1alpha1.Conditioned)
+	conds, observed := o.GetConditions(), o.GetObservedGeneration()
 	c := meta.FindStatusCondition(conds, condType)
 	if c != nil && condType == governorv1alpha1.ConditionReady {
 		g.Expect(c.ObservedGeneration).To(Equal(obj.GetGeneration()), "Ready describes an older generation")

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/governor-dev/governor/internal/access"
 )
 
 func (op Op) String() string {
@@ -97,7 +99,7 @@ func updateText(u *SettingsUpdate) string {
 
 // Format writes the plan for a person to read.
 func (p Plan) Format(w io.Writer) {
-	fmt.Fprintf(w, "Space %s, environment %s, revision %s\n", p.Space, p.Environment, short(p.Revision))
+	fmt.Fprintf(w, "Space %s, environment %s, revision %s\n", p.Space, p.Environment, access.ShortRevision(p.Revision))
 	if len(p.Ops) == 0 {
 		fmt.Fprintln(w, "\nNo changes: the instance holds the declared state.")
 	} else {
@@ -121,11 +123,4 @@ func (p Plan) Format(w io.Writer) {
 	if p.Unverified > 0 {
 		fmt.Fprintf(w, "\n%d group(s)' grants were not read this time (request budget); they are verified on later passes.\n", p.Unverified)
 	}
-}
-
-func short(rev string) string {
-	if len(rev) > 12 {
-		return rev[:12]
-	}
-	return rev
 }
