@@ -68,4 +68,3 @@ func platformSyncedCondition(results []envResult, revision string, generation in
 	c.Status, c.Reason, c.Message = metav1.ConditionFalse, reason, strings.Join(failing, "; ")
 	return c
 }
-
