@@ -9,6 +9,7 @@ import (
 
 	. "github.com/onsi/gomega"
 	"go.uber.org/zap/zapcore"
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -38,9 +39,13 @@ func TestMain(m *testing.M) {
 		ctrl.SetLogger(zap.New(zap.UseDevMode(true), zap.WriteTo(os.Stderr), zap.Level(level)))
 		ctx, cancel := context.WithCancel(context.Background())
 		models = controller.NewModels()
+		ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: governorNamespace}}
+		if err := e.Client.Create(ctx, ns); err != nil {
+			panic(err)
+		}
 		done := make(chan error, 1)
 		go func() {
-			done <- operator.Run(ctx, e.Config, operator.Options{MetricsAddr: "0", ProbeAddr: "0"}, models)
+			done <- operator.Run(ctx, e.Config, operator.Options{MetricsAddr: "0", ProbeAddr: "0", Platform: platformOptions}, models)
 		}()
 		return func() {
 			cancel()
@@ -50,6 +55,18 @@ func TestMain(m *testing.M) {
 		}
 	}))
 }
+
+// governorNamespace is the operator's own namespace: instance token Secrets.
+const governorNamespace = "governor-system"
+
+// platformOptions: a budget the tests can measure against, resyncs short
+// enough to watch drift being found, deletions that give up quickly.
+var platformOptions = controller.PlatformOptions{
+	Namespace: governorNamespace, RequestsPerMinute: platformBudget, Resync: 2 * time.Second,
+	PassTimeout: 90 * time.Second, DeletionAttempts: 2,
+}
+
+const platformBudget = 900
 
 const (
 	timeout  = 20 * time.Second
