@@ -70,7 +70,7 @@ func startDevInstances(ctx context.Context, cfg *rest.Config, out io.Writer) ([]
 	// names them (the emulator accepts any token), and as Governor reads the
 	// repository with (the token of the dev git server).
 	if err := storeSecret(ctx, c, "git-credentials", map[string]string{
-		"type": "Personal", "personal_access_token": devGitToken, "token": devGitToken}); err != nil {
+		"type": "Personal", "personal_access_token": devGitToken, gitref.KeyToken: devGitToken}); err != nil {
 		return nil, err
 	}
 	var instances []devInstance
