@@ -92,7 +92,7 @@ func runDev(ctx context.Context, cmd *cobra.Command, paths devPaths, verbose boo
 		return err
 	}
 	opts.Platform.Namespace = devNamespace
-	opts.Platform.Resync = time.Minute
+	opts.Platform.Resync = 20 * time.Second // releases see the read-only instances pick up a release within it
 	opts.Platform.RequestsPerMinute = 6000 // local emulators: the tour syncs in seconds
 	fmt.Fprintf(out, `
 Governor is running against %s, with emulated platform instances:

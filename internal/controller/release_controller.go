@@ -2,6 +2,7 @@ package controller
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -197,7 +198,8 @@ func (r *ReleaseReconciler) releasesOf(ctx context.Context, space *governorv1alp
 }
 
 // bySecret maps a Secret of Governor's namespace to the releases of the
-// Spaces whose repository (own or inherited) it authenticates to.
+// Spaces it authenticates: to their repository (own or inherited) or to an
+// environment's instance.
 func (r *ReleaseReconciler) bySecret(ctx context.Context, o client.Object) []reconcile.Request {
 	if o.GetNamespace() != r.Namespace {
 		return nil
@@ -208,9 +210,13 @@ func (r *ReleaseReconciler) bySecret(ctx context.Context, o client.Object) []rec
 	}
 	var reqs []reconcile.Request
 	for i := range spaces.Items {
-		sc := effectiveSourceControl(&spaces.Items[i])
-		if sc != nil && sc.CredentialsSecretRef != nil && sc.CredentialsSecretRef.Name == o.GetName() {
-			reqs = append(reqs, r.releasesOf(ctx, &spaces.Items[i])...)
+		space := &spaces.Items[i]
+		names := secretsOf(space)
+		if sc := effectiveSourceControl(space); sc != nil && sc.CredentialsSecretRef != nil {
+			names = append(names, sc.CredentialsSecretRef.Name)
+		}
+		if slices.Contains(names, o.GetName()) {
+			reqs = append(reqs, r.releasesOf(ctx, space)...)
 		}
 	}
 	return reqs
