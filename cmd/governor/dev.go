@@ -93,7 +93,7 @@ func runDev(ctx context.Context, cmd *cobra.Command, paths devPaths, verbose boo
 	}
 	opts.Platform.Namespace = devNamespace
 	opts.Platform.Resync = 20 * time.Second // releases see the read-only instances pick up a release within it
-	opts.Platform.RequestsPerMinute = 6000 // local emulators: the tour syncs in seconds
+	opts.Platform.RequestsPerMinute = 6000  // local emulators: the tour syncs in seconds
 	fmt.Fprintf(out, `
 Governor is running against %s, with emulated platform instances:
 `, cp.Config.Host)
