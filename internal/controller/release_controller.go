@@ -154,7 +154,7 @@ func atCommit(rel *governorv1alpha1.Release) string {
 // re-evaluates all of that app's releases; a Space's repository, instances
 // or credentials Secret re-evaluate its releases.
 func (r *ReleaseReconciler) SetupWithManager(mgr ctrl.Manager) error {
-	r.apps.ttl = min(30*time.Second, r.resync())
+	r.apps.ttl = min(30*time.Second, r.resync()/2) // fresh at every resync
 	b := ctrl.NewControllerManagedBy(mgr).
 		Named("release").
 		For(&governorv1alpha1.Release{}).

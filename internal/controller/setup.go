@@ -37,8 +37,8 @@ func SetupWithManager(mgr ctrl.Manager, models *Models, platform PlatformOptions
 	}
 	platform.defaults()
 	releases := &ReleaseReconciler{Client: c, Recorder: mgr.GetEventRecorder("governor-release"), Namespace: platform.Namespace,
-		// A listing lasts no longer than a resync, so that every resync sees moved branches.
-		Resolver: gitref.NewResolver(gitref.Options{CacheTTL: min(30*time.Second, platform.Resync)}), Resync: platform.Resync}
+		// A listing lasts half a resync at most, so that every resync sees moved branches.
+		Resolver: gitref.NewResolver(gitref.Options{CacheTTL: min(30*time.Second, platform.Resync/2)}), Resync: platform.Resync}
 	if platform.Namespace != "" {
 		// One budget per instance for the sync and the releases.
 		conns := NewConnections(c, platform)
