@@ -12,6 +12,10 @@ const (
 	ReleasePublished ReleaseState = "Published"
 )
 
+// ConditionTagMoved is True on a Release whose tag ref was seen to move to
+// another commit: release tags are meant not to move.
+const ConditionTagMoved = "TagMoved"
+
 // ReleasePhase is where a release stands among its app's releases.
 type ReleasePhase string
 
@@ -71,9 +75,58 @@ type ReleaseStatus struct {
 	// commit is the ref resolved to a commit of the Space's repository.
 	// +optional
 	Commit string `json:"commit,omitempty"`
-	// phase is Draft, Live, Superseded or Failed.
+	// shortCommit is commit's first 7 characters (kubectl get's column).
+	// +optional
+	ShortCommit string `json:"shortCommit,omitempty"`
+	// resolvedRef is what ref named: refs/tags/..., refs/heads/... or a commit sha.
+	// +optional
+	ResolvedRef string `json:"resolvedRef,omitempty"`
+	// phase is Draft, Live, Superseded or Failed: the release's place among
+	// its app's releases in Governor's answers.
 	// +optional
 	Phase ReleasePhase `json:"phase,omitempty"`
+	// published records the release's creation in the Space's writable
+	// environment's instance (or its adoption there, when the instance
+	// already had the version). It is made once and never withdrawn.
+	// +optional
+	Published *ReleasePublication `json:"published,omitempty"`
+	// environments reports, per environment with an instance, the version of
+	// the app its users get there.
+	// +optional
+	// +listType=map
+	// +listMapKey=name
+	Environments []ReleaseEnvironmentStatus `json:"environments,omitempty"`
+	// liveIn names the environments whose users get this release, comma
+	// separated (kubectl get's column).
+	// +optional
+	LiveIn string `json:"liveIn,omitempty"`
+}
+
+// ReleasePublication is a release's artifact in the platform.
+type ReleasePublication struct {
+	// environment whose instance the release was created in.
+	Environment string `json:"environment"`
+	// time the release was created or adopted.
+	Time metav1.Time `json:"time"`
+	// adopted: the instance already had this version; nothing was created.
+	// +optional
+	Adopted bool `json:"adopted,omitempty"`
+	// branch the platform pushed the release artifact to.
+	// +optional
+	Branch string `json:"branch,omitempty"`
+}
+
+// ReleaseEnvironmentStatus is the app's live version in one environment.
+type ReleaseEnvironmentStatus struct {
+	// name of the environment.
+	Name string `json:"name"`
+	// liveVersion is the app's release its users get; empty when the app
+	// has no release there (or is not there).
+	// +optional
+	LiveVersion string `json:"liveVersion,omitempty"`
+	// message says why the live version is not known, if it is not.
+	// +optional
+	Message string `json:"message,omitempty"`
 }
 
 // Release is a version of an app, published to its users or kept as a draft.
@@ -83,7 +136,9 @@ type ReleaseStatus struct {
 // +kubebuilder:resource:shortName=rel,categories=governor
 // +kubebuilder:printcolumn:name="App",type=string,JSONPath=`.spec.app`
 // +kubebuilder:printcolumn:name="Version",type=string,JSONPath=`.spec.version`
+// +kubebuilder:printcolumn:name="Commit",type=string,JSONPath=`.status.shortCommit`
 // +kubebuilder:printcolumn:name="Phase",type=string,JSONPath=`.status.phase`
+// +kubebuilder:printcolumn:name="Live In",type=string,JSONPath=`.status.liveIn`
 // +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
 // +kubebuilder:printcolumn:name="Status",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].message`
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`

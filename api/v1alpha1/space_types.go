@@ -394,9 +394,16 @@ type AccessModelStatus struct {
 type AppReleaseStatus struct {
 	// app name.
 	App string `json:"app"`
-	// live is the version of the live release; empty when none is published.
+	// live is the version of the live release in Governor's answers; empty
+	// when none is published.
 	// +optional
 	Live string `json:"live,omitempty"`
+	// environments reports, per environment with an instance, the version of
+	// the app its users get there.
+	// +optional
+	// +listType=map
+	// +listMapKey=name
+	Environments []ReleaseEnvironmentStatus `json:"environments,omitempty"`
 }
 
 // Space is an isolated organisation of the platform, declared by the hub.

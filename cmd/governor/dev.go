@@ -20,6 +20,7 @@ func newDevCommand() *cobra.Command {
 	var (
 		kubeconfigOut string
 		stateDir      string
+		appsRepoDir   string
 		verbose       bool
 		opts          = operator.Options{MetricsAddr: "127.0.0.1:8080", ProbeAddr: "127.0.0.1:8081"}
 	)
@@ -36,12 +37,13 @@ State is kept in --state-dir across runs. Ctrl-C stops everything.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctrl.SetLogger(zap.New(zap.UseDevMode(true)))
 			ctx := ctrl.SetupSignalHandler()
-			return runDev(ctx, cmd, kubeconfigOut, stateDir, verbose, opts)
+			return runDev(ctx, cmd, devPaths{kubeconfig: kubeconfigOut, state: stateDir, appsRepo: appsRepoDir}, verbose, opts)
 		},
 	}
 	f := cmd.Flags()
 	f.StringVar(&kubeconfigOut, "kubeconfig-out", ".governor/dev/kubeconfig", "where to write the kubeconfig of the local cluster")
 	f.StringVar(&stateDir, "state-dir", ".governor/dev/etcd", `etcd's data directory, kept across runs ("" for a throwaway cluster)`)
+	f.StringVar(&appsRepoDir, "apps-repo-dir", ".governor/dev/apps/retool-apps", "where the sample git repository of the samples' releases is created (once), served at http://"+devGitAddr+devGitPath)
 	f.BoolVar(&verbose, "verbose", false, "show the control plane's own logs")
 	f.StringVar(&opts.MetricsAddr, "metrics-bind-address", opts.MetricsAddr, "address of the operator's metrics endpoint")
 	f.StringVar(&opts.ProbeAddr, "health-probe-bind-address", opts.ProbeAddr, "address of /healthz and /readyz")
@@ -49,9 +51,17 @@ State is kept in --state-dir across runs. Ctrl-C stops everything.`,
 	return cmd
 }
 
-func runDev(ctx context.Context, cmd *cobra.Command, kubeconfigOut, stateDir string, verbose bool, opts operator.Options) error {
+// devPaths are where governor dev keeps its files.
+type devPaths struct{ kubeconfig, state, appsRepo string }
+
+func runDev(ctx context.Context, cmd *cobra.Command, paths devPaths, verbose bool, opts operator.Options) error {
 	out := cmd.OutOrStdout()
-	cpOpts := controlplane.Options{DataDir: stateDir, ControllerManager: true}
+	kubeconfigOut := paths.kubeconfig
+	repoURL, err := serveSampleRepository(ctx, paths.appsRepo)
+	if err != nil {
+		return err
+	}
+	cpOpts := controlplane.Options{DataDir: paths.state, ControllerManager: true}
 	if verbose {
 		cpOpts.Output = cmd.ErrOrStderr()
 	}
@@ -82,19 +92,21 @@ func runDev(ctx context.Context, cmd *cobra.Command, kubeconfigOut, stateDir str
 		return err
 	}
 	opts.Platform.Namespace = devNamespace
-	opts.Platform.Resync = time.Minute
-	opts.Platform.RequestsPerMinute = 6000 // local emulators: the tour syncs in seconds
+	opts.Platform.Resync = 20 * time.Second // releases see the read-only instances pick up a release within it
+	opts.Platform.RequestsPerMinute = 6000  // local emulators: the tour syncs in seconds
 	fmt.Fprintf(out, `
 Governor is running against %s, with emulated platform instances:
 `, cp.Config.Host)
 	for _, inst := range instances {
 		fmt.Fprintf(out, "  %-12s http://%s\n", inst.env, inst.addr)
 	}
+	fmt.Fprintf(out, "and the sample git repository of the releases at %s.\n", repoURL)
 	fmt.Fprintf(out, `
   export KUBECONFIG=%s
   kubectl apply -f config/samples/
   kubectl get spaces                       # Platform: Synced once the instances hold the model
   kubectl get governor -A
+  kubectl get releases -n payments          # each release's commit, phase and where it is live
   bin/governor can-i edit app/ledger --space payments --as carol@example.com --folder finance/reports
   bin/governor platform plan --space payments --env development
 

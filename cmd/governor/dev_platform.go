@@ -14,6 +14,8 @@ import (
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/governor-dev/governor/internal/gitref"
+	"github.com/governor-dev/governor/internal/gitref/gitserver"
 	"github.com/governor-dev/governor/internal/platform/emulator"
 )
 
@@ -64,9 +66,11 @@ func startDevInstances(ctx context.Context, cfg *rest.Config, out io.Writer) ([]
 	if err := c.Create(ctx, ns); err != nil && !apierrors.IsAlreadyExists(err) {
 		return nil, err
 	}
-	// The hub's source control credentials, as Retool's GitHub configuration
-	// names them (the emulator accepts any token).
-	if err := storeSecret(ctx, c, "git-credentials", map[string]string{"type": "Personal", "personal_access_token": "dev-token"}); err != nil {
+	// The hub's source control credentials: as Retool's GitHub configuration
+	// names them (the emulator accepts any token), and as Governor reads the
+	// repository with (the token of the dev git server).
+	if err := storeSecret(ctx, c, "git-credentials", map[string]string{
+		"type": "Personal", "personal_access_token": devGitToken, gitref.KeyToken: devGitToken}); err != nil {
 		return nil, err
 	}
 	var instances []devInstance
@@ -118,6 +122,7 @@ func provisionChildSpaces(ctx context.Context, c client.Client, instances []devI
 				done[key] = true
 			}
 		}
+		deployReleases(instances)
 		select {
 		case <-ctx.Done():
 			return
@@ -138,4 +143,52 @@ func storeSecret(ctx context.Context, c client.Client, name string, data map[str
 		return err
 	}
 	return nil
+}
+
+// deployReleases stands in for the read-only instances pulling their
+// branches once a release artifact is merged: each team app's live release
+// in the writable instance (development) becomes live in the others.
+func deployReleases(instances []devInstance) {
+	for _, child := range devChildSpaces {
+		writable := instances[0].server.Space(devDomain(child.name, instances[0].env))
+		if writable == nil {
+			continue
+		}
+		for _, a := range child.apps {
+			v := writable.ReleaseVersion(a)
+			if v == "" || v == "latest" {
+				continue
+			}
+			for _, inst := range instances[1:] {
+				if sp := inst.server.Space(devDomain(child.name, inst.env)); sp != nil && sp.ReleaseVersion(a) != v {
+					sp.Deploy(a, v)
+				}
+			}
+		}
+	}
+}
+
+// The dev git server: the sample repository of the samples' Space hub.
+const (
+	devGitAddr  = "127.0.0.1:7010"
+	devGitPath  = "/acme/retool-apps.git"
+	devGitToken = "dev-token"
+)
+
+// serveSampleRepository creates the sample repository in dir (once) and
+// serves it read-only over HTTP, behind the dev token.
+func serveSampleRepository(ctx context.Context, dir string) (string, error) {
+	if _, err := gitref.CreateSampleRepository(dir); err != nil {
+		return "", err
+	}
+	ln, err := net.Listen("tcp", devGitAddr)
+	if err != nil {
+		return "", fmt.Errorf("the dev git server: %w", err)
+	}
+	srv := gitserver.New(gitserver.Options{Repositories: map[string]string{devGitPath: dir},
+		Username: gitref.DefaultTokenUsername, Password: devGitToken})
+	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 5 * time.Second}
+	go func() { _ = hs.Serve(ln) }()
+	go func() { <-ctx.Done(); _ = hs.Close() }()
+	return "http://" + devGitAddr + devGitPath, nil
 }

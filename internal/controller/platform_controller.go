@@ -90,12 +90,34 @@ type PlatformReconciler struct {
 	Recorder events.EventRecorder
 	Options  PlatformOptions
 
+	// Connections reach the instances within their budgets; shared with
+	// release publishing (made from Options when nil).
+	Connections *Connections
+
 	mu          sync.Mutex
-	limiters    map[string]*rate.Limiter      // instance URL -> its budget
-	throttled   map[string]*atomic.Int64      // instance URL -> 429s answered
-	memories    map[string]*syncer.Memory     // space/env -> what was learnt
-	deleteTries map[types.UID]int             // failed deletion passes
-	clients     map[string]*clientWithVersion // space/env -> client
+	memories    map[string]*syncer.Memory // space/env -> what was learnt
+	deleteTries map[types.UID]int         // failed deletion passes
+}
+
+// Connections are the instances' API clients as Spaces reach them, with one
+// request budget per instance shared by everything that calls it (the
+// platform sync and release publishing). Safe for concurrent use.
+type Connections struct {
+	reader  client.Reader
+	options PlatformOptions
+
+	mu        sync.Mutex
+	limiters  map[string]*rate.Limiter      // instance URL -> its budget
+	throttled map[string]*atomic.Int64      // instance URL -> 429s answered
+	clients   map[string]*clientWithVersion // space/env -> client
+}
+
+// NewConnections returns the connections of Spaces to their instances;
+// token Secrets are read with reader from opts.Namespace.
+func NewConnections(reader client.Reader, opts PlatformOptions) *Connections {
+	opts.defaults()
+	return &Connections{reader: reader, options: opts, limiters: map[string]*rate.Limiter{},
+		throttled: map[string]*atomic.Int64{}, clients: map[string]*clientWithVersion{}}
 }
 
 type clientWithVersion struct {
@@ -108,11 +130,12 @@ type clientWithVersion struct {
 // +kubebuilder:rbac:groups=governor.dev,resources=permissiongroups/finalizers;accessrules/finalizers,verbs=update
 // +kubebuilder:rbac:groups="",resources=secrets,verbs=get;list;watch,namespace=governor-system
 
-// connection is one environment's instance as a Space reaches it.
-type connection struct {
-	env    governorv1alpha1.Environment
-	client *retool.Client
-	key    string
+// Connection is one environment's instance as a Space reaches it.
+type Connection struct {
+	Env    governorv1alpha1.Environment
+	Client *retool.Client
+	// Key names the Space and environment ("payments/development").
+	Key string
 }
 
 // envResult is one environment's pass.
@@ -189,13 +212,13 @@ const retryDelay = 15 * time.Second
 func (r *PlatformReconciler) init() {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.limiters == nil {
+	if r.memories == nil {
 		r.Options.defaults()
-		r.limiters = map[string]*rate.Limiter{}
-		r.throttled = map[string]*atomic.Int64{}
 		r.memories = map[string]*syncer.Memory{}
 		r.deleteTries = map[types.UID]int{}
-		r.clients = map[string]*clientWithVersion{}
+		if r.Connections == nil {
+			r.Connections = NewConnections(r.Client, r.Options)
+		}
 	}
 }
 
@@ -233,17 +256,23 @@ func (r *PlatformReconciler) patchStatus(ctx context.Context, before, after *gov
 }
 
 // connect returns the client of env's instance for the Space, or why not.
-func (r *PlatformReconciler) connect(ctx context.Context, space *governorv1alpha1.Space, env governorv1alpha1.Environment) (*connection, error) {
+func (r *PlatformReconciler) connect(ctx context.Context, space *governorv1alpha1.Space, env governorv1alpha1.Environment) (*Connection, error) {
+	return r.Connections.Connect(ctx, space, env)
+}
+
+// Connect returns the client of env's instance for the Space, or why not
+// (a *platformError naming the token Secret to create, say).
+func (c *Connections) Connect(ctx context.Context, space *governorv1alpha1.Space, env governorv1alpha1.Environment) (*Connection, error) {
 	inst := env.Instance
 	key := inst.TokenSecretRef.Key
 	if key == "" {
 		key = "token"
 	}
 	secret := &corev1.Secret{}
-	ref := types.NamespacedName{Namespace: r.Options.Namespace, Name: inst.TokenSecretRef.Name}
+	ref := types.NamespacedName{Namespace: c.options.Namespace, Name: inst.TokenSecretRef.Name}
 	howTo := fmt.Sprintf("create an API token in the %s Space's Settings > API of the %s instance and store it as key %q of Secret %s/%s",
 		space.Name, env.Name, key, ref.Namespace, ref.Name)
-	if err := r.Get(ctx, ref, secret); err != nil {
+	if err := c.reader.Get(ctx, ref, secret); err != nil {
 		if apierrors.IsNotFound(err) {
 			return nil, &platformError{reason: reasonTokenMissing, stalled: true, msg: fmt.Sprintf("Secret %s/%s not found: %s", ref.Namespace, ref.Name, howTo)}
 		}
@@ -256,41 +285,31 @@ func (r *PlatformReconciler) connect(ctx context.Context, space *governorv1alpha
 	domain := inst.Domain
 	cacheKey := inst.URL + "|" + domain + "|" + token
 	id := space.Name + "/" + env.Name
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if c := r.clients[id]; c != nil && c.key == cacheKey {
-		return &connection{env: env, client: c.client, key: id}, nil
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if cached := c.clients[id]; cached != nil && cached.key == cacheKey {
+		return &Connection{Env: env, Client: cached.client, Key: id}, nil
 	}
-	throttled := r.throttledAt(inst.URL)
-	lim := r.limiters[inst.URL]
-	if lim == nil && r.Options.RequestsPerMinute > 0 {
-		lim = retool.NewLimiter(r.Options.RequestsPerMinute)
-		r.limiters[inst.URL] = lim
+	throttled := c.throttledLocked(inst.URL)
+	lim := c.limiters[inst.URL]
+	if lim == nil && c.options.RequestsPerMinute > 0 {
+		lim = retool.NewLimiter(c.options.RequestsPerMinute)
+		c.limiters[inst.URL] = lim
 	}
-	opts := retool.Options{URL: inst.URL, Domain: domain, Token: token, Limiter: lim, RequestsPerMinute: r.Options.RequestsPerMinute,
+	opts := retool.Options{URL: inst.URL, Domain: domain, Token: token, Limiter: lim, RequestsPerMinute: c.options.RequestsPerMinute,
 		Observe: func(method, path string, code int, d time.Duration) {
 			if code == http.StatusTooManyRequests {
 				throttled.Add(1)
 			}
 			observeRequest(inst.URL)(method, path, code, d)
 		}}
-	opts.HTTPClient = r.Options.HTTPClient
-	c, err := retool.New(opts)
+	opts.HTTPClient = c.options.HTTPClient
+	rc, err := retool.New(opts)
 	if err != nil {
 		return nil, &platformError{reason: reasonPlatformError, stalled: true, msg: err.Error()}
 	}
-	r.clients[id] = &clientWithVersion{key: cacheKey, client: c}
-	return &connection{env: env, client: c, key: id}, nil
-}
-
-// throttledAt counts the 429s an instance answered (r.mu held).
-func (r *PlatformReconciler) throttledAt(instance string) *atomic.Int64 {
-	n := r.throttled[instance]
-	if n == nil {
-		n = &atomic.Int64{}
-		r.throttled[instance] = n
-	}
-	return n
+	c.clients[id] = &clientWithVersion{key: cacheKey, client: rc}
+	return &Connection{Env: env, Client: rc, Key: id}, nil
 }
 
 func (r *PlatformReconciler) memory(id string) *syncer.Memory {
@@ -312,9 +331,7 @@ func (r *PlatformReconciler) syncEnvironment(ctx context.Context, space *governo
 		out.status = *prev.DeepCopy()
 		out.status.Message = ""
 	}
-	r.mu.Lock()
-	throttled := r.throttledAt(env.Instance.URL)
-	r.mu.Unlock()
+	throttled := r.Connections.Throttled(env.Instance.URL)
 	throttledBefore := throttled.Load()
 	passCtx, cancel := context.WithTimeout(ctx, r.Options.PassTimeout)
 	fail := func(err error) envResult {
@@ -362,9 +379,9 @@ func (r *PlatformReconciler) syncEnvironment(ctx context.Context, space *governo
 		desired.SourceControl = nil
 		notes = append(notes, "sourceControl: no provider credentials (personal_access_token, or app_id, installation_id and private_key, ...) in the Space's credentialsSecretRef in "+r.Options.Namespace+": the instance's source control is left as it is")
 	}
-	mem := r.memory(conn.key)
+	mem := r.memory(conn.Key)
 	grantReads := r.grantReadsPerPass(len(desired.Groups))
-	observed, err := syncer.Observe(ctx, conn.client, desired, mem, syncer.ObserveOptions{GrantReads: grantReads})
+	observed, err := syncer.Observe(ctx, conn.Client, desired, mem, syncer.ObserveOptions{GrantReads: grantReads})
 	if err != nil {
 		return fail(err)
 	}
@@ -375,7 +392,7 @@ func (r *PlatformReconciler) syncEnvironment(ctx context.Context, space *governo
 	})
 	plan.Pending = append(plan.Pending, notes...)
 	out.plan = &plan
-	res, err := syncer.Apply(ctx, conn.client, plan, observed, mem, creds)
+	res, err := syncer.Apply(ctx, conn.Client, plan, observed, mem, creds)
 	out.result = &res
 	if err != nil {
 		out = fail(err)
@@ -510,7 +527,7 @@ func (r *PlatformReconciler) ensureSpace(ctx context.Context, space *governorv1a
 		return "", err
 	}
 	domain := spaceDomain(env.Instance)
-	spaces, err := conn.client.ListSpaces(ctx)
+	spaces, err := conn.Client.ListSpaces(ctx)
 	if err != nil {
 		return "", err
 	}
@@ -524,7 +541,7 @@ func (r *PlatformReconciler) ensureSpace(ctx context.Context, space *governorv1a
 		name = space.Name
 	}
 	copySSO := space.Spec.SSO == nil && space.Spec.InheritFrom == admin.Name
-	created, err := conn.client.CreateSpace(ctx, retool.SpaceCreate{Name: name, Domain: domain, CopySSOSettings: copySSO})
+	created, err := conn.Client.CreateSpace(ctx, retool.SpaceCreate{Name: name, Domain: domain, CopySSOSettings: copySSO})
 	if err != nil {
 		return "", err
 	}
@@ -626,7 +643,7 @@ func (r *PlatformReconciler) deleteSpace(ctx context.Context, space *governorv1a
 		if err != nil {
 			return err
 		}
-		if err := conn.client.DeleteSpace(ctx, id); err != nil && !retool.IsNotFound(err) {
+		if err := conn.Client.DeleteSpace(ctx, id); err != nil && !retool.IsNotFound(err) {
 			return err
 		}
 	}
@@ -675,4 +692,20 @@ func (r *PlatformReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		})).
 		WithOptions(controller.Options{MaxConcurrentReconciles: 4}).
 		Complete(r)
+}
+
+// Throttled counts the 429s an instance has answered.
+func (c *Connections) Throttled(instance string) *atomic.Int64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.throttledLocked(instance)
+}
+
+func (c *Connections) throttledLocked(instance string) *atomic.Int64 {
+	n := c.throttled[instance]
+	if n == nil {
+		n = &atomic.Int64{}
+		c.throttled[instance] = n
+	}
+	return n
 }

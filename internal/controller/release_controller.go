@@ -2,35 +2,61 @@ package controller
 
 import (
 	"context"
+	"slices"
+	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	governorv1alpha1 "github.com/governor-dev/governor/api/v1alpha1"
+	"github.com/governor-dev/governor/internal/gitref"
 )
 
-// ReleaseReconciler orders each app's releases by semantic version and
-// publishes every release's phase: the highest Published one is Live.
-// Resolving spec.ref to a commit comes with source control; until then
-// status.commit stays empty and no condition claims the ref was checked.
+// ReleaseReconciler orders each app's releases by semantic version (the
+// highest Published one is Live), resolves each release's ref against its
+// Space's repository, publishes the live release to the Space's writable
+// instance, and reports the version each environment's users get.
 type ReleaseReconciler struct {
 	client.Client
 	Recorder events.EventRecorder
+	// Namespace is Governor's own namespace, holding the repositories'
+	// credentials Secrets ("": none can be read).
+	Namespace string
+	// Resolver resolves refs; one for the operator, so that its listing cache
+	// serves every Release of a repository.
+	Resolver *gitref.Resolver
+	// Connections reach the Spaces' instances within their request budgets
+	// (nil: nothing is published nor observed).
+	Connections *Connections
+	// Resync is how often a release is looked at again: a branch
+	// re-resolved, the environments' live versions read (default 10m).
+	Resync time.Duration
+
+	apps appsCache
 }
 
 // +kubebuilder:rbac:groups=governor.dev,resources=releases,verbs=get;list;watch
 // +kubebuilder:rbac:groups=governor.dev,resources=releases/status,verbs=get;update;patch
 
-// Reconcile sets one release's phase among its app's releases.
+// Reconcile sets one release's phase among its app's releases, its commit,
+// its publication and where it is live.
 func (r *ReleaseReconciler) Reconcile(ctx context.Context, req reconcile.Request) (reconcile.Result, error) {
 	rel := &governorv1alpha1.Release{}
 	if err := r.Get(ctx, req.NamespacedName, rel); err != nil {
 		return reconcile.Result{}, client.IgnoreNotFound(err)
+	}
+	if !rel.DeletionTimestamp.IsZero() {
+		return reconcile.Result{}, nil
 	}
 	var siblings governorv1alpha1.ReleaseList
 	if err := r.List(ctx, &siblings, client.InNamespace(rel.Namespace), client.MatchingFields{indexReleaseApp: rel.Spec.App}); err != nil {
@@ -44,26 +70,72 @@ func (r *ReleaseReconciler) Reconcile(ctx context.Context, req reconcile.Request
 	}
 	rel.Status.Phase = phase
 	rel.Status.ObservedGeneration = rel.Generation
-	setConditions(&rel.Status.Conditions, rel.Generation, releaseOutcome(rel, phase, order))
-	if equality.Semantic.DeepEqual(before.Status, rel.Status) {
-		return reconcile.Result{}, nil
+	out, after := r.evaluate(ctx, rel, phase, order)
+	setConditions(&rel.Status.Conditions, rel.Generation, out)
+	if !equality.Semantic.DeepEqual(before.Status, rel.Status) {
+		// Optimistic lock: a stale read must not overwrite a publication.
+		if err := r.Status().Patch(ctx, rel, client.MergeFromWithOptions(before, client.MergeFromWithOptimisticLock{})); err != nil {
+			return reconcile.Result{}, client.IgnoreNotFound(err)
+		}
+		recordTransition(r.Recorder, rel, before.Status.Conditions, rel.Status.Conditions)
 	}
-	if err := r.Status().Patch(ctx, rel, client.MergeFrom(before)); err != nil {
-		return reconcile.Result{}, client.IgnoreNotFound(err)
-	}
-	recordTransition(r.Recorder, rel, before.Status.Conditions, rel.Status.Conditions)
-	return reconcile.Result{}, nil
+	return reconcile.Result{RequeueAfter: after}, nil
 }
+
+// evaluate resolves, publishes and observes, and returns the outcome and
+// when to look again.
+func (r *ReleaseReconciler) evaluate(ctx context.Context, rel *governorv1alpha1.Release, phase governorv1alpha1.ReleasePhase,
+	order releaseOrder) (outcome, time.Duration) {
+	if phase == governorv1alpha1.PhaseFailed {
+		return releaseOutcome(rel, phase, order), 0
+	}
+	space, err := spaceForNamespace(ctx, r.Client, rel.Namespace)
+	if err != nil {
+		return reconciling("Retrying", "%v", err), r.retry()
+	}
+	if space == nil { // a Space's creation enqueues its releases
+		return stalled("NoSpace", "no Space governs namespace %s: a Release belongs to a Space's namespace", rel.Namespace), 0
+	}
+	res, resolveErr := r.resolve(ctx, space, rel)
+	if resolveErr == nil {
+		r.recordResolution(rel, res)
+	}
+	note, platformErr := r.platform(ctx, space, rel, phase, resolveErr == nil)
+	for _, err := range []error{resolveErr, platformErr} {
+		if err != nil {
+			out, _ := classify(err)
+			if out.state == stateReconciling {
+				return out, r.retry()
+			}
+			return out, r.resync() // the repository or the instance may change without an event
+		}
+	}
+	out := releaseOutcome(rel, phase, order)
+	if note != "" {
+		out.message += "; " + note
+	}
+	return out, r.resync()
+}
+
+func (r *ReleaseReconciler) resync() time.Duration {
+	if r.Resync > 0 {
+		return r.Resync
+	}
+	return 10 * time.Minute
+}
+
+// retry is when a release that failed for a passing reason is tried again.
+func (r *ReleaseReconciler) retry() time.Duration { return min(retryDelay, r.resync()) }
 
 // releaseOutcome explains a phase.
 func releaseOutcome(rel *governorv1alpha1.Release, phase governorv1alpha1.ReleasePhase, order releaseOrder) outcome {
 	switch phase {
 	case governorv1alpha1.PhaseLive:
-		return ready("Live", "%s %s is the live release", rel.Spec.App, rel.Spec.Version)
+		return ready("Live", "%s %s is the live release%s", rel.Spec.App, rel.Spec.Version, atCommit(rel))
 	case governorv1alpha1.PhaseSuperseded:
-		return ready("Superseded", "%s %s is live", rel.Spec.App, order.live.Spec.Version)
+		return ready("Superseded", "%s %s is live%s", rel.Spec.App, order.live.Spec.Version, atCommit(rel))
 	case governorv1alpha1.PhaseDraft:
-		return ready("Draft", "a draft: set spec.state to Published to release it")
+		return ready("Draft", "a draft%s: set spec.state to Published to release it", atCommit(rel))
 	}
 	if first, ok := order.duplicateOf[rel.Name]; ok {
 		return stalled("DuplicateVersion", "spec.version: %s %s is already released by Release %s", rel.Spec.App, rel.Spec.Version, first)
@@ -71,14 +143,30 @@ func releaseOutcome(rel *governorv1alpha1.Release, phase governorv1alpha1.Releas
 	return stalled("InvalidVersion", "spec.version: %q is not a semantic version", rel.Spec.Version)
 }
 
+func atCommit(rel *governorv1alpha1.Release) string {
+	if rel.Status.ShortCommit == "" {
+		return ""
+	}
+	return " (" + rel.Spec.Ref + " at " + rel.Status.ShortCommit + ")"
+}
+
 // SetupWithManager registers the controller: any release of an app
-// re-evaluates all of that app's releases.
+// re-evaluates all of that app's releases; a Space's repository, instances
+// or credentials Secret re-evaluate its releases.
 func (r *ReleaseReconciler) SetupWithManager(mgr ctrl.Manager) error {
-	return ctrl.NewControllerManagedBy(mgr).
+	r.apps.ttl = min(30*time.Second, r.resync()/2) // fresh at every resync
+	b := ctrl.NewControllerManagedBy(mgr).
 		Named("release").
 		For(&governorv1alpha1.Release{}).
 		Watches(&governorv1alpha1.Release{}, handler.EnqueueRequestsFromMapFunc(r.siblings)).
-		Complete(r)
+		Watches(&governorv1alpha1.Space{}, handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, o client.Object) []reconcile.Request {
+			return r.releasesOf(ctx, o.(*governorv1alpha1.Space))
+		}), builder.WithPredicates(spaceSourceChanged())).
+		WithOptions(controller.Options{MaxConcurrentReconciles: 4})
+	if r.Namespace != "" {
+		b = b.Watches(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(r.bySecret))
+	}
+	return b.Complete(r)
 }
 
 func (r *ReleaseReconciler) siblings(ctx context.Context, o client.Object) []reconcile.Request {
@@ -94,4 +182,68 @@ func (r *ReleaseReconciler) siblings(ctx context.Context, o client.Object) []rec
 		}
 	}
 	return reqs
+}
+
+// releasesOf lists the requests of every release in a Space's namespace.
+func (r *ReleaseReconciler) releasesOf(ctx context.Context, space *governorv1alpha1.Space) []reconcile.Request {
+	var list governorv1alpha1.ReleaseList
+	if err := r.List(ctx, &list, client.InNamespace(space.TargetNamespace())); err != nil {
+		return nil
+	}
+	reqs := make([]reconcile.Request, 0, len(list.Items))
+	for i := range list.Items {
+		reqs = append(reqs, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&list.Items[i])})
+	}
+	return reqs
+}
+
+// bySecret maps a Secret of Governor's namespace to the releases of the
+// Spaces it authenticates: to their repository (own or inherited) or to an
+// environment's instance.
+func (r *ReleaseReconciler) bySecret(ctx context.Context, o client.Object) []reconcile.Request {
+	if o.GetNamespace() != r.Namespace {
+		return nil
+	}
+	var spaces governorv1alpha1.SpaceList
+	if err := r.List(ctx, &spaces); err != nil {
+		return nil
+	}
+	var reqs []reconcile.Request
+	for i := range spaces.Items {
+		space := &spaces.Items[i]
+		names := secretsOf(space)
+		if sc := effectiveSourceControl(space); sc != nil && sc.CredentialsSecretRef != nil {
+			names = append(names, sc.CredentialsSecretRef.Name)
+		}
+		if slices.Contains(names, o.GetName()) {
+			reqs = append(reqs, r.releasesOf(ctx, space)...)
+		}
+	}
+	return reqs
+}
+
+// spaceSourceChanged passes a Space's creation, deletion, and the updates
+// that change what its releases resolve against or publish to.
+func spaceSourceChanged() predicate.Predicate {
+	return predicate.Funcs{
+		CreateFunc: func(event.CreateEvent) bool { return true },
+		DeleteFunc: func(event.DeleteEvent) bool { return true },
+		UpdateFunc: func(e event.UpdateEvent) bool {
+			a, b := e.ObjectOld.(*governorv1alpha1.Space), e.ObjectNew.(*governorv1alpha1.Space)
+			return a.Generation != b.Generation || !equality.Semantic.DeepEqual(effectiveSourceControl(a), effectiveSourceControl(b))
+		},
+		GenericFunc: func(event.GenericEvent) bool { return false },
+	}
+}
+
+// effectiveSourceControl is the Space's source control, or the one it
+// inherits when it sets none.
+func effectiveSourceControl(space *governorv1alpha1.Space) *governorv1alpha1.SourceControl {
+	if sc := space.Spec.SourceControl; sc != nil {
+		return sc
+	}
+	if space.Status.Inherited != nil {
+		return space.Status.Inherited.SourceControl
+	}
+	return nil
 }

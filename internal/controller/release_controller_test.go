@@ -25,7 +25,15 @@ func phaseOf(g Gomega, r *governorv1alpha1.Release) governorv1alpha1.ReleasePhas
 func TestReleasesAreOrderedBySemanticVersion(t *testing.T) {
 	g := NewWithT(t)
 	const ns = "releases"
+	// Each release's ref is a tag of the Space's repository (file://, read in process).
+	repo := newGitRepo(t, "")
+	commits := map[string]string{}
+	for _, v := range []string{"1.9.0", "1.10.0", "2.0.0-rc.1", "0.1.0"} {
+		commits[v] = repo.commit(v)
+		repo.tag("v"+v, commits[v])
+	}
 	space := newSpace("releases")
+	space.Spec.SourceControl = sourceControl("file://"+repo.dir, "")
 	create(t, space)
 	eventuallyReady(t, space)
 
@@ -40,8 +48,9 @@ func TestReleasesAreOrderedBySemanticVersion(t *testing.T) {
 		g.Expect(phaseOf(g, v1_9)).To(Equal(governorv1alpha1.PhaseSuperseded))
 		g.Expect(phaseOf(g, v2rc)).To(Equal(governorv1alpha1.PhaseDraft))
 	}, timeout, interval).Should(Succeed())
-	eventuallyReady(t, v1_9)
-	g.Expect(v1_10.Status.Commit).To(BeEmpty(), "refs are not resolved yet; nothing pretends they were")
+	eventuallyCommit(t, v1_9, commits["1.9.0"])
+	eventuallyCommit(t, v1_10, commits["1.10.0"])
+	eventuallyCommit(t, v2rc, commits["2.0.0-rc.1"])
 
 	create(t, dup, other)
 	msg := eventuallyStalled(t, dup, "DuplicateVersion")

@@ -5,8 +5,11 @@ package controller
 
 import (
 	"context"
+	"time"
 
 	ctrl "sigs.k8s.io/controller-runtime"
+
+	"github.com/governor-dev/governor/internal/gitref"
 )
 
 // +kubebuilder:rbac:groups=coordination.k8s.io,resources=leases,verbs=get;list;watch;create;update;patch;delete
@@ -32,10 +35,18 @@ func SetupWithManager(mgr ctrl.Manager, models *Models, platform PlatformOptions
 	if err := (&GroupAdminReconciler{Client: c}).SetupWithManager(mgr); err != nil {
 		return err
 	}
+	platform.defaults()
+	releases := &ReleaseReconciler{Client: c, Recorder: mgr.GetEventRecorder("governor-release"), Namespace: platform.Namespace,
+		// A listing lasts half a resync at most, so that every resync sees moved branches.
+		Resolver: gitref.NewResolver(gitref.Options{CacheTTL: min(30*time.Second, platform.Resync/2)}), Resync: platform.Resync}
 	if platform.Namespace != "" {
-		if err := (&PlatformReconciler{Client: c, Models: models, Recorder: mgr.GetEventRecorder("governor-platform"), Options: platform}).SetupWithManager(mgr); err != nil {
+		// One budget per instance for the sync and the releases.
+		conns := NewConnections(c, platform)
+		releases.Connections = conns
+		if err := (&PlatformReconciler{Client: c, Models: models, Recorder: mgr.GetEventRecorder("governor-platform"), Options: platform,
+			Connections: conns}).SetupWithManager(mgr); err != nil {
 			return err
 		}
 	}
-	return (&ReleaseReconciler{Client: c, Recorder: mgr.GetEventRecorder("governor-release")}).SetupWithManager(mgr)
+	return releases.SetupWithManager(mgr)
 }

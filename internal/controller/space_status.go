@@ -114,9 +114,11 @@ func liveReleases(releases []governorv1alpha1.Release) []governorv1alpha1.AppRel
 	out := make([]governorv1alpha1.AppReleaseStatus, 0, len(byApp))
 	for app, rels := range byApp {
 		st := governorv1alpha1.AppReleaseStatus{App: app}
-		if live := orderReleases(rels).live; live != nil {
+		live := orderReleases(rels).live
+		if live != nil {
 			st.Live = live.Spec.Version
 		}
+		st.Environments = appEnvironments(rels, live)
 		out = append(out, st)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].App < out[j].App })
@@ -124,6 +126,25 @@ func liveReleases(releases []governorv1alpha1.Release) []governorv1alpha1.AppRel
 		return nil
 	}
 	return out
+}
+
+// appEnvironments is an app's live version per environment as its releases
+// observed it: the live release's observation, else the first (by name) that
+// has one.
+func appEnvironments(rels []governorv1alpha1.Release, live *governorv1alpha1.Release) []governorv1alpha1.ReleaseEnvironmentStatus {
+	if live != nil && len(live.Status.Environments) > 0 {
+		return live.Status.Environments
+	}
+	var from *governorv1alpha1.Release
+	for i := range rels {
+		if len(rels[i].Status.Environments) > 0 && (from == nil || rels[i].Name < from.Name) {
+			from = &rels[i]
+		}
+	}
+	if from == nil {
+		return nil
+	}
+	return from.Status.Environments
 }
 
 // recordTransition emits an event when the Ready condition changes status or

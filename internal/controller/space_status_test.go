@@ -2,6 +2,7 @@ package controller
 
 import (
 	"errors"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -79,10 +80,19 @@ func TestLiveReleasesPerApp(t *testing.T) {
 	a := rel("a", "1.0.0", governorv1alpha1.ReleasePublished, 1)
 	b := rel("b", "0.1.0", governorv1alpha1.ReleaseDraft, 1)
 	b.Spec.App = "ledger"
-	got := liveReleases([]governorv1alpha1.Release{a, b})
-	want := []governorv1alpha1.AppReleaseStatus{{App: "ledger"}, {App: "payouts", Live: "1.0.0"}}
-	if len(got) != 2 || got[0] != want[0] || got[1] != want[1] {
-		t.Errorf("liveReleases = %v, want %v", got, want)
+	// The app's live versions per environment come from the live release's
+	// observation; a draft's observation serves when nothing is live.
+	a.Status.Environments = []governorv1alpha1.ReleaseEnvironmentStatus{{Name: "production", LiveVersion: "1.0.0"}}
+	b.Status.Environments = []governorv1alpha1.ReleaseEnvironmentStatus{{Name: "development", Message: "app ledger is not in this instance"}}
+	c := rel("c", "0.9.0", governorv1alpha1.ReleasePublished, 1)
+	c.Status.Environments = []governorv1alpha1.ReleaseEnvironmentStatus{{Name: "production", LiveVersion: "0.9.0"}} // older observation
+	got := liveReleases([]governorv1alpha1.Release{c, a, b})
+	want := []governorv1alpha1.AppReleaseStatus{
+		{App: "ledger", Environments: b.Status.Environments},
+		{App: "payouts", Live: "1.0.0", Environments: a.Status.Environments},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("liveReleases = %+v, want %+v", got, want)
 	}
 	if liveReleases(nil) != nil {
 		t.Error("no releases: status.releases stays unset")

@@ -9,84 +9,26 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/go-git/go-git/v5/plumbing/format/pktline"
-	"github.com/go-git/go-git/v5/plumbing/object"
-	"github.com/go-git/go-git/v5/plumbing/protocol/packp"
-	"github.com/go-git/go-git/v5/plumbing/protocol/packp/capability"
-	"github.com/go-git/go-git/v5/plumbing/transport"
-	"github.com/go-git/go-git/v5/plumbing/transport/server"
+	"github.com/governor-dev/governor/internal/gitref/gitserver"
 )
 
-// smartHTTP serves one repository over git's smart HTTP protocol with go-git's server, behind basic
-// auth, and advertises what git servers do and go-git's server does not: peeled tags and fetching any
-// reachable commit.
+// smartHTTP serves one repository over git's smart HTTP protocol (gitserver: go-git's server behind
+// net/http, with peeled tags and fetching any reachable commit), behind basic auth.
 type smartHTTP struct {
 	*httptest.Server
-	user, pass string
-	status     atomic.Int32 // when set, every request answers this status
-	infoRefs   atomic.Int32
+	git    *gitserver.Server
+	status atomic.Int32 // when set, every request answers this status
 }
 
 func newSmartHTTP(t *testing.T, repo *testRepo, user, pass string) *smartHTTP {
-	s := &smartHTTP{user: user, pass: pass}
-	srv := server.NewServer(localLoader{})
-	ep := &transport.Endpoint{Protocol: "file", Path: repo.dir}
+	s := &smartHTTP{git: gitserver.New(gitserver.Options{
+		Repositories: map[string]string{"/acme/apps.git": repo.dir}, Username: user, Password: pass})}
 	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if st := s.status.Load(); st != 0 {
 			http.Error(w, "no", int(st))
 			return
 		}
-		if u, p, ok := r.BasicAuth(); !ok || u != s.user || p != s.pass {
-			w.Header().Set("WWW-Authenticate", `Basic realm="git"`)
-			http.Error(w, "authentication required", http.StatusUnauthorized)
-			return
-		}
-		if !strings.HasPrefix(r.URL.Path, "/acme/apps.git/") {
-			http.NotFound(w, r)
-			return
-		}
-		sess, err := srv.NewUploadPackSession(ep, nil)
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusInternalServerError)
-			return
-		}
-		defer sess.Close()
-		switch {
-		case r.Method == http.MethodGet && strings.HasSuffix(r.URL.Path, "/info/refs"):
-			s.infoRefs.Add(1)
-			ar, err := sess.AdvertisedReferencesContext(r.Context())
-			if err != nil {
-				http.Error(w, err.Error(), http.StatusInternalServerError)
-				return
-			}
-			ar.Prefix = [][]byte{[]byte("# service=git-upload-pack"), pktline.Flush}
-			_ = ar.Capabilities.Add(capability.AllowReachableSHA1InWant)
-			for name, h := range ar.References {
-				if tag, err := object.GetTag(repo.repo.Storer, h); err == nil && strings.HasPrefix(name, "refs/tags/") {
-					ar.Peeled[name] = tag.Target
-				}
-			}
-			w.Header().Set("Content-Type", "application/x-git-upload-pack-advertisement")
-			_ = ar.Encode(w)
-		case r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/git-upload-pack"):
-			req := packp.NewUploadPackRequest()
-			if err := req.Decode(r.Body); err != nil {
-				http.Error(w, err.Error(), http.StatusBadRequest)
-				return
-			}
-			resp, err := sess.UploadPack(r.Context(), req)
-			if err != nil {
-				// git answers an unknown want with an error line
-				w.Header().Set("Content-Type", "application/x-git-upload-pack-result")
-				_ = pktline.NewEncoder(w).Encodef("ERR upload-pack: not our ref %s\n", req.Wants[0])
-				return
-			}
-			defer resp.Close()
-			w.Header().Set("Content-Type", "application/x-git-upload-pack-result")
-			_ = resp.Encode(w)
-		default:
-			http.NotFound(w, r)
-		}
+		s.git.ServeHTTP(w, r)
 	}))
 	t.Cleanup(s.Close)
 	return s

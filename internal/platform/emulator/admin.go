@@ -249,3 +249,31 @@ func (h *Space) add(kind, name, path string) (Object, error) {
 	}
 	return Object{}, fmt.Errorf("unknown kind %s", kind)
 }
+
+// ReleaseVersion is the live release of the Space's app named appName (""
+// when it has none, or there is no such app).
+func (h *Space) ReleaseVersion(appName string) string {
+	h.s.mu.Lock()
+	defer h.s.mu.Unlock()
+	for _, a := range h.sp.apps {
+		if a.Name == appName {
+			return a.ReleaseVersion
+		}
+	}
+	return ""
+}
+
+// Deploy makes version the live release of the Space's app named appName,
+// as a read-only instance does when it pulls a branch holding that release.
+// It reports whether the app exists.
+func (h *Space) Deploy(appName, version string) bool {
+	h.s.mu.Lock()
+	defer h.s.mu.Unlock()
+	for _, a := range h.sp.apps {
+		if a.Name == appName {
+			a.ReleaseVersion, a.UpdatedAt = version, stamp(h.s.now())
+			return true
+		}
+	}
+	return false
+}
