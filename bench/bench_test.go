@@ -114,7 +114,7 @@ func (*opaChecker) close() {}
 
 type casbinChecker struct {
 	enforcer *casbin.Enforcer
-	reqs []CasbinRequest
+	reqs     []CasbinRequest
 }
 
 func loadCasbin(_ context.Context, in access.SpaceInput, reqs []access.Request) (checker, error) {
