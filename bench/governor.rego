@@ -116,10 +116,10 @@ prefixes := [] if path == ""
 group_level(g) := max({rule_level(r) | some r in data.space.object_rules[kind][input.target.name][g]}) if {
 	not on_folder
 	data.space.object_rules[kind][input.target.name][g]
-} else := max(data.space.folder_rules[kind][prefixes[i]][g]) if {
-	found := {j | some j, p in prefixes; data.space.folder_rules[kind][p][g]}
+} else := max(rules[found[0]]) if {
+	rules := data.space.folder_rules[kind][g]
+	found := [p | some p in prefixes; rules[p]]
 	count(found) > 0
-	i := min(found)
 } else := universal(g)
 
 # An object rule's level: its override for the environment, if any.
@@ -127,9 +127,9 @@ rule_level(r) := l if {
 	l := r.environments[input.environment]
 } else := r.level
 
-universal(g) := builtin_levels[data.space.groups[g].builtin][kind]
-
-universal(g) := object.get(data.space.groups[g].universal, kind, 0) if not builtin_levels[data.space.groups[g].builtin]
+universal(g) := l if {
+	l := builtin_levels[data.space.groups[g].builtin][kind]
+} else := data.space.groups[g].universal[kind]
 
 level := 3 if admin
 

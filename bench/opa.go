@@ -81,7 +81,7 @@ func (o *OPA) Allowed(ctx context.Context, input ast.Value) (bool, error) {
 //	members[EMAIL]                    the groups that list the user (not AllUsers)
 //	idp[IDPGROUP]                     the groups an IdP group maps to (spec.idpGroups and role mappings)
 //	object_rules[KIND][NAME][GROUP]   [{level, environments: {ENV: level}}], one per rule
-//	folder_rules[KIND][PATH][GROUP]   [level], one per rule
+//	folder_rules[KIND][GROUP][PATH]   [level], one per rule
 //	environments[ENV]                 {read_only}
 //	all_users, jit                    the AllUsers group, JIT provisioning
 //
@@ -132,7 +132,7 @@ func opaData(in access.SpaceInput) map[string]any {
 		for _, t := range r.Targets {
 			kind := kindKey(t.Kind)
 			if t.Folder {
-				appendAt(folderRules, int(r.Level), kind, strings.Trim(t.Name, "/"), r.Group)
+				appendAt(folderRules, int(r.Level), kind, r.Group, strings.Trim(t.Name, "/"))
 				continue
 			}
 			rule := map[string]any{"level": int(r.Level)}
