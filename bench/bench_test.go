@@ -128,7 +128,7 @@ func loadSpiceDB(ctx context.Context, in access.SpaceInput, reqs []access.Reques
 	c := &spiceChecker{db: db, reqs: make([]*v1.CheckPermissionRequest, len(reqs))}
 	for i, r := range reqs {
 		if c.reqs[i], err = SpiceDBCheck(r); err != nil {
-			db.Close()
+			_ = db.Close()
 			return nil, err
 		}
 	}
@@ -139,7 +139,7 @@ func (s *spiceChecker) check(ctx context.Context, i int) (bool, error) {
 	return s.db.Allowed(ctx, s.reqs[i])
 }
 
-func (s *spiceChecker) close() { s.db.Close() }
+func (s *spiceChecker) close() { _ = s.db.Close() }
 
 type casbinChecker struct {
 	enforcer *casbin.Enforcer

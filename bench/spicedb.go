@@ -62,28 +62,28 @@ func NewSpiceDB(ctx context.Context, in access.SpaceInput, objects []access.Requ
 		server.WithEnableMemoryProtectionMiddleware(false),
 	).Complete(ctx)
 	if err != nil {
-		ds.Close()
+		_ = ds.Close()
 		return nil, fmt.Errorf("configuring SpiceDB: %w", err)
 	}
 	runCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	s := &SpiceDB{stop: stop, done: make(chan error, 1)}
 	go func() { s.done <- srv.Run(runCtx) }()
 	if s.conn, err = srv.NewClient(); err != nil {
-		s.Close()
+		_ = s.Close()
 		return nil, err
 	}
 	s.client = v1.NewPermissionsServiceClient(s.conn)
 	if _, err := v1.NewSchemaServiceClient(s.conn).WriteSchema(ctx, &v1.WriteSchemaRequest{Schema: spiceSchema}); err != nil {
-		s.Close()
+		_ = s.Close()
 		return nil, fmt.Errorf("writing governor.zed: %w", err)
 	}
 	rels, err := spiceRelationships(in, objects)
 	if err != nil {
-		s.Close()
+		_ = s.Close()
 		return nil, err
 	}
 	if err := s.importAll(ctx, rels); err != nil {
-		s.Close()
+		_ = s.Close()
 		return nil, err
 	}
 	s.Relationships = len(rels)
@@ -114,12 +114,12 @@ func (s *SpiceDB) importAll(ctx context.Context, rels []*v1.Relationship) error 
 }
 
 // Close stops the server.
-func (s *SpiceDB) Close() {
+func (s *SpiceDB) Close() error {
 	if s.conn != nil {
-		s.conn.Close()
+		_ = s.conn.Close()
 	}
 	s.stop()
-	<-s.done
+	return <-s.done
 }
 
 // Allowed asks SpiceDB a prepared check.

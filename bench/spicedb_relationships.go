@@ -126,8 +126,7 @@ func spiceRelationships(in access.SpaceInput, objects []access.Request) ([]*v1.R
 			}
 		}
 		if idps := idpMaps[g.Name]; len(idps) > 0 && g.Builtin != access.AllUsers {
-			r.add("group", spiceID(g.Name), "signed_in", "user:*", "signs_in",
-				map[string]any{"maps": anySlice(idps), "jit": false, "domains": []any{}})
+			r.add("group", spiceID(g.Name), "signed_in", "user:*", "signs_in", signsIn(idps, false, nil))
 		}
 	}
 	if allUsers != "" {
@@ -136,13 +135,12 @@ func spiceRelationships(in access.SpaceInput, objects []access.Request) ([]*v1.R
 				r.add("group", spiceID(allUsers), "includes", "group:"+spiceID(g.Name), "", nil)
 			}
 		}
-		domains := make([]any, 0, len(in.SSO.AllowedDomains))
+		domains := make([]string, 0, len(in.SSO.AllowedDomains))
 		for _, d := range in.SSO.AllowedDomains {
 			domains = append(domains, strings.ToLower(strings.TrimPrefix(d, "@")))
 		}
 		if len(allIdP) > 0 || in.SSO.JIT {
-			r.add("group", spiceID(allUsers), "signed_in", "user:*", "signs_in",
-				map[string]any{"maps": anySlice(allIdP), "jit": in.SSO.JIT, "domains": domains})
+			r.add("group", spiceID(allUsers), "signed_in", "user:*", "signs_in", signsIn(allIdP, in.SSO.JIT, domains))
 		}
 	}
 
@@ -296,6 +294,12 @@ func spiceRelationships(in access.SpaceInput, objects []access.Request) ([]*v1.R
 		}
 	}
 	return r.out, r.err
+}
+
+// signsIn is the signs_in caveat's context: the IdP groups mapped to the
+// group, and JIT provisioning with its domains (AllUsers only).
+func signsIn(idps []string, jit bool, domains []string) map[string]any {
+	return map[string]any{"maps": anySlice(idps), "jit": jit, "domains": anySlice(domains)}
 }
 
 // cutLast splits s around its last sep: "a/b/c" gives "a/b", "c".
