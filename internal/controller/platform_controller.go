@@ -691,7 +691,7 @@ func (r *PlatformReconciler) SetupWithManager(mgr ctrl.Manager) error {
 			return []reconcile.Request{{NamespacedName: types.NamespacedName{Name: c.Space}}}
 		})).
 		WithOptions(controller.Options{MaxConcurrentReconciles: 4}).
-		Complete(r)
+		Complete(quietConflicts(r))
 }
 
 // Throttled counts the 429s an instance has answered.

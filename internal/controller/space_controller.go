@@ -424,7 +424,7 @@ func (r *SpaceReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		WatchesRawSource(r.Models.Source(func(c ModelChange) []reconcile.Request {
 			return []reconcile.Request{{NamespacedName: types.NamespacedName{Name: c.Space}}}
 		})).
-		Complete(r)
+		Complete(quietConflicts(r))
 }
 
 func readyMessage(space *governorv1alpha1.Space) string {
