@@ -70,8 +70,9 @@ func TestDevClusterSamplesCanIAndDeletion(t *testing.T) {
 	kubeconfig := filepath.Join(dir, "kubeconfig")
 
 	// governor dev, until Ctrl-C (SIGINT) at the end of the test.
+	apiAddr := freePort(t)
 	dev := exec.Command(bin, "dev", "--kubeconfig-out", kubeconfig, "--state-dir", "",
-		"--metrics-bind-address", "0", "--health-probe-bind-address", "0", "--api-bind-address", freePort(t))
+		"--metrics-bind-address", "0", "--health-probe-bind-address", "0", "--api-bind-address", apiAddr)
 	dev.Dir = root
 	logs := &syncBuffer{}
 	dev.Stdout, dev.Stderr = logs, logs
@@ -152,8 +153,27 @@ func TestDevClusterSamplesCanIAndDeletion(t *testing.T) {
 	if out, code := kubectl("patch", "accessrule", "finance-payouts", "-n", "payments", "--type=merge", "-p", `{"spec":{"level":"Edit"}}`); code != 0 {
 		t.Fatalf("patching the rule: %s", out)
 	}
-	waitFor(t, 30*time.Second, "the rule change to reach can-i", func() bool {
-		out, code := canI("edit", "app/payouts", "--as", "carol@example.com", "--folder", "finance")
+	// The operator recompiles: its decision API (not a local compile) says so,
+	// to a caller granted check on this Space alone.
+	for _, args := range [][]string{
+		{"create", "serviceaccount", "e2e-caller", "-n", "default"},
+		{"create", "clusterrole", "e2e-payments-check", "--verb=create", "--resource=spaces/check", "--resource-name=payments"},
+		{"create", "clusterrolebinding", "e2e-payments-check", "--clusterrole=e2e-payments-check", "--serviceaccount=default:e2e-caller"},
+	} {
+		if out, code := kubectl(args...); code != 0 {
+			t.Fatalf("kubectl %s: %s", strings.Join(args, " "), out)
+		}
+	}
+	token, code := kubectl("create", "token", "e2e-caller", "-n", "default")
+	if code != 0 {
+		t.Fatalf("kubectl create token: %s", token)
+	}
+	askAPI := func() (string, int) {
+		return run(t, bin, "can-i", "edit", "app/payouts", "--as", "carol@example.com", "--folder", "finance", "--space", "payments",
+			"--server-side", "--server", "https://"+apiAddr, "--token", strings.TrimSpace(token), "--insecure-skip-tls-verify")
+	}
+	waitFor(t, 30*time.Second, "the rule change to reach the decision API", func() bool {
+		out, code := askAPI()
 		return code == 0 && out == "yes"
 	}, logs)
 
