@@ -377,23 +377,25 @@ func TestInstancesSourceControl(t *testing.T) {
 		plain    map[string]string
 		secret   map[string]string
 		branch   string
+		absent   []string // names Retool's reference does not list
 	}{
 		{"GitHub", []string{"sourceControl.github.appId=123", "sourceControl.github.installationId=456", "sourceControl.github.organization=acme", "sourceControl.github.repositoryName=apps"},
 			map[string]string{"GITHUB_APP_ID": "123", "GITHUB_APP_INSTALLATION_ID": "456", "GITHUB_ORG": "acme", "GITHUB_REPO": "apps"},
-			map[string]string{"GITHUB_APP_PRIVATE_KEY": "github-app-private-key"}, "GITHUB_MAIN_BRANCH"},
+			map[string]string{"GITHUB_APP_PRIVATE_KEY": "github-app-private-key"}, "GITHUB_MAIN_BRANCH", nil},
 		{"GitLab", []string{"sourceControl.gitlab.projectId=42", "sourceControl.gitlab.projectSlug=acme/apps"},
 			map[string]string{"GITLAB_URL": "https://gitlab.com", "GITLAB_PROJECT_ID": "42", "GITLAB_PROJECT_SLUG": "acme/apps"},
-			map[string]string{"GITLAB_PROJECT_ACCESS_TOKEN": "gitlab-project-access-token"}, "GITLAB_MAIN_BRANCH"},
+			map[string]string{"GITLAB_PROJECT_ACCESS_TOKEN": "gitlab-project-access-token"}, "GITLAB_MAIN_BRANCH", nil},
 		{"Bitbucket", []string{"sourceControl.bitbucket.workspace=acme", "sourceControl.bitbucket.repositorySlug=apps", "sourceControl.bitbucket.username=retool"},
 			map[string]string{"BITBUCKET_WORKSPACE": "acme", "BITBUCKET_REPO_SLUG": "apps", "BITBUCKET_USERNAME": "retool"},
-			map[string]string{"BITBUCKET_APP_PASSWORD": "bitbucket-app-password"}, "BITBUCKET_MAIN_BRANCH"},
-		{"AzureRepos", []string{"sourceControl.azureRepos.organization=acme", "sourceControl.azureRepos.project=platform", "sourceControl.azureRepos.repositoryName=apps", "sourceControl.azureRepos.user=retool"},
-			map[string]string{"AZURE_REPOS_URL": "https://dev.azure.com", "AZURE_REPOS_ORGANIZATION": "acme", "AZURE_REPOS_PROJECT": "platform", "AZURE_REPOS_REPO": "apps", "AZURE_REPOS_USER": "retool"},
-			map[string]string{"AZURE_REPOS_PERSONAL_ACCESS_TOKEN": "azure-repos-personal-access-token"}, "AZURE_REPOS_MAIN_BRANCH"},
+			map[string]string{"BITBUCKET_APP_PASSWORD": "bitbucket-app-password"}, "BITBUCKET_MAIN_BRANCH", nil},
+		{"AzureRepos", []string{"sourceControl.azureRepos.organization=acme", "sourceControl.azureRepos.repositoryName=apps", "sourceControl.azureRepos.user=retool"},
+			map[string]string{"AZURE_REPOS_ORGANIZATION": "acme", "AZURE_REPOS_REPO": "apps", "AZURE_REPOS_USER": "retool"},
+			map[string]string{"AZURE_REPOS_PERSONAL_ACCESS_TOKEN": "azure-repos-personal-access-token"}, "AZURE_REPOS_MAIN_BRANCH",
+			[]string{"AZURE_REPOS_URL", "AZURE_REPOS_PROJECT"}},
 		{"AWSCodeCommit", []string{"sourceControl.awsCodeCommit.region=eu-west-1", "sourceControl.awsCodeCommit.repositoryName=apps"},
 			map[string]string{"CODE_COMMIT_REGION": "eu-west-1", "CODE_COMMIT_REPOSITORY_NAME": "apps"},
 			map[string]string{"CODE_COMMIT_AWS_ACCESS_KEY_ID": "aws-access-key-id", "CODE_COMMIT_AWS_SECRET_ACCESS_KEY": "aws-secret-access-key", "CODE_COMMIT_HTTPS_USERNAME": "https-username", "CODE_COMMIT_HTTPS_PASSWORD": "https-password"},
-			"CODE_COMMIT_MAIN_BRANCH"},
+			"CODE_COMMIT_MAIN_BRANCH", nil},
 	}
 	for _, tc := range cases {
 		t.Run(tc.provider, func(t *testing.T) {
@@ -415,6 +417,11 @@ func TestInstancesSourceControl(t *testing.T) {
 					for k, key := range tc.secret {
 						if secret[k] != secretName+"/"+key {
 							t.Errorf("%s %s: %s from %q, want Secret %s key %s", envName, component, k, secret[k], secretName, key)
+						}
+					}
+					for _, k := range tc.absent {
+						if _, ok := plain[k]; ok {
+							t.Errorf("%s %s: sets %s, which Retool does not document", envName, component, k)
 						}
 					}
 					if plain[tc.branch] == "" || plain["VERSION_CONTROL_LOCKED"] != "true" {

@@ -28,7 +28,10 @@ first win (unlike sprig's merge, which treats them as unset).
 instances.providers: per source control provider (the Space's
 spec.sourceControl.provider names), the values block under sourceControl,
 the branch variable, the plain settings (value key, variable, required) and
-the credentials (value key naming the Secret key, variable).
+the credentials (value key naming the Secret key, variable). Names follow
+Retool's "Source Control environment variables" reference
+(https://docs.retool.com/source-control/reference/environment-variables);
+docs/instances.md says which ones it confirms.
 */}}
 {{- define "instances.providers" -}}
 GitHub:
@@ -64,9 +67,7 @@ AzureRepos:
   values: azureRepos
   branch: AZURE_REPOS_MAIN_BRANCH
   plain:
-    - [url, AZURE_REPOS_URL, true]
     - [organization, AZURE_REPOS_ORGANIZATION, true]
-    - [project, AZURE_REPOS_PROJECT, true]
     - [repositoryName, AZURE_REPOS_REPO, true]
     - [user, AZURE_REPOS_USER, true]
   secret:
