@@ -341,7 +341,7 @@ func (s *Server) patchGroup(sp *space, r *http.Request, body []byte) (int, any) 
 		if *in.Name == "" {
 			return fail(http.StatusBadRequest, "name must not be empty")
 		}
-		if g.isDefault && *in.Name != g.Name {
+		if isDefault(g) && *in.Name != g.Name {
 			return fail(http.StatusBadRequest, "The default group %q cannot be renamed", g.Name)
 		}
 		if sp.nameTaken(*in.Name, g.ID) {
@@ -365,7 +365,7 @@ func (s *Server) deleteGroup(sp *space, r *http.Request, _ []byte) (int, any) {
 	if g == nil {
 		return st, b
 	}
-	if g.isDefault {
+	if isDefault(g) {
 		return fail(http.StatusBadRequest, "The default group %q cannot be deleted", g.Name)
 	}
 	delete(sp.groups, g.ID)

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/governor-dev/governor/internal/platform/retool"
+
 	"github.com/google/uuid"
 )
 
@@ -35,155 +37,48 @@ type space struct {
 
 type objectKey struct{ typ, id string }
 
-type group struct {
-	ID                          int64         `json:"id"`
-	LegacyID                    int64         `json:"legacy_id"`
-	Name                        string        `json:"name"`
-	Members                     []groupMember `json:"members"`
-	UniversalAppAccess          string        `json:"universal_app_access"`
-	UniversalResourceAccess     string        `json:"universal_resource_access"`
-	UniversalWorkflowAccess     string        `json:"universal_workflow_access"`
-	UniversalQueryLibraryAccess string        `json:"universal_query_library_access"`
-	UserInvites                 []inviteOut   `json:"user_invites"`
-	UserListAccess              bool          `json:"user_list_access"`
-	AuditLogAccess              bool          `json:"audit_log_access"`
-	UnpublishedReleaseAccess    bool          `json:"unpublished_release_access"`
-	UsageAnalyticsAccess        bool          `json:"usage_analytics_access"`
-	ThemeAccess                 bool          `json:"theme_access"`
-	AccountDetailsAccess        bool          `json:"account_details_access"`
-	LandingPageAppID            *string       `json:"landing_page_app_id"`
-	UpdatedAt                   string        `json:"updated_at"`
-	CreatedAt                   string        `json:"created_at"`
-	isDefault                   bool
-}
+// The wire types are the client's: one definition of Retool's JSON, held
+// to the OpenAPI description from both sides in tests.
+type group = retool.Group
 
-type groupMember struct {
-	ID           string `json:"id"`
-	Email        string `json:"email"`
-	IsGroupAdmin bool   `json:"is_group_admin"`
-}
+type groupMember = retool.GroupMember
 
-type user struct {
-	ID                   string         `json:"id"`
-	LegacyID             int64          `json:"legacy_id"`
-	FirstName            *string        `json:"first_name"`
-	LastName             *string        `json:"last_name"`
-	CreatedAt            string         `json:"created_at"`
-	LastActive           *string        `json:"last_active"`
-	Email                string         `json:"email"`
-	Active               bool           `json:"active"`
-	Metadata             map[string]any `json:"metadata"`
-	IsAdmin              bool           `json:"is_admin"`
-	TwoFactorAuthEnabled bool           `json:"two_factor_auth_enabled"`
-	UserType             string         `json:"user_type"`
-}
+type user = retool.User
 
 type invite struct {
 	inviteOut
 	groupIDs []int64
 }
 
-type inviteOut struct {
-	ID           int64          `json:"id"`
-	LegacyID     int64          `json:"legacy_id"`
-	InvitedBy    string         `json:"invited_by"`
-	InvitedEmail string         `json:"invited_email"`
-	ExpiresAt    string         `json:"expires_at"`
-	ClaimedBy    *string        `json:"claimed_by"`
-	ClaimedAt    *string        `json:"claimed_at"`
-	UserType     *string        `json:"user_type"`
-	Metadata     map[string]any `json:"metadata"`
-	CreatedAt    string         `json:"created_at"`
-	InviteLink   string         `json:"invite_link"`
-	Groups       []inviteGroup  `json:"groups"`
-}
+type inviteOut = retool.UserInvite
 
-type inviteGroup struct {
-	LegacyID int64  `json:"legacy_id"`
-	ID       int64  `json:"id"`
-	Name     string `json:"name"`
-}
+type inviteGroup = retool.UserInviteGroup
 
-type folder struct {
-	ID             string  `json:"id"`
-	LegacyID       string  `json:"legacy_id"`
-	Name           string  `json:"name"`
-	ParentFolderID *string `json:"parent_folder_id"`
-	IsSystemFolder bool    `json:"is_system_folder"`
-	FolderType     string  `json:"folder_type"`
-	UpdatedAt      string  `json:"updated_at"`
-	CreatedAt      string  `json:"created_at"`
-}
+type folder = retool.Folder
 
-type app struct {
-	ID             string  `json:"id"`
-	Name           string  `json:"name"`
-	Description    *string `json:"description"`
-	FolderID       string  `json:"folder_id"`
-	Protected      bool    `json:"protected"`
-	Synced         bool    `json:"synced"`
-	Shortlink      *string `json:"shortlink"`
-	IsModule       bool    `json:"is_module"`
-	IsMobileApp    bool    `json:"is_mobile_app"`
-	CreatedAt      string  `json:"created_at"`
-	UpdatedAt      string  `json:"updated_at"`
-	ReleaseVersion string  `json:"release_version"`
-}
+type app = retool.App
 
-type workflow struct {
-	ID          string  `json:"id"`
-	Name        string  `json:"name"`
-	Description *string `json:"description"`
-	Crontab     *string `json:"crontab"`
-	Timezone    *string `json:"timezone"`
-	IsEnabled   bool    `json:"is_enabled"`
-	FolderID    string  `json:"folder_id"`
-	Protected   bool    `json:"protected"`
-	CreatedBy   *int64  `json:"created_by"`
-	CreatedAt   string  `json:"created_at"`
-	UpdatedAt   string  `json:"updated_at"`
-}
+type workflow = retool.Workflow
 
-type resource struct {
-	ID          string  `json:"id"`
-	Type        string  `json:"type"`
-	DisplayName string  `json:"display_name"`
-	FolderID    *string `json:"folder_id"`
-	Protected   bool    `json:"protected"`
-	CreatedAt   string  `json:"created_at"`
-	UpdatedAt   string  `json:"updated_at"`
-}
+type resource = retool.Resource
 
-type scSettings struct {
-	AutoBranchNamingEnabled          bool   `json:"auto_branch_naming_enabled"`
-	CustomPullRequestTemplateEnabled bool   `json:"custom_pull_request_template_enabled"`
-	CustomPullRequestTemplate        string `json:"custom_pull_request_template"`
-	VersionControlLocked             bool   `json:"version_control_locked"`
-	ForceUUIDMapping                 bool   `json:"force_uuid_mapping"`
-	AutoCleanupBranchesEnabled       bool   `json:"auto_cleanup_branches_enabled"`
-}
+type scSettings = retool.SourceControlSettings
 
-type scConfig struct {
-	Org           string         `json:"org"`
-	Repo          string         `json:"repo"`
-	DefaultBranch string         `json:"default_branch"`
-	RepoVersion   string         `json:"repo_version,omitempty"`
-	Provider      string         `json:"provider"`
-	Config        map[string]any `json:"config"`
-}
+type scConfig = retool.SourceControlConfig
 
-type release struct {
-	ReleaseVersion     string `json:"release_version"`
-	ReleaseDescription string `json:"release_description,omitempty"`
-	CreatedAt          string `json:"created_at"`
-}
+type release = retool.Release
 
-type spaceOut struct {
-	ID        string `json:"id"`
-	Name      string `json:"name"`
-	Domain    string `json:"domain"`
-	CreatedAt string `json:"created_at"`
-	UpdatedAt string `json:"updated_at"`
+type spaceOut = retool.Space
+
+// isDefault reports whether g is one of Retool's default groups, which
+// cannot be renamed or deleted (names are unique in a Space).
+func isDefault(g *group) bool {
+	for i := range defaultGroups {
+		if defaultGroups[i].Name == g.Name {
+			return true
+		}
+	}
+	return false
 }
 
 func stamp(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z") }
@@ -234,7 +129,7 @@ func (s *Server) newSpace(name, domain string, parent *space) *space {
 	}
 	for _, g := range defaultGroups {
 		s.ids.group++
-		g.ID, g.LegacyID, g.isDefault = s.ids.group, s.ids.group, true
+		g.ID, g.LegacyID = s.ids.group, s.ids.group
 		g.Members, g.UserInvites = []groupMember{}, []inviteOut{}
 		g.CreatedAt, g.UpdatedAt = stamp(now), stamp(now)
 		sp.groups[g.ID] = &g
