@@ -151,9 +151,13 @@ func (d *Delegating) Authenticate(r *http.Request) (user.Info, bool, error) {
 	if d.failures.refusedRecently(key) {
 		return nil, false, nil
 	}
-	reservation, ok := d.failures.reserve(clientAddress(r))
-	if !ok {
-		return nil, false, ErrTooManyFailures
+	// A token accepted lately is not held back by its address's failures
+	// (a valid caller behind the same address as a flood keeps working).
+	reservation, ok := noReservation, true
+	if !d.failures.acceptedRecently(key) {
+		if reservation, ok = d.failures.reserve(clientAddress(r)); !ok {
+			return nil, false, ErrTooManyFailures
+		}
 	}
 	if len(d.audiences) > 0 {
 		r = r.WithContext(authenticator.WithAudiences(r.Context(), d.audiences))
@@ -168,6 +172,7 @@ func (d *Delegating) Authenticate(r *http.Request) (user.Info, bool, error) {
 		return nil, false, nil
 	}
 	reservation.Cancel() // a success costs nothing from the budget
+	d.failures.accept(key)
 	return res.User, true, nil
 }
 
@@ -191,17 +196,35 @@ func clientAddress(r *http.Request) string {
 }
 
 // failureGuard holds a token bucket of failed authentications per client
-// address (LRU-bounded) and the hashes of recently refused tokens.
+// address and the hashes of recently refused and accepted tokens, each an
+// LRU of at most MaxClients entries.
 type failureGuard struct {
-	opts    AuthOptions
-	mu      sync.Mutex
-	clients *lru.Cache // address -> *rate.Limiter
-	refused *lru.Cache // sha256(token) -> time.Time (until)
-	now     func() time.Time
+	opts     AuthOptions
+	mu       sync.Mutex
+	clients  *lru.Cache // address -> *rate.Limiter
+	refused  *lru.Cache // sha256(token) -> time.Time (until)
+	accepted *lru.Cache // sha256(token) -> time.Time (until)
+	now      func() time.Time
 }
 
+// acceptedTTL matches the authenticator's cache of accepted tokens.
+const acceptedTTL = time.Minute
+
+// noReservation is a reservation with nothing to give back.
+var noReservation = rate.NewLimiter(rate.Inf, 0).Reserve()
+
 func newFailureGuard(opts AuthOptions) *failureGuard {
-	return &failureGuard{opts: opts, clients: lru.New(opts.MaxClients), refused: lru.New(opts.MaxClients), now: time.Now}
+	return &failureGuard{opts: opts, clients: lru.New(opts.MaxClients), refused: lru.New(opts.MaxClients),
+		accepted: lru.New(opts.MaxClients), now: time.Now}
+}
+
+func (g *failureGuard) accept(key [sha256.Size]byte) {
+	g.accepted.Add(key, g.now().Add(acceptedTTL))
+}
+
+func (g *failureGuard) acceptedRecently(key [sha256.Size]byte) bool {
+	v, ok := g.accepted.Get(key)
+	return ok && g.now().Before(v.(time.Time))
 }
 
 // reserve takes one failure from the address's budget, to be given back

@@ -10,8 +10,10 @@ import (
 	"net/http"
 	"time"
 
+	admissionv1 "k8s.io/api/admissionregistration/v1"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
+	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
@@ -141,9 +143,14 @@ func readyz(mgr ctrl.Manager, models *controller.Models, maxLag time.Duration) h
 // cacheByObject narrows the cache: only the RBAC objects Governor creates,
 // and only the Secrets of Governor's own namespace (its Role allows no more).
 func cacheByObject(opts Options) map[client.Object]cache.ByObject {
+	// The group admins' admission policy and its binding: by name, the only
+	// two such objects the operator may read.
+	policy := fields.OneTermEqualSelector("metadata.name", controller.GroupAdminPolicy)
 	by := map[client.Object]cache.ByObject{
-		&rbacv1.Role{}:        {Label: managedByGovernor},
-		&rbacv1.RoleBinding{}: {Label: managedByGovernor},
+		&rbacv1.Role{}:                                  {Label: managedByGovernor},
+		&rbacv1.RoleBinding{}:                           {Label: managedByGovernor},
+		&admissionv1.ValidatingAdmissionPolicy{}:        {Field: policy},
+		&admissionv1.ValidatingAdmissionPolicyBinding{}: {Field: policy},
 	}
 	if ns := opts.Platform.Namespace; ns != "" {
 		by[&corev1.Secret{}] = cache.ByObject{Namespaces: map[string]cache.Config{ns: {}}}
