@@ -163,11 +163,11 @@ func (d *Delegating) Authenticate(r *http.Request) (user.Info, bool, error) {
 		r = r.WithContext(authenticator.WithAudiences(r.Context(), d.audiences))
 	}
 	res, ok, err := d.authn.AuthenticateRequest(r)
-	switch {
-	case err != nil: // the review itself failed: not the caller's failure
-		reservation.Cancel()
-		return nil, false, err
-	case !ok:
+	if err != nil || !ok {
+		// A refused token comes back as an error (TokenReview's
+		// status.error) as does a review that could not be made; both are
+		// charged and remembered, so that neither can be repeated at
+		// TokenReview's expense.
 		d.failures.refuse(key)
 		return nil, false, nil
 	}
