@@ -9,6 +9,11 @@ const (
 	// ConditionPlatformSynced is True on a Space when every environment's
 	// instance holds the current access model revision.
 	ConditionPlatformSynced = "PlatformSynced"
+	// ConditionGroupAdminsBound is True on a PermissionGroup with group
+	// admins when they are bound to its Role; False (the reason says why)
+	// while the admission policy that limits them to spec.members is not
+	// installed as shipped, when they get no rights at all.
+	ConditionGroupAdminsBound = "GroupAdminsBound"
 )
 
 // Labels and annotations Governor sets or reads.

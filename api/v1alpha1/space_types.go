@@ -379,6 +379,12 @@ type InheritedSettings struct {
 type AccessModelStatus struct {
 	// revision is the content hash of the compiled snapshot.
 	Revision string `json:"revision"`
+	// revisionToken is the revision with the inputs' position
+	// (hash@spaces.groups.rules): passed as the decision API's
+	// atLeastRevision, any replica whose model is at this state or a later
+	// one answers (docs/api.md).
+	// +optional
+	RevisionToken string `json:"revisionToken,omitempty"`
 	// groups compiled.
 	Groups int32 `json:"groups"`
 	// rules compiled.

@@ -121,6 +121,8 @@ func (a *serverAnswerer) do(ctx context.Context, method, path string, body, out 
 			return &access.InvalidInputError{Reason: e.Error.Reason, Message: e.Error.Message}
 		case "UnknownSpace":
 			return &spaceNotFoundError{msg: e.Error.Message}
+		case "ContinueExpired":
+			return fmt.Errorf("%w: %s", errContinueExpired, e.Error.Message)
 		}
 		return errors.New(e.Error.Reason + ": " + e.Error.Message)
 	}
@@ -138,19 +140,73 @@ func (a *serverAnswerer) Check(ctx context.Context, space string, req access.Req
 	return d, err
 }
 
+// pageAttempts bounds how often a paged listing starts again when the
+// model changes between its pages.
+const pageAttempts = 3
+
+// errContinueExpired is the API's 410: the model changed between pages.
+var errContinueExpired = errors.New("ContinueExpired")
+
+// WhoCan asks page by page (the API bounds each answer) and joins the grants.
 func (a *serverAnswerer) WhoCan(ctx context.Context, space string, req access.Request) (access.WhoCanResult, error) {
-	var res access.WhoCanResult
-	err := a.do(ctx, http.MethodPost, spacePath(space)+"/who-can", map[string]any{
-		"action": req.Action, "target": req.Target.String(), "folder": req.Folder, "environment": req.Environment,
-	}, &res)
-	return res, err
+	return paged(func(cont string) (access.WhoCanResult, string, error) {
+		var page struct {
+			access.WhoCanResult
+			Continue string `json:"continue"`
+		}
+		err := a.do(ctx, http.MethodPost, spacePath(space)+"/who-can", map[string]any{
+			"action": req.Action, "target": req.Target.String(), "folder": req.Folder, "environment": req.Environment,
+			"continue": cont,
+		}, &page)
+		return page.WhoCanResult, page.Continue, err
+	}, func(all *access.WhoCanResult, next access.WhoCanResult) {
+		all.Grants = append(all.Grants, next.Grants...)
+	})
 }
 
+// Permissions asks page by page and joins the permissions.
 func (a *serverAnswerer) Permissions(ctx context.Context, space, user string, idpGroups []string) (access.PermissionsResult, error) {
-	q := url.Values{"group": idpGroups}
-	var res access.PermissionsResult
-	err := a.do(ctx, http.MethodGet, spacePath(space)+"/users/"+url.PathEscape(user)+"/permissions?"+q.Encode(), nil, &res)
-	return res, err
+	return paged(func(cont string) (access.PermissionsResult, string, error) {
+		q := url.Values{"group": idpGroups}
+		if cont != "" {
+			q.Set("continue", cont)
+		}
+		var page struct {
+			access.PermissionsResult
+			Continue string `json:"continue"`
+		}
+		err := a.do(ctx, http.MethodGet, spacePath(space)+"/users/"+url.PathEscape(user)+"/permissions?"+q.Encode(), nil, &page)
+		return page.PermissionsResult, page.Continue, err
+	}, func(all *access.PermissionsResult, next access.PermissionsResult) {
+		all.Permissions = append(all.Permissions, next.Permissions...)
+	})
+}
+
+// paged fetches pages until the last (fetch returns the page and the next
+// continue token) and joins them; a listing whose model changed between
+// pages starts again, at most pageAttempts times.
+func paged[T any](fetch func(cont string) (T, string, error), join func(all *T, next T)) (T, error) {
+	var err error
+	for range pageAttempts {
+		var all T
+		cont := ""
+		for first := true; first || cont != ""; first = false {
+			var next T
+			if next, cont, err = fetch(cont); err != nil {
+				break
+			}
+			if first {
+				all = next
+			} else {
+				join(&all, next)
+			}
+		}
+		if !errors.Is(err, errContinueExpired) {
+			return all, err
+		}
+	}
+	var zero T
+	return zero, err
 }
 
 // Environments are not served by the decision API; explanations then leave

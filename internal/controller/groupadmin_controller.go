@@ -4,17 +4,22 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"sort"
 
+	admissionv1 "k8s.io/api/admissionregistration/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
@@ -25,7 +30,9 @@ import (
 // groupAdmin: true, as Kubernetes users named by their email) a Role limited
 // to that one PermissionGroup by name. What they may change in it (spec.members
 // and nothing else) is enforced by the governor-group-admins
-// ValidatingAdmissionPolicy.
+// ValidatingAdmissionPolicy: while that policy and its binding are not
+// installed as shipped, group admins get no Role at all, and the group's
+// GroupAdminsBound condition says why.
 type GroupAdminReconciler struct {
 	client.Client
 }
@@ -35,6 +42,7 @@ type GroupAdminReconciler struct {
 // writes a group's spec.
 // +kubebuilder:rbac:groups=governor.dev,resources=permissiongroups,verbs=get;list;watch;update;patch
 // +kubebuilder:rbac:groups=rbac.authorization.k8s.io,resources=roles,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups=admissionregistration.k8s.io,resources=validatingadmissionpolicies;validatingadmissionpolicybindings,verbs=get;list;watch,resourceNames=governor-group-admins
 
 // Reconcile keeps one group's admin Role and RoleBinding.
 func (r *GroupAdminReconciler) Reconcile(ctx context.Context, req reconcile.Request) (reconcile.Result, error) {
@@ -52,16 +60,22 @@ func (r *GroupAdminReconciler) Reconcile(ctx context.Context, req reconcile.Requ
 	sort.Slice(admins, func(i, j int) bool { return admins[i].Name < admins[j].Name })
 	key := types.NamespacedName{Namespace: group.Namespace, Name: name}
 	if len(admins) == 0 || !group.DeletionTimestamp.IsZero() {
-		for _, obj := range []client.Object{&rbacv1.RoleBinding{}, &rbacv1.Role{}} {
-			if err := r.Get(ctx, key, obj); err == nil && metav1.IsControlledBy(obj, group) {
-				if err := r.Delete(ctx, obj); client.IgnoreNotFound(err) != nil {
-					return reconcile.Result{}, err
-				}
-			} else if client.IgnoreNotFound(err) != nil {
-				return reconcile.Result{}, err
-			}
+		if err := r.revoke(ctx, group, key); err != nil {
+			return reconcile.Result{}, err
 		}
-		return reconcile.Result{}, nil
+		return reconcile.Result{}, r.setCondition(ctx, group, nil)
+	}
+	reason, message, err := groupAdminPolicyProblem(ctx, r.Client)
+	if err != nil {
+		return reconcile.Result{}, err
+	}
+	if reason != "" {
+		if err := r.revoke(ctx, group, key); err != nil {
+			return reconcile.Result{}, err
+		}
+		return reconcile.Result{}, r.setCondition(ctx, group, &metav1.Condition{
+			Type: governorv1alpha1.ConditionGroupAdminsBound, Status: metav1.ConditionFalse, Reason: reason, Message: message,
+		})
 	}
 	labels := map[string]string{governorv1alpha1.LabelManagedBy: governorv1alpha1.ManagedByGovernor}
 	role := &rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: group.Namespace, Labels: labels},
@@ -82,14 +96,52 @@ func (r *GroupAdminReconciler) Reconcile(ctx context.Context, req reconcile.Requ
 	binding := &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: group.Namespace, Labels: labels},
 		RoleRef:  rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "Role", Name: name},
 		Subjects: admins}
-	return reconcile.Result{}, r.apply(ctx, group, binding, func(existing client.Object) bool {
+	if err := r.apply(ctx, group, binding, func(existing client.Object) bool {
 		e := existing.(*rbacv1.RoleBinding)
 		if equality.Semantic.DeepEqual(e.Subjects, admins) {
 			return false
 		}
 		e.Subjects = admins
 		return true
+	}); err != nil {
+		return reconcile.Result{}, err
+	}
+	return reconcile.Result{}, r.setCondition(ctx, group, &metav1.Condition{
+		Type: governorv1alpha1.ConditionGroupAdminsBound, Status: metav1.ConditionTrue, Reason: ReasonGroupAdminsBound,
+		Message: fmt.Sprintf("%d group admin(s) may change spec.members of this group (Role %s)", len(admins), name),
 	})
+}
+
+// revoke deletes the group's admin RoleBinding and Role, when the group controls them.
+func (r *GroupAdminReconciler) revoke(ctx context.Context, group *governorv1alpha1.PermissionGroup, key types.NamespacedName) error {
+	for _, obj := range []client.Object{&rbacv1.RoleBinding{}, &rbacv1.Role{}} {
+		if err := r.Get(ctx, key, obj); err == nil && metav1.IsControlledBy(obj, group) {
+			if err := r.Delete(ctx, obj); client.IgnoreNotFound(err) != nil {
+				return err
+			}
+		} else if client.IgnoreNotFound(err) != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// setCondition writes GroupAdminsBound (removes it when cond is nil), only
+// when it changes, with optimistic locking: the model's object reconciler
+// writes the other conditions of the same list.
+func (r *GroupAdminReconciler) setCondition(ctx context.Context, group *governorv1alpha1.PermissionGroup, cond *metav1.Condition) error {
+	before := group.DeepCopy()
+	if cond == nil {
+		if !meta.RemoveStatusCondition(&group.Status.Conditions, governorv1alpha1.ConditionGroupAdminsBound) {
+			return nil
+		}
+	} else {
+		cond.ObservedGeneration = group.Generation
+		if !meta.SetStatusCondition(&group.Status.Conditions, *cond) {
+			return nil
+		}
+	}
+	return client.IgnoreNotFound(r.Status().Patch(ctx, group, client.MergeFromWithOptions(before, client.MergeFromWithOptimisticLock{})))
 }
 
 // apply creates obj owned by the group, or updates the existing one when
@@ -130,5 +182,31 @@ func (r *GroupAdminReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		For(&governorv1alpha1.PermissionGroup{}, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
 		Owns(&rbacv1.Role{}).
 		Owns(&rbacv1.RoleBinding{}).
+		// The policy and its binding appearing, changing or going: every group
+		// with group admins gains or loses their Role. The cache watches these
+		// two objects by name only (operator.cacheByObject).
+		Watches(&admissionv1.ValidatingAdmissionPolicy{}, handler.EnqueueRequestsFromMapFunc(r.groupsWithAdmins)).
+		Watches(&admissionv1.ValidatingAdmissionPolicyBinding{}, handler.EnqueueRequestsFromMapFunc(r.groupsWithAdmins)).
 		Complete(r)
+}
+
+func (r *GroupAdminReconciler) groupsWithAdmins(ctx context.Context, o client.Object) []reconcile.Request {
+	if o.GetName() != GroupAdminPolicy {
+		return nil
+	}
+	var groups governorv1alpha1.PermissionGroupList
+	if err := r.List(ctx, &groups); err != nil {
+		log.FromContext(ctx).Error(err, "listing PermissionGroups for the group admins' policy")
+		return nil
+	}
+	var reqs []reconcile.Request
+	for i := range groups.Items {
+		for _, m := range groups.Items[i].Spec.Members {
+			if m.GroupAdmin {
+				reqs = append(reqs, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&groups.Items[i])})
+				break
+			}
+		}
+	}
+	return reqs
 }

@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	. "github.com/onsi/gomega"
+	admissionv1 "k8s.io/api/admissionregistration/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -12,6 +13,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	governorv1alpha1 "github.com/governor-dev/governor/api/v1alpha1"
+	"github.com/governor-dev/governor/internal/controller"
 )
 
 // as returns a client that authenticates as user (impersonation), so that
@@ -112,4 +114,66 @@ func updateGroup(c client.Client, group *governorv1alpha1.PermissionGroup, mutat
 		mutate(f)
 		return c.Update(ctx(), f)
 	})
+}
+
+// TestGroupAdminsGetNoRightsWithoutTheirPolicy: group admins are bound only
+// while the admission policy that limits them to spec.members is installed
+// as shipped; without it (or with a binding that only audits) they get no
+// Role at all and the group says why.
+func TestGroupAdminsGetNoRightsWithoutTheirPolicy(t *testing.T) {
+	g := NewWithT(t)
+	const ns = "group-admins-policy"
+	create(t, newSpace(ns))
+	group := &governorv1alpha1.PermissionGroup{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "ops"},
+		Spec:       governorv1alpha1.PermissionGroupSpec{Members: []governorv1alpha1.Member{{Email: "olga@example.com", GroupAdmin: true}}},
+	}
+	create(t, group)
+	key := client.ObjectKey{Namespace: ns, Name: "governor-group-admins-ops"}
+	bound := func(status metav1.ConditionStatus, reason string) {
+		t.Helper()
+		g.Eventually(func(g Gomega) {
+			c := condition(g, group, governorv1alpha1.ConditionGroupAdminsBound)
+			g.Expect(c).NotTo(BeNil())
+			g.Expect(c.Status).To(Equal(status), c.Message)
+			g.Expect(c.Reason).To(Equal(reason))
+			err := env.Client.Get(ctx(), key, &rbacv1.RoleBinding{})
+			if status == metav1.ConditionTrue {
+				g.Expect(err).NotTo(HaveOccurred())
+			} else {
+				g.Expect(apierrors.IsNotFound(err)).To(BeTrue(), "the RoleBinding stays: %v", err)
+				g.Expect(apierrors.IsNotFound(env.Client.Get(ctx(), key, &rbacv1.Role{}))).To(BeTrue(), "the Role stays")
+			}
+		}, timeout, interval).Should(Succeed())
+	}
+	bound(metav1.ConditionTrue, controller.ReasonGroupAdminsBound)
+
+	shipped := &admissionv1.ValidatingAdmissionPolicyBinding{}
+	g.Expect(env.Client.Get(ctx(), client.ObjectKey{Name: controller.GroupAdminPolicy}, shipped)).To(Succeed())
+	restore := func() {
+		b := &admissionv1.ValidatingAdmissionPolicyBinding{ObjectMeta: metav1.ObjectMeta{Name: shipped.Name}, Spec: shipped.Spec}
+		_ = env.Client.Delete(ctx(), b)
+		g.Eventually(func() error { return env.Client.Create(ctx(), b) }, timeout, interval).Should(Succeed())
+	}
+	t.Cleanup(func() {
+		if err := env.Client.Get(ctx(), client.ObjectKey{Name: controller.GroupAdminPolicy}, &admissionv1.ValidatingAdmissionPolicyBinding{}); err != nil {
+			restore()
+		}
+	})
+
+	// The binding goes: the admins lose their Role.
+	g.Expect(env.Client.Delete(ctx(), shipped)).To(Succeed())
+	bound(metav1.ConditionFalse, controller.ReasonAdmissionPolicyMissing)
+	g.Expect(condition(g, group, governorv1alpha1.ConditionGroupAdminsBound).Message).To(ContainSubstring("not installed"))
+
+	// A binding that only audits does not hold them back either.
+	audit := &admissionv1.ValidatingAdmissionPolicyBinding{ObjectMeta: metav1.ObjectMeta{Name: controller.GroupAdminPolicy},
+		Spec: admissionv1.ValidatingAdmissionPolicyBindingSpec{PolicyName: controller.GroupAdminPolicy, ValidationActions: []admissionv1.ValidationAction{admissionv1.Audit}}}
+	g.Eventually(func() error { return env.Client.Create(ctx(), audit) }, timeout, interval).Should(Succeed())
+	bound(metav1.ConditionFalse, controller.ReasonAdmissionPolicyMismatch)
+	g.Expect(condition(g, group, governorv1alpha1.ConditionGroupAdminsBound).Message).To(ContainSubstring("Deny"))
+
+	// As shipped again: bound again.
+	restore()
+	bound(metav1.ConditionTrue, controller.ReasonGroupAdminsBound)
 }

@@ -14,6 +14,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
@@ -21,6 +22,7 @@ import (
 
 	governorv1alpha1 "github.com/governor-dev/governor/api/v1alpha1"
 	"github.com/governor-dev/governor/internal/access"
+	"github.com/governor-dev/governor/internal/revision"
 	"github.com/governor-dev/governor/internal/spacemodel"
 )
 
@@ -34,15 +36,27 @@ type ModelReconciler struct {
 
 // +kubebuilder:rbac:groups=governor.dev,resources=spaces;permissiongroups;accessrules,verbs=get;list;watch
 
-// Reconcile compiles one Space.
+// Reconcile compiles one Space. Whatever the outcome but a transient
+// error, the Space counts as compiled since start (for /readyz).
 func (r *ModelReconciler) Reconcile(ctx context.Context, req reconcile.Request) (reconcile.Result, error) {
+	observed, ordered, pendingSince := r.Models.startCompile(req.Name)
+	res, err := r.compile(ctx, req.Name, observed, ordered)
+	if err != nil {
+		r.Models.compileFailed(req.Name, pendingSince)
+		return res, err
+	}
+	r.Models.compiledOnce(req.Name)
+	return res, nil
+}
+
+func (r *ModelReconciler) compile(ctx context.Context, name string, observed revision.Position, ordered bool) (reconcile.Result, error) {
 	// The lists are only read: the cache's objects are used without copies,
 	// which for a large Space is most of the cost of a compile pass.
-	loaded, err := spacemodel.Load(ctx, r.Client, req.Name, client.UnsafeDisableDeepCopy)
+	loaded, err := spacemodel.Load(ctx, r.Client, name, client.UnsafeDisableDeepCopy)
 	var notFound *spacemodel.NotFoundError
 	if errors.As(err, &notFound) {
-		r.Models.remove(req.Name)
-		modelSize.DeletePartialMatch(map[string]string{labelSpace: req.Name})
+		r.Models.remove(name)
+		modelSize.DeletePartialMatch(map[string]string{labelSpace: name})
 		return reconcile.Result{}, nil
 	}
 	if err != nil {
@@ -54,9 +68,15 @@ func (r *ModelReconciler) Reconcile(ctx context.Context, req reconcile.Request) 
 		return reconcile.Result{}, nil
 	}
 	groups, rules := loaded.Groups, loaded.Rules
+	pos, allNumbers := inputPosition(loaded)
+	pos, ordered = pos.Max(observed), ordered && allNumbers
 	fp := fingerprint(loaded.Effective, loaded.Source, groups, rules)
 	if cur := r.Models.Get(space.Name); cur != nil && cur.fingerprint == fp {
+		r.Models.advance(space.Name, pos, ordered)
 		return reconcile.Result{}, nil
+	}
+	if cur := r.Models.Get(space.Name); cur != nil {
+		pos = pos.Max(cur.Position) // a replica's positions only go forward
 	}
 
 	start := time.Now()
@@ -71,6 +91,8 @@ func (r *ModelReconciler) Reconcile(ctx context.Context, req reconcile.Request) 
 		Generations:     make(map[ObjectRef]int64, len(groups)+len(rules)),
 		Problems:        map[ObjectRef][]access.Problem{},
 		fingerprint:     fp,
+		Position:        pos,
+		ordered:         ordered,
 	}
 	for i := range groups {
 		model.Generations[ObjectRef{Kind: kindPermissionGroup, Name: groups[i].Name}] = groups[i].Generation
@@ -90,6 +112,23 @@ func (r *ModelReconciler) Reconcile(ctx context.Context, req reconcile.Request) 
 	r.Models.set(model)
 	log.FromContext(ctx).V(1).Info("compiled access model", "revision", snapshot.Revision(), "took", time.Since(start), "problems", len(problems))
 	return reconcile.Result{}, nil
+}
+
+// inputPosition is the highest resourceVersion, per kind, of the objects a
+// compile read, and whether all of them were numbers.
+func inputPosition(l *spacemodel.Loaded) (revision.Position, bool) {
+	var p revision.Position
+	ok := p.Observe(revision.KindSpace, l.Space.ResourceVersion)
+	if l.Source != nil {
+		ok = p.Observe(revision.KindSpace, l.Source.ResourceVersion) && ok
+	}
+	for i := range l.Groups {
+		ok = p.Observe(revision.KindGroup, l.Groups[i].ResourceVersion) && ok
+	}
+	for i := range l.Rules {
+		ok = p.Observe(revision.KindRule, l.Rules[i].ResourceVersion) && ok
+	}
+	return p, ok
 }
 
 // fingerprint identifies what a compile reads, so that a resync or a
@@ -118,24 +157,54 @@ func fingerprint(space, source *governorv1alpha1.Space, groups []governorv1alpha
 // SetupWithManager registers the model controller; it does not need the lease.
 func (r *ModelReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	needLeader := false
-	toSpace := handler.EnqueueRequestsFromMapFunc(r.spacesForNamespacedObject)
+	objectChanged := predicate.Or(predicate.GenerationChangedPredicate{}, deletionPredicate())
 	return ctrl.NewControllerManagedBy(mgr).
 		Named("accessmodel").
-		For(&governorv1alpha1.Space{}, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
+		For(&governorv1alpha1.Space{}, builder.WithPredicates(predicate.GenerationChangedPredicate{}, r.observeSpace())).
 		Watches(&governorv1alpha1.Space{}, handler.EnqueueRequestsFromMapFunc(r.spacesInheritingFrom),
 			builder.WithPredicates(predicate.GenerationChangedPredicate{})).
-		Watches(&governorv1alpha1.PermissionGroup{}, toSpace, builder.WithPredicates(predicate.Or(predicate.GenerationChangedPredicate{}, deletionPredicate()))).
-		Watches(&governorv1alpha1.AccessRule{}, toSpace, builder.WithPredicates(predicate.Or(predicate.GenerationChangedPredicate{}, deletionPredicate()))).
+		Watches(&governorv1alpha1.PermissionGroup{}, handler.EnqueueRequestsFromMapFunc(r.spacesFor(revision.KindGroup)), builder.WithPredicates(objectChanged)).
+		Watches(&governorv1alpha1.AccessRule{}, handler.EnqueueRequestsFromMapFunc(r.spacesFor(revision.KindRule)), builder.WithPredicates(objectChanged)).
 		WithOptions(controller.Options{NeedLeaderElection: &needLeader, MaxConcurrentReconciles: 2}).
 		Complete(r)
 }
 
-func (r *ModelReconciler) spacesForNamespacedObject(ctx context.Context, o client.Object) []reconcile.Request {
-	return spaceRequestsForNamespace(ctx, r.Client, o.GetNamespace())
+// spacesFor maps a group or rule event to the Spaces of its namespace and
+// records the event's resourceVersion in their positions (a deletion leaves
+// no object behind to read it from).
+func (r *ModelReconciler) spacesFor(kind int) handler.TypedMapFunc[client.Object, reconcile.Request] {
+	return func(ctx context.Context, o client.Object) []reconcile.Request {
+		reqs := spaceRequestsForNamespace(ctx, r.Client, o.GetNamespace())
+		r.observe(reqs, kind, o)
+		return reqs
+	}
 }
 
 func (r *ModelReconciler) spacesInheritingFrom(ctx context.Context, o client.Object) []reconcile.Request {
-	return spacesInheritingFrom(ctx, r.Client, o.GetName())
+	reqs := spacesInheritingFrom(ctx, r.Client, o.GetName())
+	r.observe(reqs, revision.KindSpace, o)
+	return reqs
+}
+
+func (r *ModelReconciler) observe(reqs []reconcile.Request, kind int, o client.Object) {
+	for _, req := range reqs {
+		r.Models.observe(req.Name, kind, o.GetResourceVersion())
+	}
+}
+
+// observeSpace records the Space's own events that pass the other
+// predicates (it is evaluated last, and lets everything through).
+func (r *ModelReconciler) observeSpace() predicate.Predicate {
+	record := func(o client.Object) bool {
+		r.Models.observe(o.GetName(), revision.KindSpace, o.GetResourceVersion())
+		return true
+	}
+	return predicate.Funcs{
+		CreateFunc:  func(e event.CreateEvent) bool { return record(e.Object) },
+		UpdateFunc:  func(e event.UpdateEvent) bool { return record(e.ObjectNew) },
+		DeleteFunc:  func(e event.DeleteEvent) bool { return record(e.Object) },
+		GenericFunc: func(e event.GenericEvent) bool { return record(e.Object) },
+	}
 }
 
 func spaceRequestsForNamespace(ctx context.Context, c client.Reader, namespace string) []reconcile.Request {

@@ -2,13 +2,18 @@ package controller
 
 import (
 	"context"
+	"fmt"
+	"sort"
+	"strings"
 	"sync"
+	"time"
 
 	"k8s.io/client-go/util/workqueue"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 	"sigs.k8s.io/controller-runtime/pkg/source"
 
 	"github.com/governor-dev/governor/internal/access"
+	"github.com/governor-dev/governor/internal/revision"
 )
 
 // ObjectRef names a PermissionGroup or AccessRule inside a Space's namespace.
@@ -31,6 +36,17 @@ type Model struct {
 	Problems map[ObjectRef][]access.Problem
 	// fingerprint identifies the input, to skip compiles that change nothing.
 	fingerprint string
+	// Position is where the model stands in its inputs' history (see
+	// package revision); ordered is false when a resourceVersion was not a
+	// number, and the model then has no ordered token.
+	Position revision.Position
+	ordered  bool
+}
+
+// Token is the model's revision for atLeastRevision: the content hash and,
+// when ordered, the position ("this state or any later one").
+func (m *Model) Token() string {
+	return revision.Token{Hash: m.Snapshot.Revision(), Ordered: m.ordered, Position: m.Position}.String()
 }
 
 // ModelChange tells subscribers what a compile changed.
@@ -48,6 +64,16 @@ type Models struct {
 	bySpace     map[string]*Model
 	history     map[string][]string // recent revisions per Space, oldest first
 	subscribers map[*subscriber]struct{}
+	// observed is, per Space, the position of the input events the model
+	// controller's watches delivered (deletions included: they leave no
+	// object behind to read a resourceVersion from).
+	observed map[string]revision.Position
+	// unordered marks Spaces with an input whose resourceVersion is not a number.
+	unordered map[string]bool
+	// pendingSince is when the oldest event not yet compiled arrived, per Space.
+	pendingSince map[string]time.Time
+	// compiled marks the Spaces compiled (or found to have no model) since start.
+	compiled map[string]bool
 }
 
 // historyLen bounds how many past revisions of a Space are remembered.
@@ -60,7 +86,11 @@ type subscriber struct {
 
 // NewModels returns an empty registry.
 func NewModels() *Models {
-	return &Models{bySpace: map[string]*Model{}, history: map[string][]string{}, subscribers: map[*subscriber]struct{}{}}
+	return &Models{
+		bySpace: map[string]*Model{}, history: map[string][]string{}, subscribers: map[*subscriber]struct{}{},
+		observed: map[string]revision.Position{}, unordered: map[string]bool{},
+		pendingSince: map[string]time.Time{}, compiled: map[string]bool{},
+	}
 }
 
 // Get returns the Space's current model, or nil when it has none yet.
@@ -78,18 +108,140 @@ func (m *Models) Snapshot(space string) *access.Snapshot {
 	return nil
 }
 
-// Reached reports whether the Space's live model is at revision or has moved
-// past it. Revisions are content hashes, not ordered: a revision this replica
-// has compiled before counts as passed; one it has never seen is still to come.
-func (m *Models) Reached(space, revision string) bool {
+// Live returns the Space's live snapshot and its revision token, or nil.
+func (m *Models) Live(space string) (*access.Snapshot, string) {
+	if model := m.Get(space); model != nil {
+		return model.Snapshot, model.Token()
+	}
+	return nil, ""
+}
+
+// Reached reports whether the Space's live model is at the revision or has
+// moved past it. A plain content hash is matched exactly: the live model's
+// or one this replica compiled before. An ordered token (package revision)
+// is also reached by a model whose position is at or past the token's, so a
+// replica that skipped that content or restarted since answers too. A
+// malformed revision is never reached.
+func (m *Models) Reached(space, rev string) bool {
+	tok, err := revision.Parse(rev)
+	if err != nil {
+		return false
+	}
 	m.mu.RLock()
 	defer m.mu.RUnlock()
+	model := m.bySpace[space]
+	if model == nil {
+		return false
+	}
+	if model.Snapshot.Revision() == tok.Hash {
+		return true
+	}
 	for _, r := range m.history[space] {
-		if r == revision {
+		if r == tok.Hash {
 			return true
 		}
 	}
-	return false
+	return tok.Ordered && model.ordered && model.Position.AtLeast(tok.Position)
+}
+
+// observe records an input event of a Space's model (kind per package
+// revision, rv its resourceVersion) as delivered by a watch: the Space has
+// an event to compile from now on.
+func (m *Models) observe(space string, kind int, rv string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	p := m.observed[space]
+	if !p.Observe(kind, rv) && rv != "" {
+		m.unordered[space] = true
+	}
+	m.observed[space] = p
+	if _, ok := m.pendingSince[space]; !ok {
+		m.pendingSince[space] = time.Now()
+	}
+}
+
+// startCompile is called before a compile reads the cache: what was observed
+// until now is in what it reads. It returns the observed position and
+// whether every resourceVersion was a number, and the pending mark to put
+// back should the compile fail.
+func (m *Models) startCompile(space string) (revision.Position, bool, time.Time) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	since := m.pendingSince[space]
+	delete(m.pendingSince, space)
+	return m.observed[space], !m.unordered[space], since
+}
+
+// compileFailed puts a Space back among those with events to compile.
+func (m *Models) compileFailed(space string, since time.Time) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if since.IsZero() {
+		since = time.Now()
+	}
+	if cur, ok := m.pendingSince[space]; !ok || since.Before(cur) {
+		m.pendingSince[space] = since
+	}
+}
+
+// compiledOnce marks a Space compiled (or found to have no model) since start.
+func (m *Models) compiledOnce(space string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.compiled[space] = true
+}
+
+// advance raises the live model's position without a new compile (its
+// inputs' content did not change, their resourceVersions did).
+func (m *Models) advance(space string, pos revision.Position, ordered bool) {
+	m.mu.Lock()
+	cur := m.bySpace[space]
+	if cur == nil || (cur.Position.AtLeast(pos) && cur.ordered == ordered) {
+		m.mu.Unlock()
+		return
+	}
+	next := *cur
+	next.Position = cur.Position.Max(pos)
+	next.ordered = ordered
+	m.bySpace[space] = &next
+	subs := m.subscriberList()
+	m.mu.Unlock()
+	m.notify(subs, ModelChange{Space: space, Namespace: next.Namespace})
+}
+
+// Ready reports an error while a replica's models cannot be trusted to
+// answer: a Space of spaces (those in the cache) not compiled since start,
+// or one whose oldest uncompiled event is older than maxLag.
+func (m *Models) Ready(spaces []string, maxLag time.Duration) error {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	var notYet, lagging []string
+	for _, s := range spaces {
+		if !m.compiled[s] {
+			notYet = append(notYet, s)
+		}
+	}
+	now := time.Now()
+	for s, since := range m.pendingSince {
+		if maxLag > 0 && now.Sub(since) > maxLag {
+			lagging = append(lagging, s)
+		}
+	}
+	switch {
+	case len(notYet) > 0:
+		return fmt.Errorf("%d Space(s) not compiled since start: %s", len(notYet), listSome(notYet))
+	case len(lagging) > 0:
+		return fmt.Errorf("%d Space(s) with changes waiting more than %s to be compiled: %s", len(lagging), maxLag, listSome(lagging))
+	}
+	return nil
+}
+
+func listSome(names []string) string {
+	sort.Strings(names)
+	if len(names) > 5 {
+		return strings.Join(names[:5], ", ") + ", ..."
+	}
+	return strings.Join(names, ", ")
 }
 
 // set replaces a Space's model and tells subscribers what changed.
@@ -115,6 +267,8 @@ func (m *Models) remove(space string) {
 	prev, ok := m.bySpace[space]
 	delete(m.bySpace, space)
 	delete(m.history, space)
+	delete(m.observed, space)
+	delete(m.unordered, space)
 	subs := m.subscriberList()
 	m.mu.Unlock()
 	if ok {

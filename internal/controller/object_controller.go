@@ -3,8 +3,10 @@ package controller
 import (
 	"context"
 	"strings"
+	"time"
 
 	"k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -78,7 +80,12 @@ func (r *ModelObjectReconciler) Reconcile(ctx context.Context, req reconcile.Req
 	if equality.Semantic.DeepEqual(before, obj) { // status unchanged: no write
 		return reconcile.Result{}, nil
 	}
-	if err := r.Status().Patch(ctx, obj, client.MergeFrom(before)); err != nil {
+	// Locked: the conditions list is replaced whole, and the group admins'
+	// reconciler writes GroupAdminsBound into the same list.
+	if err := r.Status().Patch(ctx, obj, client.MergeFromWithOptions(before, client.MergeFromWithOptimisticLock{})); err != nil {
+		if apierrors.IsConflict(err) {
+			return reconcile.Result{RequeueAfter: 200 * time.Millisecond}, nil
+		}
 		return reconcile.Result{}, client.IgnoreNotFound(err)
 	}
 	recordTransition(r.Recorder, obj, before.GetConditions(), obj.GetConditions())

@@ -25,11 +25,12 @@ func accessModelStatus(m *Model) *governorv1alpha1.AccessModelStatus {
 		}
 	}
 	return &governorv1alpha1.AccessModelStatus{
-		Revision: m.Snapshot.Revision(),
-		Groups:   int32(stats.Groups),
-		Rules:    int32(stats.Rules),
-		Members:  int32(stats.Members),
-		Problems: int32(problems),
+		Revision:      m.Snapshot.Revision(),
+		RevisionToken: m.Token(),
+		Groups:        int32(stats.Groups),
+		Rules:         int32(stats.Rules),
+		Members:       int32(stats.Members),
+		Problems:      int32(problems),
 	}
 }
 

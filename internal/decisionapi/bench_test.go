@@ -30,11 +30,11 @@ import (
 // staticModels serves one compiled snapshot.
 type staticModels struct{ snap *access.Snapshot }
 
-func (m staticModels) Snapshot(space string) *access.Snapshot {
+func (m staticModels) Live(space string) (*access.Snapshot, string) {
 	if space == m.snap.Space() {
-		return m.snap
+		return m.snap, m.snap.Revision()
 	}
-	return nil
+	return nil, ""
 }
 func (m staticModels) Reached(space, rev string) bool { return rev == m.snap.Revision() }
 
@@ -47,7 +47,7 @@ func BenchmarkAPI(b *testing.B) {
 	in := accesstest.Large()
 	snap, _ := access.Compile(in)
 	token := benchToken(b, snap.Space())
-	auth, err := decisionapi.NewDelegating(env.Config)
+	auth, err := decisionapi.NewDelegating(env.Config, decisionapi.AuthOptions{})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -23,6 +23,9 @@ type ServeOptions struct {
 	// CertDir holds tls.crt and tls.key (a Secret mounted by the chart),
 	// reloaded when they change. Empty: a self-signed certificate.
 	CertDir string
+	// DNSNames are the self-signed certificate's names besides localhost and
+	// the host name: the Service's, so that clients can verify it.
+	DNSNames []string
 }
 
 // Listener is the decision API's HTTPS server, run by the manager on every
@@ -108,7 +111,8 @@ func (l *Listener) tlsConfig(ctx context.Context) (*tls.Config, error) {
 		return cfg, nil
 	}
 	host, _ := os.Hostname()
-	certPEM, keyPEM, err := certutil.GenerateSelfSignedCertKey(host, []net.IP{net.ParseIP("127.0.0.1"), net.IPv6loopback}, []string{"localhost"})
+	names := append([]string{"localhost"}, l.opts.DNSNames...)
+	certPEM, keyPEM, err := certutil.GenerateSelfSignedCertKey(host, []net.IP{net.ParseIP("127.0.0.1"), net.IPv6loopback}, names)
 	if err != nil {
 		return nil, fmt.Errorf("decision API: self-signed certificate: %w", err)
 	}

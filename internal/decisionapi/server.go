@@ -7,23 +7,28 @@ package decisionapi
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/go-logr/logr"
 
 	"github.com/governor-dev/governor/internal/access"
+	"github.com/governor-dev/governor/internal/revision"
 )
 
 // Models is where the server finds each Space's compiled snapshot.
 type Models interface {
-	// Snapshot returns the Space's live snapshot, or nil when it has none.
-	Snapshot(space string) *access.Snapshot
-	// Reached reports whether the Space's model is at the revision or past it.
+	// Live returns the Space's live snapshot and its revision token (package
+	// revision), or a nil snapshot when it has none.
+	Live(space string) (*access.Snapshot, string)
+	// Reached reports whether the Space's model is at the revision or past
+	// it: a content hash exactly, an ordered token by position.
 	Reached(space, revision string) bool
 }
 
@@ -33,6 +38,10 @@ const (
 	MaxBodyBytes = 1 << 20
 	// MaxBatch bounds the checks in one batch.
 	MaxBatch = 1000
+	// DefaultLimit is the page size of who-can grants and permissions when
+	// the request sets no limit; MaxLimit the largest a request may set.
+	DefaultLimit = 500
+	MaxLimit     = 5000
 )
 
 // Error reasons, the machine-readable part of every error body.
@@ -43,6 +52,8 @@ const (
 	ReasonRevisionNotYet   = "RevisionNotYet"
 	ReasonUnauthenticated  = "Unauthenticated"
 	ReasonForbidden        = "Forbidden"
+	ReasonTooManyRequests  = "TooManyRequests"
+	ReasonContinueExpired  = "ContinueExpired"
 	ReasonNotFound         = "NotFound"
 	ReasonMethodNotAllowed = "MethodNotAllowed"
 	ReasonInternal         = "InternalError"
@@ -66,10 +77,20 @@ type BatchRequest struct {
 	AtLeastRevision string         `json:"atLeastRevision,omitempty"`
 }
 
+// CheckResponse is one check's decision and the revision token of the
+// model that answered.
+type CheckResponse struct {
+	access.Decision
+	// RevisionToken orders the answering model (hash@spaces.groups.rules):
+	// pass it as atLeastRevision to be answered from this state or a later one.
+	RevisionToken string `json:"revisionToken,omitempty"`
+}
+
 // BatchResponse answers a batch, in order.
 type BatchResponse struct {
-	Revision string        `json:"revision"`
-	Results  []BatchResult `json:"results"`
+	Revision      string        `json:"revision"`
+	RevisionToken string        `json:"revisionToken,omitempty"`
+	Results       []BatchResult `json:"results"`
 }
 
 // BatchResult is one check of a batch: a decision, or the error of that check alone.
@@ -78,13 +99,33 @@ type BatchResult struct {
 	Error    *ErrorBody       `json:"error,omitempty"`
 }
 
-// WhoCanRequest asks which groups grant an action on a target.
+// WhoCanRequest asks which groups grant an action on a target. Limit
+// bounds the grants answered (DefaultLimit when 0); Continue, from the
+// previous page's answer, asks for the next page.
 type WhoCanRequest struct {
 	Action          string `json:"action"`
 	Target          string `json:"target"`
 	Folder          string `json:"folder,omitempty"`
 	Environment     string `json:"environment,omitempty"`
 	AtLeastRevision string `json:"atLeastRevision,omitempty"`
+	Limit           int    `json:"limit,omitempty"`
+	Continue        string `json:"continue,omitempty"`
+}
+
+// WhoCanResponse is one page of who-can's grants. Continue is set when more
+// grants follow: pass it back (same question) for the next page.
+type WhoCanResponse struct {
+	access.WhoCanResult
+	RevisionToken string `json:"revisionToken,omitempty"`
+	Continue      string `json:"continue,omitempty"`
+}
+
+// PermissionsResponse is one page of a user's permissions (the list
+// permissions is paged; the rest comes whole on every page).
+type PermissionsResponse struct {
+	access.PermissionsResult
+	RevisionToken string `json:"revisionToken,omitempty"`
+	Continue      string `json:"continue,omitempty"`
 }
 
 // ErrorBody is every error's JSON body.
@@ -164,6 +205,11 @@ func (s *Server) guard(verb, subresource string, h handlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		space := r.PathValue("space")
 		u, ok, err := s.auth.Authenticate(r)
+		if errors.Is(err, ErrTooManyFailures) {
+			w.Header().Set("Retry-After", "1")
+			writeError(w, fail(http.StatusTooManyRequests, ReasonTooManyRequests, "", "too many failed authentications from %s: retry later with a valid token", clientAddress(r)))
+			return
+		}
 		if err != nil {
 			s.log.Error(err, "authenticating a decision API caller")
 			writeError(w, fail(http.StatusUnauthorized, ReasonUnauthenticated, "", "the bearer token could not be reviewed"))
@@ -194,17 +240,23 @@ func (s *Server) guard(verb, subresource string, h handlerFunc) http.Handler {
 	})
 }
 
-// snapshot finds the Space's model, at least at the revision asked for.
-func (s *Server) snapshot(space, atLeast string) (*access.Snapshot, *apiError) {
-	snap := s.models.Snapshot(space)
+// snapshot finds the Space's model, at least at the revision asked for, and
+// its revision token.
+func (s *Server) snapshot(space, atLeast string) (*access.Snapshot, string, *apiError) {
+	if atLeast != "" {
+		if _, err := revision.Parse(atLeast); err != nil {
+			return nil, "", fail(http.StatusBadRequest, ReasonMalformedRequest, "atLeastRevision", "atLeastRevision: %v", err)
+		}
+	}
+	snap, token := s.models.Live(space)
 	if snap == nil {
-		return nil, fail(http.StatusNotFound, ReasonUnknownSpace, "", "no Space %q (or its access model is not compiled yet)", space)
+		return nil, "", fail(http.StatusNotFound, ReasonUnknownSpace, "", "no Space %q (or its access model is not compiled yet)", space)
 	}
 	if atLeast != "" && snap.Revision() != atLeast && !s.models.Reached(space, atLeast) {
-		return nil, fail(http.StatusConflict, ReasonRevisionNotYet, "atLeastRevision",
-			"Space %q is at revision %s; %s is not compiled here yet: retry shortly", space, snap.Revision(), atLeast)
+		return nil, "", fail(http.StatusConflict, ReasonRevisionNotYet, "atLeastRevision",
+			"Space %q is at revision %s; %s is not compiled here yet: retry shortly", space, token, atLeast)
 	}
-	return snap, nil
+	return snap, token, nil
 }
 
 func (s *Server) check(r *http.Request, space string) (any, *apiError) {
@@ -224,11 +276,11 @@ func (s *Server) check(r *http.Request, space string) (any, *apiError) {
 		if len(req.Checks) == 0 || len(req.Checks) > MaxBatch {
 			return nil, fail(http.StatusBadRequest, ReasonMalformedRequest, "checks", "a batch holds 1 to %d checks, got %d", MaxBatch, len(req.Checks))
 		}
-		snap, apiErr := s.snapshot(space, req.AtLeastRevision)
+		snap, token, apiErr := s.snapshot(space, req.AtLeastRevision)
 		if apiErr != nil {
 			return nil, apiErr
 		}
-		resp := BatchResponse{Revision: snap.Revision(), Results: make([]BatchResult, len(req.Checks))}
+		resp := BatchResponse{Revision: snap.Revision(), RevisionToken: token, Results: make([]BatchResult, len(req.Checks))}
 		for i, c := range req.Checks {
 			d, apiErr := decide(snap, c)
 			if apiErr != nil {
@@ -245,7 +297,7 @@ func (s *Server) check(r *http.Request, space string) (any, *apiError) {
 	if err := decodeStrict(body, &req); err != nil {
 		return nil, malformed(err)
 	}
-	snap, apiErr := s.snapshot(space, req.AtLeastRevision)
+	snap, token, apiErr := s.snapshot(space, req.AtLeastRevision)
 	if apiErr != nil {
 		return nil, apiErr
 	}
@@ -253,7 +305,7 @@ func (s *Server) check(r *http.Request, space string) (any, *apiError) {
 	if apiErr != nil {
 		return nil, apiErr
 	}
-	return d, nil
+	return CheckResponse{Decision: d, RevisionToken: token}, nil
 }
 
 func decide(snap *access.Snapshot, c CheckRequest) (access.Decision, *apiError) {
@@ -280,7 +332,11 @@ func (s *Server) whoCan(r *http.Request, space string) (any, *apiError) {
 	if err := decodeStrict(body, &req); err != nil {
 		return nil, malformed(err)
 	}
-	snap, apiErr := s.snapshot(space, req.AtLeastRevision)
+	snap, token, apiErr := s.snapshot(space, req.AtLeastRevision)
+	if apiErr != nil {
+		return nil, apiErr
+	}
+	pg, apiErr := newPager(req.Limit, req.Continue, snap.Revision())
 	if apiErr != nil {
 		return nil, apiErr
 	}
@@ -292,12 +348,26 @@ func (s *Server) whoCan(r *http.Request, space string) (any, *apiError) {
 	if err != nil {
 		return nil, invalidInput(err, "")
 	}
-	return res, nil
+	var next string
+	res.Grants, next = page(pg, res.Grants)
+	return WhoCanResponse{WhoCanResult: res, RevisionToken: token, Continue: next}, nil
 }
 
 func (s *Server) permissions(r *http.Request, space string) (any, *apiError) {
 	q := r.URL.Query()
-	snap, apiErr := s.snapshot(space, q.Get("atLeastRevision"))
+	snap, token, apiErr := s.snapshot(space, q.Get("atLeastRevision"))
+	if apiErr != nil {
+		return nil, apiErr
+	}
+	limit := 0
+	if l := q.Get("limit"); l != "" {
+		n, err := strconv.Atoi(l)
+		if err != nil {
+			return nil, fail(http.StatusBadRequest, ReasonMalformedRequest, "limit", "limit: %q is not a number", l)
+		}
+		limit = n
+	}
+	pg, apiErr := newPager(limit, q.Get("continue"), snap.Revision())
 	if apiErr != nil {
 		return nil, apiErr
 	}
@@ -305,7 +375,76 @@ func (s *Server) permissions(r *http.Request, space string) (any, *apiError) {
 	if err != nil {
 		return nil, invalidInput(err, "email")
 	}
-	return res, nil
+	var next string
+	res.Permissions, next = page(pg, res.Permissions)
+	return PermissionsResponse{PermissionsResult: res, RevisionToken: token, Continue: next}, nil
+}
+
+// pager is one page's bounds: limit items from offset of the list the
+// model at revision answers.
+type pager struct {
+	limit, offset int
+	revision      string
+}
+
+// newPager checks limit and the continue token. A continue token is the
+// next offset and the content hash it was cut from; a model whose content
+// has changed since cannot continue it (410, start again).
+func newPager(limit int, cont, rev string) (pager, *apiError) {
+	switch {
+	case limit < 0 || limit > MaxLimit:
+		return pager{}, fail(http.StatusBadRequest, ReasonMalformedRequest, "limit", "limit: 1 to %d (0: %d), got %d", MaxLimit, DefaultLimit, limit)
+	case limit == 0:
+		limit = DefaultLimit
+	}
+	p := pager{limit: limit, revision: rev}
+	if cont == "" {
+		return p, nil
+	}
+	offset, contRev, err := decodeContinue(cont)
+	if err != nil {
+		return pager{}, fail(http.StatusBadRequest, ReasonMalformedRequest, "continue", "continue: %v", err)
+	}
+	if contRev != rev {
+		return pager{}, fail(http.StatusGone, ReasonContinueExpired, "continue",
+			"the access model changed since the first page (revision %s, was %s): ask again without continue", rev, contRev)
+	}
+	p.offset = offset
+	return p, nil
+}
+
+// page cuts one page from items and returns the continue token of the next
+// page ("" on the last).
+func page[T any](p pager, items []T) ([]T, string) {
+	if p.offset >= len(items) {
+		return items[:0], ""
+	}
+	end := min(len(items), p.offset+p.limit)
+	next := ""
+	if end < len(items) {
+		next = encodeContinue(end, p.revision)
+	}
+	return items[p.offset:end], next
+}
+
+func encodeContinue(offset int, rev string) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(strconv.Itoa(offset) + ":" + rev))
+}
+
+func decodeContinue(s string) (int, string, error) {
+	raw, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil || len(raw) > revision.MaxLen+24 {
+		return 0, "", errors.New("not a continue token of this API")
+	}
+	off, rev, ok := strings.Cut(string(raw), ":")
+	n, err := strconv.Atoi(off)
+	if !ok || err != nil || n <= 0 || strconv.Itoa(n) != off {
+		return 0, "", errors.New("not a continue token of this API")
+	}
+	if _, err := revision.Parse(rev); err != nil {
+		return 0, "", errors.New("not a continue token of this API")
+	}
+	return n, rev, nil
 }
 
 // invalidInput maps the engine's invalid-input errors to 400 with its reason.
@@ -377,7 +516,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 }
 
 func writeError(w http.ResponseWriter, e *apiError) {
-	if e.status == http.StatusConflict {
+	if e.status == http.StatusConflict || e.status == http.StatusTooManyRequests {
 		w.Header().Set("Retry-After", "1")
 	}
 	writeJSON(w, e.status, errorResponse{Error: e.body})

@@ -8,9 +8,12 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"time"
 
+	admissionv1 "k8s.io/api/admissionregistration/v1"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
+	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
@@ -46,6 +49,16 @@ type Options struct {
 	APIAddr string
 	// APICertDir holds the API's tls.crt and tls.key; empty: self-signed.
 	APICertDir string
+	// APIDNSNames are added to the self-signed certificate's names (the
+	// Service's: <svc>, <svc>.<ns>, <svc>.<ns>.svc, <svc>.<ns>.svc.cluster.local).
+	APIDNSNames []string
+	// APIAuth tunes the API's authentication: token audiences, the budget of
+	// failed authentications per client address.
+	APIAuth decisionapi.AuthOptions
+	// ModelMaxLag is how long a Space's change may wait to be compiled before
+	// /readyz fails (default 30s; negative: no bound). /readyz also fails
+	// until every Space has been compiled once since start.
+	ModelMaxLag time.Duration
 	// OnAPIListening, when set, is called with the API's bound address.
 	OnAPIListening func(addr string)
 	// Platform configures the sync of Spaces into their instances; it runs
@@ -97,23 +110,47 @@ func Run(ctx context.Context, cfg *rest.Config, opts Options, models *controller
 	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
 		return err
 	}
-	if err := mgr.AddReadyzCheck("readyz", func(req *http.Request) error {
-		if !mgr.GetCache().WaitForCacheSync(req.Context()) {
-			return fmt.Errorf("informer caches not synced")
-		}
-		return nil
-	}); err != nil {
+	if err := mgr.AddReadyzCheck("readyz", readyz(mgr, models, opts.ModelMaxLag)); err != nil {
 		return err
 	}
 	return mgr.Start(ctx)
 }
 
+// readyz fails until the caches are synced and every Space in them has been
+// compiled once since start, and while a Space's change waits longer than
+// maxLag to be compiled: a replica in that state would answer from stale
+// models, so it leaves the Service until it catches up.
+func readyz(mgr ctrl.Manager, models *controller.Models, maxLag time.Duration) healthz.Checker {
+	if maxLag == 0 {
+		maxLag = 30 * time.Second
+	}
+	return func(req *http.Request) error {
+		if !mgr.GetCache().WaitForCacheSync(req.Context()) {
+			return fmt.Errorf("informer caches not synced")
+		}
+		var spaces governorv1alpha1.SpaceList
+		if err := mgr.GetCache().List(req.Context(), &spaces); err != nil {
+			return err
+		}
+		names := make([]string, 0, len(spaces.Items))
+		for i := range spaces.Items {
+			names = append(names, spaces.Items[i].Name)
+		}
+		return models.Ready(names, maxLag)
+	}
+}
+
 // cacheByObject narrows the cache: only the RBAC objects Governor creates,
 // and only the Secrets of Governor's own namespace (its Role allows no more).
 func cacheByObject(opts Options) map[client.Object]cache.ByObject {
+	// The group admins' admission policy and its binding: by name, the only
+	// two such objects the operator may read.
+	policy := fields.OneTermEqualSelector("metadata.name", controller.GroupAdminPolicy)
 	by := map[client.Object]cache.ByObject{
-		&rbacv1.Role{}:        {Label: managedByGovernor},
-		&rbacv1.RoleBinding{}: {Label: managedByGovernor},
+		&rbacv1.Role{}:                                  {Label: managedByGovernor},
+		&rbacv1.RoleBinding{}:                           {Label: managedByGovernor},
+		&admissionv1.ValidatingAdmissionPolicy{}:        {Field: policy},
+		&admissionv1.ValidatingAdmissionPolicyBinding{}: {Field: policy},
 	}
 	if ns := opts.Platform.Namespace; ns != "" {
 		by[&corev1.Secret{}] = cache.ByObject{Namespaces: map[string]cache.Config{ns: {}}}
@@ -123,7 +160,7 @@ func cacheByObject(opts Options) map[client.Object]cache.ByObject {
 
 // addDecisionAPI serves the decision API from models on every replica.
 func addDecisionAPI(ctx context.Context, mgr ctrl.Manager, opts Options, models *controller.Models) error {
-	auth, err := decisionapi.NewDelegating(mgr.GetConfig())
+	auth, err := decisionapi.NewDelegating(mgr.GetConfig(), opts.APIAuth)
 	if err != nil {
 		return err
 	}
@@ -132,7 +169,7 @@ func addDecisionAPI(ctx context.Context, mgr ctrl.Manager, opts Options, models 
 	if err != nil {
 		return err
 	}
-	ln := decisionapi.NewListener(decisionapi.ServeOptions{Addr: opts.APIAddr, CertDir: opts.APICertDir}, srv, log)
+	ln := decisionapi.NewListener(decisionapi.ServeOptions{Addr: opts.APIAddr, CertDir: opts.APICertDir, DNSNames: opts.APIDNSNames}, srv, log)
 	if opts.OnAPIListening != nil {
 		go func() {
 			if addr, err := ln.Addr(ctx); err == nil {
