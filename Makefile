@@ -106,9 +106,8 @@ FUZZTIME ?= 30s
 .PHONY: fuzz-api
 fuzz-api: ## Fuzz the decision API's request bodies, revision tokens and paging ($(FUZZTIME) each; go test runs the seeds).
 	go test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./internal/revision/
-	assets="$$(hack/build-control-plane.sh)"; \
-	KUBEBUILDER_ASSETS="$$assets" go test -run '^$$' -fuzz '^FuzzRequestBodies$$' -fuzztime $(FUZZTIME) ./internal/decisionapi/; \
-	KUBEBUILDER_ASSETS="$$assets" go test -run '^$$' -fuzz '^FuzzRevisionAndPaging$$' -fuzztime $(FUZZTIME) ./internal/decisionapi/
+	go test -run '^$$' -fuzz '^FuzzRequestBodies$$' -fuzztime $(FUZZTIME) ./internal/decisionapi/
+	go test -run '^$$' -fuzz '^FuzzRevisionAndPaging$$' -fuzztime $(FUZZTIME) ./internal/decisionapi/
 
 $(GOLANGCI_LINT):
 	mkdir -p $(TOOLS_DIR)
