@@ -105,6 +105,14 @@ bench-api: ## Drive the decision API over loopback against the large Space; thro
 	assets="$$(hack/build-control-plane.sh)"; \
 	KUBEBUILDER_ASSETS="$$assets" go test -count=1 -run '^$$' -bench BenchmarkAPI -benchtime=1x -timeout 30m ./internal/decisionapi/
 
+FUZZTIME ?= 30s
+
+.PHONY: fuzz-api
+fuzz-api: ## Fuzz the decision API's request bodies, revision tokens and paging ($(FUZZTIME) each; go test runs the seeds).
+	go test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./internal/revision/
+	go test -run '^$$' -fuzz '^FuzzRequestBodies$$' -fuzztime $(FUZZTIME) ./internal/decisionapi/
+	go test -run '^$$' -fuzz '^FuzzRevisionAndPaging$$' -fuzztime $(FUZZTIME) ./internal/decisionapi/
+
 $(GOLANGCI_LINT):
 	mkdir -p $(TOOLS_DIR)
 	tmp="$$(mktemp -d)"; GOBIN="$$tmp" go install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_LINT_VERSION); \

@@ -40,16 +40,15 @@ type ModelReconciler struct {
 // error, the Space counts as compiled since start (for /readyz).
 func (r *ModelReconciler) Reconcile(ctx context.Context, req reconcile.Request) (reconcile.Result, error) {
 	observed, ordered, pendingSince := r.Models.startCompile(req.Name)
-	res, err := r.compile(ctx, req.Name, observed, ordered)
-	if err != nil {
+	if err := r.compile(ctx, req.Name, observed, ordered); err != nil {
 		r.Models.compileFailed(req.Name, pendingSince)
-		return res, err
+		return reconcile.Result{}, err
 	}
 	r.Models.compiledOnce(req.Name)
-	return res, nil
+	return reconcile.Result{}, nil
 }
 
-func (r *ModelReconciler) compile(ctx context.Context, name string, observed revision.Position, ordered bool) (reconcile.Result, error) {
+func (r *ModelReconciler) compile(ctx context.Context, name string, observed revision.Position, ordered bool) error {
 	// The lists are only read: the cache's objects are used without copies,
 	// which for a large Space is most of the cost of a compile pass.
 	loaded, err := spacemodel.Load(ctx, r.Client, name, client.UnsafeDisableDeepCopy)
@@ -57,15 +56,15 @@ func (r *ModelReconciler) compile(ctx context.Context, name string, observed rev
 	if errors.As(err, &notFound) {
 		r.Models.remove(name)
 		modelSize.DeletePartialMatch(map[string]string{labelSpace: name})
-		return reconcile.Result{}, nil
+		return nil
 	}
 	if err != nil {
-		return reconcile.Result{}, err
+		return err
 	}
 	space, ns := loaded.Space, loaded.Namespace
 	if !space.DeletionTimestamp.IsZero() {
 		r.Models.remove(space.Name)
-		return reconcile.Result{}, nil
+		return nil
 	}
 	groups, rules := loaded.Groups, loaded.Rules
 	pos, allNumbers := inputPosition(loaded)
@@ -73,7 +72,7 @@ func (r *ModelReconciler) compile(ctx context.Context, name string, observed rev
 	fp := fingerprint(loaded.Effective, loaded.Source, groups, rules)
 	if cur := r.Models.Get(space.Name); cur != nil && cur.fingerprint == fp {
 		r.Models.advance(space.Name, pos, ordered)
-		return reconcile.Result{}, nil
+		return nil
 	}
 	if cur := r.Models.Get(space.Name); cur != nil {
 		pos = pos.Max(cur.Position) // a replica's positions only go forward
@@ -111,7 +110,7 @@ func (r *ModelReconciler) compile(ctx context.Context, name string, observed rev
 	modelSize.WithLabelValues(space.Name, "problems").Set(float64(len(problems)))
 	r.Models.set(model)
 	log.FromContext(ctx).V(1).Info("compiled access model", "revision", snapshot.Revision(), "took", time.Since(start), "problems", len(problems))
-	return reconcile.Result{}, nil
+	return nil
 }
 
 // inputPosition is the highest resourceVersion, per kind, of the objects a

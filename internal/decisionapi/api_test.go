@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/tls"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"net/http"
@@ -45,6 +46,10 @@ var (
 // TestMain runs the real API server and the operator with its decision API
 // on loopback, applies the samples, and makes real service-account tokens.
 func TestMain(m *testing.M) {
+	flag.Parse()
+	if fuzzing() { // the fuzz targets serve a compiled snapshot: no control plane
+		os.Exit(m.Run())
+	}
 	os.Exit(testenv.Run(m, &env, testenv.Options{}, func(e *testenv.Env) func() {
 		ctx, cancel := context.WithCancel(context.Background())
 		listening := make(chan string, 1)
@@ -68,6 +73,17 @@ func TestMain(m *testing.M) {
 		}
 		return func() { cancel(); <-done }
 	}))
+}
+
+// fuzzing reports whether this run fuzzes (`make fuzz-api`), as the
+// coordinator or a worker.
+func fuzzing() bool {
+	for _, name := range []string{"test.fuzz", "test.fuzzworker"} {
+		if f := flag.Lookup(name); f != nil && f.Value.String() != "" && f.Value.String() != "false" {
+			return true
+		}
+	}
+	return false
 }
 
 // setup applies the samples and creates the callers: "instance" may use every

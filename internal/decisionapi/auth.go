@@ -153,11 +153,13 @@ func (d *Delegating) Authenticate(r *http.Request) (user.Info, bool, error) {
 	}
 	// A token accepted lately is not held back by its address's failures
 	// (a valid caller behind the same address as a flood keeps working).
-	reservation, ok := noReservation, true
+	reservation := noReservation
 	if !d.failures.acceptedRecently(key) {
-		if reservation, ok = d.failures.reserve(clientAddress(r)); !ok {
+		res, ok := d.failures.reserve(clientAddress(r))
+		if !ok {
 			return nil, false, ErrTooManyFailures
 		}
+		reservation = res
 	}
 	if len(d.audiences) > 0 {
 		r = r.WithContext(authenticator.WithAudiences(r.Context(), d.audiences))

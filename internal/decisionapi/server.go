@@ -29,7 +29,7 @@ type Models interface {
 	Live(space string) (*access.Snapshot, string)
 	// Reached reports whether the Space's model is at the revision or past
 	// it: a content hash exactly, an ordered token by position.
-	Reached(space, revision string) bool
+	Reached(space, atLeast string) bool
 }
 
 // Limits of the API.
