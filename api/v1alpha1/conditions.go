@@ -9,6 +9,11 @@ const (
 	// ConditionPlatformSynced is True on a Space when every environment's
 	// instance holds the current access model revision.
 	ConditionPlatformSynced = "PlatformSynced"
+	// ConditionNamespaceOwned is True on a Space that governs its namespace:
+	// Governor created or adopted it for this Space and no other Space claims
+	// it. Only such a Space has an access model (checks, who-can, the
+	// platform sync); False says why not.
+	ConditionNamespaceOwned = "NamespaceOwned"
 )
 
 // Labels and annotations Governor sets or reads.

@@ -30,6 +30,8 @@ import (
 type ModelReconciler struct {
 	client.Client
 	Models *Models
+	// Limits bound each Space (zero values: the defaults).
+	Limits Limits
 }
 
 // +kubebuilder:rbac:groups=governor.dev,resources=spaces;permissiongroups;accessrules,verbs=get;list;watch
@@ -40,17 +42,27 @@ func (r *ModelReconciler) Reconcile(ctx context.Context, req reconcile.Request) 
 	// which for a large Space is most of the cost of a compile pass.
 	loaded, err := spacemodel.Load(ctx, r.Client, req.Name, client.UnsafeDisableDeepCopy)
 	var notFound *spacemodel.NotFoundError
-	if errors.As(err, &notFound) {
-		r.Models.remove(req.Name)
-		modelSize.DeletePartialMatch(map[string]string{labelSpace: req.Name})
+	var notOwned *spacemodel.NotOwnedError
+	switch {
+	case errors.As(err, &notFound):
+		r.drop(req.Name, nil)
 		return reconcile.Result{}, nil
-	}
-	if err != nil {
+	case errors.As(err, &notOwned):
+		// No model, so no check, who-can, permissions or platform sync.
+		r.drop(req.Name, &Refusal{Reason: notOwned.Reason, Message: notOwned.Error()})
+		return reconcile.Result{}, nil
+	case err != nil:
 		return reconcile.Result{}, err
 	}
 	space, ns := loaded.Space, loaded.Namespace
-	if !space.DeletionTimestamp.IsZero() {
-		r.Models.remove(space.Name)
+	if !space.DeletionTimestamp.IsZero() || !ownsNamespace(space) {
+		// Being deleted, or not (yet) known to own its namespace: the Space
+		// controller decides ownership first, and its status brings it back.
+		r.drop(space.Name, nil)
+		return reconcile.Result{}, nil
+	}
+	if why := r.Limits.exceeded(loaded); why != nil {
+		r.drop(space.Name, why)
 		return reconcile.Result{}, nil
 	}
 	groups, rules := loaded.Groups, loaded.Rules
@@ -93,6 +105,12 @@ func (r *ModelReconciler) Reconcile(ctx context.Context, req reconcile.Request) 
 	return reconcile.Result{}, nil
 }
 
+// drop removes a Space's model (and its size metrics), recording why when refused.
+func (r *ModelReconciler) drop(space string, why *Refusal) {
+	r.Models.drop(space, why)
+	modelSize.DeletePartialMatch(map[string]string{labelSpace: space})
+}
+
 // fingerprint identifies what a compile reads, so that a resync or a
 // status-only change does not recompile a large Space.
 func fingerprint(space, source *governorv1alpha1.Space, groups []governorv1alpha1.PermissionGroup, rules []governorv1alpha1.AccessRule) string {
@@ -122,7 +140,8 @@ func (r *ModelReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	toSpace := handler.EnqueueRequestsFromMapFunc(r.spacesForNamespacedObject)
 	return ctrl.NewControllerManagedBy(mgr).
 		Named("accessmodel").
-		For(&governorv1alpha1.Space{}, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
+		// A new generation, or NamespaceOwned gained or lost (status).
+		For(&governorv1alpha1.Space{}, builder.WithPredicates(predicate.Or(predicate.GenerationChangedPredicate{}, ownershipChanged()))).
 		Watches(&governorv1alpha1.Space{}, handler.EnqueueRequestsFromMapFunc(r.spacesInheritingFrom),
 			builder.WithPredicates(predicate.GenerationChangedPredicate{})).
 		Watches(&governorv1alpha1.PermissionGroup{}, toSpace, builder.WithPredicates(predicate.Or(predicate.GenerationChangedPredicate{}, deletionPredicate()))).

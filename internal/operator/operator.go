@@ -52,6 +52,9 @@ type Options struct {
 	// when Platform.Namespace (Governor's own namespace, holding the
 	// instances' token Secrets) is set.
 	Platform controller.PlatformOptions
+	// Tenancy bounds what a Space may claim (protected namespaces) and hold
+	// (per-Space limits).
+	Tenancy controller.TenancyOptions
 }
 
 var managedByGovernor = labels.SelectorFromSet(labels.Set{governorv1alpha1.LabelManagedBy: governorv1alpha1.ManagedByGovernor})
@@ -86,7 +89,7 @@ func Run(ctx context.Context, cfg *rest.Config, opts Options, models *controller
 	if err != nil {
 		return fmt.Errorf("creating the manager: %w", err)
 	}
-	if err := controller.SetupWithManager(mgr, models, opts.Platform); err != nil {
+	if err := controller.SetupWithManager(mgr, models, opts.Platform, opts.Tenancy); err != nil {
 		return err
 	}
 	if opts.APIAddr != "" {
