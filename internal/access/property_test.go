@@ -277,6 +277,9 @@ func FuzzCompile(f *testing.F) {
 				for _, action := range access.Actions(tg.Type) {
 					req := access.Request{User: "u@x.io", Action: action, Target: tg, Folder: name, Environment: e}
 					d, err := s.Check(req)
+					if err != nil && access.CheckFolderPath(name) != nil {
+						continue // a non-canonical folder path is invalid input
+					}
 					if err != nil {
 						t.Fatalf("%+v: %v", req, err)
 					}
