@@ -53,6 +53,9 @@ func CanonicalEmail(s string) (string, error) {
 // IDNA (punycode) for what is left non-ASCII.
 func canonicalDomain(domain string) (string, error) {
 	lower := asciiLower(strings.TrimSuffix(domain, ".")) // example.com. is example.com
+	if lower == "" || strings.HasPrefix(lower, ".") || strings.HasSuffix(lower, ".") || strings.Contains(lower, "..") {
+		return "", fmt.Errorf("domain %q has an empty label", domain)
+	}
 	ascii, err := idnaProfile.ToASCII(lower)
 	if err != nil {
 		return "", fmt.Errorf("domain %q is not a valid (internationalised) domain name: %v", domain, err)

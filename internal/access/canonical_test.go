@@ -152,3 +152,59 @@ func TestBuiltinClashIsDecidedByCreationTime(t *testing.T) {
 		t.Fatalf("a tie goes to the lower name: %v", problems)
 	}
 }
+
+// FuzzCanonicalEmail: the canonical form is ASCII, lower-case, idempotent,
+// and no non-ASCII local part ever has one.
+func FuzzCanonicalEmail(f *testing.F) {
+	for _, s := range []string{"karl@example.com", "\u212Aarl@example.com", "Ana@Bücher.Example", "a@xn--bcher-kva.example", "@", "a@b@c", "a@.", "a@-x.com", "a@example.com.", "ß@straße.de"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		c, err := access.CanonicalEmail(s)
+		if err != nil {
+			if access.EmailKey(s) != s && strings.TrimSpace(s) == s {
+				t.Fatalf("EmailKey(%q) changed an email with no canonical form", s)
+			}
+			return
+		}
+		for i := 0; i < len(c); i++ {
+			if c[i] >= 0x80 || (c[i] >= 'A' && c[i] <= 'Z') {
+				t.Fatalf("CanonicalEmail(%q) = %q: not lower-case ASCII", s, c)
+			}
+		}
+		if again, err := access.CanonicalEmail(c); err != nil || again != c {
+			t.Fatalf("not idempotent: %q -> %q -> %q, %v", s, c, again, err)
+		}
+		local := s[:strings.LastIndexByte(s, '@')]
+		for i := 0; i < len(local); i++ {
+			if local[i] >= 0x80 {
+				t.Fatalf("a non-ASCII local part %q has a canonical form %q", s, c)
+			}
+		}
+	})
+}
+
+// FuzzCheckFolderPath: a canonical path's segments are non-empty and never
+// . or .., and ParseTarget agrees with CheckFolderPath.
+func FuzzCheckFolderPath(f *testing.F) {
+	for _, s := range []string{"a/b", "/a", "a//b", "..", "a/./b", "", "a/b/"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, p string) {
+		err := access.CheckFolderPath(p)
+		if err == nil {
+			for seg := range strings.SplitSeq(p, "/") {
+				if p != "" && (seg == "" || seg == "." || seg == "..") {
+					t.Fatalf("%q accepted with segment %q", p, seg)
+				}
+			}
+		}
+		if p == "" {
+			return
+		}
+		_, perr := access.ParseTarget("appfolder/" + p)
+		if (err == nil) != (perr == nil) && strings.TrimSpace("appfolder/"+p) == "appfolder/"+p {
+			t.Fatalf("CheckFolderPath(%q) = %v but ParseTarget: %v", p, err, perr)
+		}
+	})
+}
