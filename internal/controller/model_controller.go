@@ -146,7 +146,10 @@ func (r *ModelReconciler) SetupWithManager(mgr ctrl.Manager) error {
 			builder.WithPredicates(predicate.GenerationChangedPredicate{})).
 		Watches(&governorv1alpha1.PermissionGroup{}, toSpace, builder.WithPredicates(predicate.Or(predicate.GenerationChangedPredicate{}, deletionPredicate()))).
 		Watches(&governorv1alpha1.AccessRule{}, toSpace, builder.WithPredicates(predicate.Or(predicate.GenerationChangedPredicate{}, deletionPredicate()))).
-		WithOptions(controller.Options{NeedLeaderElection: &needLeader, MaxConcurrentReconciles: 2}).
+		// A Space is compiled by one worker at a time (the queue holds each
+		// key once), so with four workers up to three large Spaces can
+		// recompile at once while small ones still compile at once.
+		WithOptions(controller.Options{NeedLeaderElection: &needLeader, MaxConcurrentReconciles: 4}).
 		Complete(r)
 }
 
