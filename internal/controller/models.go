@@ -142,12 +142,6 @@ func (m *Models) set(model *Model) {
 	m.notify(subs, ModelChange{Space: model.Space, Namespace: model.Namespace, Objects: changedObjects(prev, model)})
 }
 
-// remove drops a Space's model.
-func (m *Models) remove(space string) { m.drop(space, nil) }
-
-// refuse drops a Space's model and records why it has none.
-func (m *Models) refuse(space string, why Refusal) { m.drop(space, &why) }
-
 // drop removes a Space's model and sets (or clears) its refusal; subscribers
 // hear of it when either changed, with every object the model held.
 func (m *Models) drop(space string, why *Refusal) {

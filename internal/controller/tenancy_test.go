@@ -299,10 +299,10 @@ func TestSpaceOverALimitHasNoModel(t *testing.T) {
 	g.Eventually(func() *controllerModel { return getModel("over-limit") }, timeout, interval).ShouldNot(BeNil())
 }
 
-func accessRequest(user, action, target string) access.Request {
+func accessRequest(email, action, target string) access.Request {
 	t, err := access.ParseTarget(target)
 	if err != nil {
 		panic(err)
 	}
-	return access.Request{User: user, Action: action, Target: t}
+	return access.Request{User: email, Action: action, Target: t}
 }
