@@ -86,6 +86,19 @@ test: verify vet lint ## Run every test against a real API server (builds the co
 	assets="$$(hack/build-control-plane.sh)"; helm="$$(hack/install-helm.sh)"; \
 	KUBEBUILDER_ASSETS="$$assets" HELM="$$helm" go test $(GO_TEST_FLAGS) ./...
 
+# FUZZTIME is how long `make fuzz` runs each fuzz target (`make test` runs
+# their seed corpora only).
+FUZZTIME ?= 30s
+
+.PHONY: fuzz
+fuzz: ## Run every fuzz target (manifests, check input, emails, folder paths, git refs...) for FUZZTIME each.
+	@set -e; for dir in $$(grep -rl --include='*_test.go' '^func Fuzz' . | xargs -n1 dirname | sort -u); do \
+		for target in $$(grep -h '^func Fuzz' $$dir/*_test.go | sed 's/^func \(Fuzz[A-Za-z0-9_]*\).*/\1/'); do \
+			echo "== $$dir $$target ($(FUZZTIME))"; \
+			go test $$dir -run '^$$' -fuzz "^$$target\$$" -fuzztime $(FUZZTIME); \
+		done; \
+	done
+
 .PHONY: bench
 bench: ## Run the engine benchmarks: Governor beside OPA, SpiceDB and Casbin (about 5 minutes).
 	go test -run '^$$' -bench . $(BENCH_FLAGS) ./internal/access/...

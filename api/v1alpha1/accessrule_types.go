@@ -55,6 +55,7 @@ type AccessRuleSpec struct {
 // +kubebuilder:validation:XValidation:rule="self.kind == 'Folder' ? has(self.folderType) : !has(self.folderType)",message="folderType is required when kind is Folder and refused otherwise"
 // +kubebuilder:validation:XValidation:rule="self.kind == 'Resource' || !has(self.environments) || size(self.environments) == 0",message="environments: per-environment levels are only for Resource targets"
 // +kubebuilder:validation:XValidation:rule="self.kind == 'Folder' || !self.name.contains('/')",message="name: an object name cannot contain '/'; use kind Folder for a folder path"
+// +kubebuilder:validation:XValidation:rule="self.kind != 'Folder' || !self.name.matches('(^|/)[.][.]?(/|$)')",message="name: a folder path has no '.' or '..' segment",fieldPath=".name"
 type Target struct {
 	// kind is App, Workflow, Resource or Folder.
 	// +required
@@ -62,7 +63,9 @@ type Target struct {
 	// folderType is the type of a Folder target: App, Workflow or Resource.
 	// +optional
 	FolderType FolderType `json:"folderType,omitempty"`
-	// name is the object's name, or the folder's path (like finance/payments).
+	// name is the object's name, or the folder's path (like finance/payments):
+	// '/'-separated names, none of them empty, '.' or '..', with no leading
+	// or trailing '/'.
 	// +required
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=512

@@ -14,6 +14,11 @@ const (
 	// while the admission policy that limits them to spec.members is not
 	// installed as shipped, when they get no rights at all.
 	ConditionGroupAdminsBound = "GroupAdminsBound"
+	// ConditionNamespaceOwned is True on a Space that governs its namespace:
+	// Governor created or adopted it for this Space and no other Space claims
+	// it. Only such a Space has an access model (checks, who-can, the
+	// platform sync); False says why not.
+	ConditionNamespaceOwned = "NamespaceOwned"
 )
 
 // Labels and annotations Governor sets or reads.

@@ -68,11 +68,13 @@ type PermissionGroupSpec struct {
 
 // Member is a user listed in a group.
 type Member struct {
-	// email identifies the user (compared case-insensitively).
+	// email identifies the user: ASCII only, LOCAL@DOMAIN (an internationalised
+	// domain in punycode, xn--...). Compared lower-cased with ASCII rules, never
+	// Unicode-folded (docs/access-model.md, canonical input).
 	// +required
 	// +kubebuilder:validation:MinLength=3
 	// +kubebuilder:validation:MaxLength=254
-	// +kubebuilder:validation:Pattern=`^[^@\s]+@[^@\s]+$`
+	// +kubebuilder:validation:Pattern=`^[!-?A-~]+@[!-?A-~]+$`
 	Email string `json:"email"`
 	// groupAdmin may add and remove members of this group, and nothing else.
 	// +optional

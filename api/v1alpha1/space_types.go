@@ -9,7 +9,7 @@ import (
 // delegated administrators, source control, environments and SSO settings.
 //
 // +kubebuilder:validation:XValidation:rule="!has(self.inheritFrom) || !has(self.admin) || !self.admin",message="inheritFrom: the admin Space cannot inherit from another Space"
-// +kubebuilder:validation:XValidation:rule="!has(oldSelf.namespace) || has(self.namespace)",message="namespace is immutable: it cannot be unset once set"
+// +kubebuilder:validation:XValidation:rule="has(self.namespace) == has(oldSelf.namespace)",message="namespace is immutable from creation: it cannot be set or unset after the Space is created; create a new Space to move it"
 type SpaceSpec struct {
 	// displayName is the name people see.
 	// +optional
@@ -22,7 +22,16 @@ type SpaceSpec struct {
 	// +kubebuilder:validation:MaxLength=63
 	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`
 	// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="namespace is immutable: create a new Space to move it"
+	// +kubebuilder:validation:XValidation:rule="self != 'default' && !self.startsWith('kube-')",message="namespace: default and kube-* namespaces are never governed"
 	Namespace string `json:"namespace,omitempty"`
+
+	// adoptExistingObjects trusts the PermissionGroups and AccessRules that
+	// were already in the namespace before the Space was created. Without it
+	// Governor refuses to adopt a namespace holding such objects, and leaves
+	// any object older than the Space out of its model: they were written
+	// before the Space's admins were chosen.
+	// +optional
+	AdoptExistingObjects bool `json:"adoptExistingObjects,omitempty"`
 
 	// admin marks the hub's admin Space. Only one Space may be admin.
 	// +optional
@@ -414,6 +423,8 @@ type AppReleaseStatus struct {
 
 // Space is an isolated organisation of the platform, declared by the hub.
 //
+// +kubebuilder:validation:XValidation:rule="self.metadata.name.size() <= 63 && self.metadata.name.matches('^[a-z0-9]([-a-z0-9]*[a-z0-9])?$')",message="metadata.name: a Space's name must be a DNS label (at most 63 lower-case letters, digits and '-', starting and ending with a letter or digit): it names the Space's namespace and labels"
+// +kubebuilder:validation:XValidation:rule="has(self.spec.namespace) || (self.metadata.name != 'default' && !self.metadata.name.startsWith('kube-'))",message="metadata.name: a Space named default or kube-* must set spec.namespace: those namespaces are never governed"
 // +kubebuilder:object:root=true
 // +kubebuilder:subresource:status
 // +kubebuilder:resource:scope=Cluster,shortName=spc,categories=governor

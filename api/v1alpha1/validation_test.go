@@ -49,10 +49,7 @@ func ensureNamespace(t *testing.T, name string) {
 // naming the field at fault.
 func TestInvalidManifestsAreRejected(t *testing.T) {
 	ensureNamespace(t, ns)
-	cases := map[string]struct {
-		manifest string
-		want     []string // every string must appear in the error
-	}{
+	cases := map[string]invalidCase{
 		"space namespace not a DNS label": {`
 apiVersion: governor.dev/v1alpha1
 kind: Space
@@ -214,6 +211,15 @@ kind: Release
 metadata: {name: bad-state}
 spec: {app: payouts, version: 1.4.0, ref: v1.4.0, state: Live}`, []string{"spec.state", "Unsupported value"}},
 	}
+	for name, tc := range boundCases() {
+		if _, dup := cases[name]; dup {
+			t.Fatalf("case %q twice", name)
+		}
+		cases[name] = tc
+	}
+	if len(cases) < 60 {
+		t.Fatalf("%d cases: every field with a bound, pattern or rule has one", len(cases))
+	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
 			err := env.Client.Create(context.Background(), obj(t, tc.manifest))
@@ -254,6 +260,13 @@ metadata: {name: immutable-ns-unset}
 spec: {namespace: first}`, func(u *unstructured.Unstructured) {
 			unstructured.RemoveNestedField(u.Object, "spec", "namespace")
 		}, "namespace is immutable"},
+		"space namespace set after creation": {`
+apiVersion: governor.dev/v1alpha1
+kind: Space
+metadata: {name: immutable-ns-set}
+spec: {}`, func(u *unstructured.Unstructured) {
+			_ = unstructured.SetNestedField(u.Object, "payments", "spec", "namespace")
+		}, "namespace is immutable from creation"},
 		"group builtin": {`
 apiVersion: governor.dev/v1alpha1
 kind: PermissionGroup

@@ -45,10 +45,19 @@ current; the leader (--leader-elect) alone writes status and provisions.`,
 	f.DurationVar(&opts.ModelMaxLag, "ready-max-lag", 30*time.Second, "/readyz fails while a Space's change waits longer than this to be compiled (and until every Space is compiled once)")
 	f.StringVar(&opts.LeaderElectionNamespace, "leader-election-namespace", "", "namespace of the leader-election lease (default: the pod's)")
 	addPlatformFlags(f, &opts.Platform, os.Getenv("POD_NAMESPACE"))
+	addTenancyFlags(f, &opts.Tenancy)
 	zapFlags := flag.NewFlagSet("zap", flag.ContinueOnError)
 	zapOpts.BindFlags(zapFlags)
 	f.AddGoFlagSet(zapFlags)
 	return cmd
+}
+
+// addTenancyFlags binds what a Space may claim and hold.
+func addTenancyFlags(f *pflag.FlagSet, o *controller.TenancyOptions) {
+	f.StringSliceVar(&o.ProtectedNamespaces, "protected-namespaces", nil, "namespaces no Space may govern, besides kube-*, default and Governor's own (--namespace)")
+	f.IntVar(&o.Limits.Groups, "max-groups-per-space", controller.DefaultMaxGroups, "PermissionGroups a Space may hold; a Space over it has no access model and is Stalled (LimitExceeded)")
+	f.IntVar(&o.Limits.Rules, "max-rules-per-space", controller.DefaultMaxRules, "AccessRules a Space may hold")
+	f.IntVar(&o.Limits.Members, "max-members-per-space", controller.DefaultMaxMembers, "member entries (spec.members) a Space's groups may list in all")
 }
 
 // addPlatformFlags binds the platform sync's settings.

@@ -135,8 +135,7 @@ func (s *Snapshot) environment(name string) (int, error) {
 
 // membership returns the user's groups and how they are a member ("" when not).
 func (s *Snapshot) membership(email string, idpGroups []string) ([]int32, string) {
-	email = normalizeEmail(email)
-	listed := s.byEmail[email]
+	listed := s.byEmail[email] // canonical: the callers made it so
 	groups := make([]int32, 0, len(listed)+len(idpGroups)+1)
 	groups = append(groups, listed...)
 	how := ""
@@ -204,12 +203,13 @@ func (s *Snapshot) Check(req Request) (Decision, error) {
 	if err := s.prepare(&q, req); err != nil {
 		return Decision{}, err
 	}
-	d := Decision{
-		Space: s.space, Revision: s.revision, User: normalizeEmail(req.User), Action: q.req.action,
-		Target: q.target, Folder: q.folder, Environment: req.Environment, Required: q.req.need,
+	user, err := canonicalUser(req.User, "a check")
+	if err != nil {
+		return Decision{}, err
 	}
-	if d.User == "" {
-		return Decision{}, invalid(ReasonInvalidUser, "a check needs the user's email")
+	d := Decision{
+		Space: s.space, Revision: s.revision, User: user, Action: q.req.action,
+		Target: q.target, Folder: q.folder, Environment: req.Environment, Required: q.req.need,
 	}
 	groups, how := s.membership(d.User, req.Groups)
 	d.Membership = how
@@ -286,11 +286,11 @@ func (s *Snapshot) prepare(q *question, req Request) error {
 	if err != nil {
 		return err
 	}
-	q.req, q.target, q.folder, q.env, q.group, q.s = r, req.Target, normalizePath(req.Folder), env, -1, s
-	kind, isFolder, isObject := req.Target.objectKind()
-	if isFolder {
-		q.target.Name = normalizePath(q.target.Name)
+	if err := CheckFolderPath(req.Folder); err != nil {
+		return invalid(ReasonInvalidFolder, "folder: %v", err)
 	}
+	q.req, q.target, q.folder, q.env, q.group, q.s = r, req.Target, req.Folder, env, -1, s
+	kind, isFolder, isObject := req.Target.objectKind()
 	if q.target.Type == TargetGroup {
 		g, ok := s.groupIndex[q.target.Name]
 		if !ok {

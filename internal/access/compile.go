@@ -168,8 +168,13 @@ func (c *compiler) compile() (*Snapshot, []Problem) {
 		s.envIndex[e.Name] = len(s.envs)
 		s.envs = append(s.envs, e)
 	}
-	for _, d := range c.in.SSO.AllowedDomains {
-		s.jitDomains[strings.ToLower(strings.TrimPrefix(d, "@"))] = struct{}{}
+	for i, d := range c.in.SSO.AllowedDomains {
+		domain, err := canonicalDomain(strings.TrimPrefix(d, "@"))
+		if err != nil {
+			c.problem("Space", c.in.Name, fmt.Sprintf("spec.sso.jit.allowedDomains[%d]", i), ReasonInvalidEmail, "%v", err)
+			continue
+		}
+		s.jitDomains[domain] = struct{}{}
 	}
 
 	c.compileGroups(s)
@@ -209,16 +214,20 @@ func (c *compiler) compile() (*Snapshot, []Problem) {
 func (c *compiler) compileGroups(s *Snapshot) {
 	groups := append([]Group(nil), c.in.Groups...)
 	sort.Slice(groups, func(i, j int) bool { return groups[i].Name < groups[j].Name })
-	builtinOwner := map[Builtin]string{}
+	// Of the groups sharing a builtin, the oldest holds it (then the lowest name).
+	builtinOwner := map[Builtin]*Group{}
+	for i := range groups {
+		g := &groups[i]
+		if owner, ok := builtinOwner[g.Builtin]; g.Builtin != Custom && (!ok || g.Created.Before(owner.Created)) {
+			builtinOwner[g.Builtin] = g
+		}
+	}
 	emails := map[string]struct{}{}
 	for _, g := range groups {
-		if g.Builtin != Custom {
-			if owner, dup := builtinOwner[g.Builtin]; dup {
-				c.problem("PermissionGroup", g.Name, "spec.builtin", ReasonDuplicateBuiltin,
-					"group %q already has builtin %s; a Space has one group per builtin", owner, g.Builtin)
-				continue
-			}
-			builtinOwner[g.Builtin] = g.Name
+		if owner := builtinOwner[g.Builtin]; g.Builtin != Custom && owner.Name != g.Name {
+			c.problem("PermissionGroup", g.Name, "spec.builtin", ReasonDuplicateBuiltin,
+				"the older group %q already has builtin %s; a Space has one group per builtin", owner.Name, g.Builtin)
+			continue
 		}
 		id := int32(len(s.groups))
 		cg := compiledGroup{name: g.Name, displayName: g.DisplayName, builtin: g.Builtin, additional: g.Additional, idpGroups: append([]string(nil), g.IdPGroups...)}
@@ -238,8 +247,12 @@ func (c *compiler) compileGroups(s *Snapshot) {
 		if g.Builtin == AllUsers {
 			s.allUsers = id
 		} else {
-			for _, m := range g.Members {
-				email := normalizeEmail(m.Email)
+			for i, m := range g.Members {
+				email, err := CanonicalEmail(strings.TrimSpace(m.Email))
+				if err != nil {
+					c.problem("PermissionGroup", g.Name, fmt.Sprintf("spec.members[%d].email", i), ReasonInvalidEmail, "%v; the member is left out", err)
+					continue
+				}
 				cg.members = append(cg.members, Member{Email: email, GroupAdmin: m.GroupAdmin})
 				s.byEmail[email] = appendUnique(s.byEmail[email], id)
 				emails[email] = struct{}{}
@@ -295,9 +308,15 @@ rules:
 		}
 		// Validate the whole rule first: a rule is compiled whole or not at all.
 		for i, t := range r.Targets {
-			if t.Name == "" || (!t.Folder && strings.Contains(t.Name, "/")) || (t.Folder && normalizePath(t.Name) == "") {
+			if t.Name == "" || (!t.Folder && strings.Contains(t.Name, "/")) {
 				c.problem("AccessRule", r.Name, fmt.Sprintf("spec.targets[%d].name", i), ReasonInvalidTarget, "%q is not a valid %s name", t.Name, targetNoun(t))
 				continue rules
+			}
+			if t.Folder {
+				if err := CheckFolderPath(t.Name); err != nil {
+					c.problem("AccessRule", r.Name, fmt.Sprintf("spec.targets[%d].name", i), ReasonInvalidTarget, "%v", err)
+					continue rules
+				}
 			}
 			if len(t.Environments) > 0 && (t.Kind != Resource || t.Folder) {
 				c.problem("AccessRule", r.Name, fmt.Sprintf("spec.targets[%d].environments", i), ReasonInvalidTarget, "per-environment levels are only for Resource targets")
@@ -314,9 +333,6 @@ rules:
 		s.ruleCount++
 		for _, t := range r.Targets {
 			key := ruleKey{group: g, kind: t.Kind, folder: t.Folder, name: t.Name}
-			if t.Folder {
-				key.name = normalizePath(t.Name)
-			}
 			tr, ok := s.rules[key]
 			if !ok {
 				tr = &targetRules{level: r.Level, rule: r.Name}

@@ -10,6 +10,7 @@ package access
 import (
 	"fmt"
 	"strings"
+	"time"
 )
 
 // Level is an access level: None < Use < Edit < Own.
@@ -140,6 +141,10 @@ type Group struct {
 	IdPGroups   []string
 	Universal   Universal
 	Additional  Additional
+	// Created is when the group was created: of two groups with the same
+	// builtin, the older holds the role (then the lower name; the zero time,
+	// as offline manifests have, is oldest).
+	Created time.Time
 }
 
 // Member is a listed member of a group.
@@ -249,8 +254,14 @@ func queryLibraryOf(b Builtin, u Universal) Level {
 	return u.QueryLibrary
 }
 
-// normalizeEmail compares emails case-insensitively.
-func normalizeEmail(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
-
-// normalizePath trims the slashes around a folder path.
-func normalizePath(p string) string { return strings.Trim(strings.TrimSpace(p), "/") }
+// canonicalUser is a request's user email in canonical form, or invalid input.
+func canonicalUser(user, what string) (string, error) {
+	if strings.TrimSpace(user) == "" {
+		return "", invalid(ReasonInvalidUser, "%s needs the user's email", what)
+	}
+	email, err := CanonicalEmail(strings.TrimSpace(user))
+	if err != nil {
+		return "", invalid(ReasonInvalidUser, "user: %v", err)
+	}
+	return email, nil
+}

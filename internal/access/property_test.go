@@ -172,6 +172,9 @@ func FuzzCheck(f *testing.F) {
 	f.Add("sso@example.com", "run", "workflow/w", "a/b/c/d/e/f/g/h/i/j/k/l/m/n/o/p/q/r", "", "idp-00004")
 	f.Add("user00004@example.com", "use", "app/a/b", "", "", "")
 	f.Add("user00004@example.com", "use", "querylibrary/x", "", "", "")
+	f.Add("\u212Aarl@example.com", "use", "app/a", "", "", "")
+	f.Add("ana@bücher.example", "edit", "appfolder/a/../b", "a/./b", "", "")
+	f.Add("USER00001@EXAMPLE.COM.", "edit", "app/app-000001", "f0-1/f1-2", "", "")
 	f.Fuzz(func(t *testing.T, user, action, target, folder, env, idp string) {
 		tg, err := access.ParseTarget(target)
 		if err != nil {
@@ -194,6 +197,13 @@ func FuzzCheck(f *testing.F) {
 			return
 		}
 		checkInvariants(t, s, req, d)
+		// Answered: the user is canonical and the folder path too.
+		if c, err := access.CanonicalEmail(strings.TrimSpace(user)); err != nil || c != d.User {
+			t.Fatalf("answered for %q as %q (canonical %q, %v)", user, d.User, c, err)
+		}
+		if err := access.CheckFolderPath(folder); err != nil {
+			t.Fatalf("answered with a non-canonical folder %q", folder)
+		}
 		if again, _ := s.Check(req); !reflect.DeepEqual(again, d) {
 			t.Fatalf("the same check answered twice differently:\n%+v\n%+v", d, again)
 		}
@@ -277,6 +287,9 @@ func FuzzCompile(f *testing.F) {
 				for _, action := range access.Actions(tg.Type) {
 					req := access.Request{User: "u@x.io", Action: action, Target: tg, Folder: name, Environment: e}
 					d, err := s.Check(req)
+					if err != nil && access.CheckFolderPath(name) != nil {
+						continue // a non-canonical folder path is invalid input
+					}
 					if err != nil {
 						t.Fatalf("%+v: %v", req, err)
 					}

@@ -192,9 +192,9 @@ type PermissionsResult struct {
 // groups' rules name, with the level they have there, where it comes from
 // and the actions it allows, as Check decides them.
 func (s *Snapshot) Permissions(user string, idpGroups []string) (PermissionsResult, error) {
-	email := normalizeEmail(user)
-	if email == "" {
-		return PermissionsResult{}, invalid(ReasonInvalidUser, "permissions needs the user's email")
+	email, err := canonicalUser(user, "permissions")
+	if err != nil {
+		return PermissionsResult{}, err
 	}
 	groups, how := s.membership(email, idpGroups)
 	res := PermissionsResult{Space: s.space, Revision: s.revision, User: email, Membership: how,

@@ -68,9 +68,11 @@ func ParseTarget(s string) (Target, error) {
 		}
 		return t, nil
 	case TargetAppFolder, TargetWorkflowFolder, TargetResourceFolder:
-		t.Name = normalizePath(name)
-		if t.Name == "" {
+		if name == "" {
 			return Target{}, invalid(ReasonUnknownTarget, "target %q: a folder needs a path (%s/PATH)", s, typ)
+		}
+		if err := CheckFolderPath(name); err != nil {
+			return Target{}, invalid(ReasonUnknownTarget, "target %q: %v", s, err)
 		}
 		return t, nil
 	case TargetApp, TargetWorkflow, TargetResource, TargetGroup:
@@ -93,8 +95,11 @@ func checkTargetName(t Target) error {
 			return invalid(ReasonUnknownTarget, "target %s: %s takes no name", t, t.Type)
 		}
 	case TargetAppFolder, TargetWorkflowFolder, TargetResourceFolder:
-		if normalizePath(t.Name) == "" {
+		if t.Name == "" {
 			return invalid(ReasonUnknownTarget, "target %s: a folder needs a path (%s/PATH)", t, t.Type)
+		}
+		if err := CheckFolderPath(t.Name); err != nil {
+			return invalid(ReasonUnknownTarget, "target %s: %v", t, err)
 		}
 	default:
 		if t.Name == "" || strings.Contains(t.Name, "/") {

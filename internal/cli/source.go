@@ -139,6 +139,11 @@ func compileSpace(ctx context.Context, r client.Reader, space string, where fmt.
 		}
 		return nil, nil, &spaceNotFoundError{msg}
 	}
+	var no *spacemodel.NotOwnedError
+	if errors.As(err, &no) {
+		// The operator compiles no model for it: it answers for nothing.
+		return nil, nil, &spaceNotFoundError{fmt.Sprintf("%s in %s", no.Error(), where)}
+	}
 	if err != nil {
 		return nil, nil, err
 	}
@@ -155,7 +160,8 @@ func spaceFor(ctx context.Context, r client.Reader, ns string, where fmt.Stringe
 		return "", fmt.Errorf("listing Spaces: %w", err)
 	}
 	for i := range spaces.Items {
-		if spaces.Items[i].TargetNamespace() == ns {
+		// A Space whose status says it does not own the namespace does not govern it.
+		if spaces.Items[i].TargetNamespace() == ns && spacemodel.NotOwned(&spaces.Items[i]) == nil {
 			return spaces.Items[i].Name, nil
 		}
 	}

@@ -76,12 +76,29 @@ func setAbnormal(conds *[]metav1.Condition, condType string, on bool, generation
 type stalledError struct {
 	reason  string
 	message string
+	// recheck, when set, looks again after this long: what the user must fix
+	// is outside what the watches see (an object the cache does not hold).
+	recheck time.Duration
 }
 
 func (e *stalledError) Error() string { return e.message }
 
 func stall(reason, format string, args ...any) error {
 	return &stalledError{reason: reason, message: fmt.Sprintf(format, args...)}
+}
+
+// stallRecheck is a stall that is looked at again after d.
+func stallRecheck(d time.Duration, reason, format string, args ...any) error {
+	return &stalledError{reason: reason, message: fmt.Sprintf(format, args...), recheck: d}
+}
+
+// recheckAfter is how long a stalled error asks to wait before looking again (0: never).
+func recheckAfter(err error) time.Duration {
+	var s *stalledError
+	if errors.As(err, &s) {
+		return s.recheck
+	}
+	return 0
 }
 
 // waitingError is a state that resolves by itself or by another object's

@@ -24,6 +24,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	governorv1alpha1 "github.com/governor-dev/governor/api/v1alpha1"
+	"github.com/governor-dev/governor/internal/access"
 )
 
 // GroupAdminReconciler gives a group's group admins (members with
@@ -53,8 +54,10 @@ func (r *GroupAdminReconciler) Reconcile(ctx context.Context, req reconcile.Requ
 	name := groupAdminObjectName(group.Name)
 	var admins []rbacv1.Subject
 	for _, m := range group.Spec.Members {
-		if m.GroupAdmin {
-			admins = append(admins, rbacv1.Subject{Kind: rbacv1.UserKind, APIGroup: rbacv1.GroupName, Name: m.Email})
+		// The canonical email (access.CanonicalEmail), as the engine compares
+		// it; one without a canonical form is bound to nothing.
+		if email, err := access.CanonicalEmail(m.Email); m.GroupAdmin && err == nil {
+			admins = append(admins, rbacv1.Subject{Kind: rbacv1.UserKind, APIGroup: rbacv1.GroupName, Name: email})
 		}
 	}
 	sort.Slice(admins, func(i, j int) bool { return admins[i].Name < admins[j].Name })

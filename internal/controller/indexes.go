@@ -69,8 +69,9 @@ func setupIndexes(ctx context.Context, mgr manager.Manager) error {
 	})
 }
 
-// spaceForNamespace returns the Space governing a namespace, or nil.
-// When several claim it, the oldest wins (the others report the conflict).
+// spaceForNamespace returns the Space governing a namespace, or nil: the
+// one that owns it (NamespaceOwned), else the oldest that claims it (whose
+// status says whether it owns it yet).
 func spaceForNamespace(ctx context.Context, c client.Reader, namespace string) (*governorv1alpha1.Space, error) {
 	var spaces governorv1alpha1.SpaceList
 	if err := c.List(ctx, &spaces, client.MatchingFields{indexSpaceNamespace: namespace}); err != nil {
@@ -79,7 +80,7 @@ func spaceForNamespace(ctx context.Context, c client.Reader, namespace string) (
 	var owner *governorv1alpha1.Space
 	for i := range spaces.Items {
 		s := &spaces.Items[i]
-		if owner == nil || older(s, owner) {
+		if owner == nil || (ownsNamespace(s) && !ownsNamespace(owner)) || (ownsNamespace(s) == ownsNamespace(owner) && older(s, owner)) {
 			owner = s
 		}
 	}

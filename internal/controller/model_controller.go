@@ -32,6 +32,8 @@ import (
 type ModelReconciler struct {
 	client.Client
 	Models *Models
+	// Limits bound each Space (zero values: the defaults).
+	Limits Limits
 }
 
 // +kubebuilder:rbac:groups=governor.dev,resources=spaces;permissiongroups;accessrules,verbs=get;list;watch
@@ -53,17 +55,27 @@ func (r *ModelReconciler) compile(ctx context.Context, name string, observed rev
 	// which for a large Space is most of the cost of a compile pass.
 	loaded, err := spacemodel.Load(ctx, r.Client, name, client.UnsafeDisableDeepCopy)
 	var notFound *spacemodel.NotFoundError
-	if errors.As(err, &notFound) {
-		r.Models.remove(name)
-		modelSize.DeletePartialMatch(map[string]string{labelSpace: name})
+	var notOwned *spacemodel.NotOwnedError
+	switch {
+	case errors.As(err, &notFound):
+		r.drop(name, nil)
 		return nil
-	}
-	if err != nil {
+	case errors.As(err, &notOwned):
+		// No model, so no check, who-can, permissions or platform sync.
+		r.drop(name, &Refusal{Reason: notOwned.Reason, Message: notOwned.Error()})
+		return nil
+	case err != nil:
 		return err
 	}
 	space, ns := loaded.Space, loaded.Namespace
-	if !space.DeletionTimestamp.IsZero() {
-		r.Models.remove(space.Name)
+	if !space.DeletionTimestamp.IsZero() || !ownsNamespace(space) {
+		// Being deleted, or not (yet) known to own its namespace: the Space
+		// controller decides ownership first, and its status brings it back.
+		r.drop(space.Name, nil)
+		return nil
+	}
+	if why := r.Limits.exceeded(loaded); why != nil {
+		r.drop(space.Name, why)
 		return nil
 	}
 	groups, rules := loaded.Groups, loaded.Rules
@@ -130,6 +142,12 @@ func inputPosition(l *spacemodel.Loaded) (revision.Position, bool) {
 	return p, ok
 }
 
+// drop removes a Space's model (and its size metrics), recording why when refused.
+func (r *ModelReconciler) drop(space string, why *Refusal) {
+	r.Models.drop(space, why)
+	modelSize.DeletePartialMatch(map[string]string{labelSpace: space})
+}
+
 // fingerprint identifies what a compile reads, so that a resync or a
 // status-only change does not recompile a large Space.
 func fingerprint(space, source *governorv1alpha1.Space, groups []governorv1alpha1.PermissionGroup, rules []governorv1alpha1.AccessRule) string {
@@ -159,12 +177,16 @@ func (r *ModelReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	objectChanged := predicate.Or(predicate.GenerationChangedPredicate{}, deletionPredicate())
 	return ctrl.NewControllerManagedBy(mgr).
 		Named("accessmodel").
-		For(&governorv1alpha1.Space{}, builder.WithPredicates(predicate.GenerationChangedPredicate{}, r.observeSpace())).
+		// A new generation, or NamespaceOwned gained or lost (status).
+		For(&governorv1alpha1.Space{}, builder.WithPredicates(predicate.Or(predicate.GenerationChangedPredicate{}, ownershipChanged()), r.observeSpace())).
 		Watches(&governorv1alpha1.Space{}, handler.EnqueueRequestsFromMapFunc(r.spacesInheritingFrom),
 			builder.WithPredicates(predicate.GenerationChangedPredicate{})).
 		Watches(&governorv1alpha1.PermissionGroup{}, handler.EnqueueRequestsFromMapFunc(r.spacesFor(revision.KindGroup)), builder.WithPredicates(objectChanged)).
 		Watches(&governorv1alpha1.AccessRule{}, handler.EnqueueRequestsFromMapFunc(r.spacesFor(revision.KindRule)), builder.WithPredicates(objectChanged)).
-		WithOptions(controller.Options{NeedLeaderElection: &needLeader, MaxConcurrentReconciles: 2}).
+		// A Space is compiled by one worker at a time (the queue holds each
+		// key once), so with four workers up to three large Spaces can
+		// recompile at once while small ones still compile at once.
+		WithOptions(controller.Options{NeedLeaderElection: &needLeader, MaxConcurrentReconciles: 4}).
 		Complete(r)
 }
 

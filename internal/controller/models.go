@@ -62,6 +62,7 @@ type ModelChange struct {
 type Models struct {
 	mu          sync.RWMutex
 	bySpace     map[string]*Model
+	refused     map[string]Refusal  // Spaces that have no model, and why
 	history     map[string][]string // recent revisions per Space, oldest first
 	subscribers map[*subscriber]struct{}
 	// observed is, per Space, the position of the input events the model
@@ -87,10 +88,28 @@ type subscriber struct {
 // NewModels returns an empty registry.
 func NewModels() *Models {
 	return &Models{
-		bySpace: map[string]*Model{}, history: map[string][]string{}, subscribers: map[*subscriber]struct{}{},
+		bySpace: map[string]*Model{}, refused: map[string]Refusal{}, history: map[string][]string{}, subscribers: map[*subscriber]struct{}{},
 		observed: map[string]revision.Position{}, unordered: map[string]bool{},
 		pendingSince: map[string]time.Time{}, compiled: map[string]bool{},
 	}
+}
+
+// Refusal is why a Space has no model: it does not own its namespace, or it
+// is over a limit.
+type Refusal struct {
+	Reason  string
+	Message string
+}
+
+// Refused returns why the Space has no model, when the model controller
+// refused to compile it (nil otherwise: compiled, not compiled yet, or gone).
+func (m *Models) Refused(space string) *Refusal {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	if r, ok := m.refused[space]; ok {
+		return &r
+	}
+	return nil
 }
 
 // Get returns the Space's current model, or nil when it has none yet.
@@ -249,6 +268,7 @@ func (m *Models) set(model *Model) {
 	m.mu.Lock()
 	prev := m.bySpace[model.Space]
 	m.bySpace[model.Space] = model
+	delete(m.refused, model.Space)
 	if rev := model.Snapshot.Revision(); prev == nil || prev.Snapshot.Revision() != rev {
 		h := append(m.history[model.Space], rev)
 		if len(h) > historyLen {
@@ -261,19 +281,34 @@ func (m *Models) set(model *Model) {
 	m.notify(subs, ModelChange{Space: model.Space, Namespace: model.Namespace, Objects: changedObjects(prev, model)})
 }
 
-// remove drops a Space's model.
-func (m *Models) remove(space string) {
+// drop removes a Space's model and sets (or clears) its refusal; subscribers
+// hear of it when either changed, with every object the model held.
+func (m *Models) drop(space string, why *Refusal) {
 	m.mu.Lock()
-	prev, ok := m.bySpace[space]
+	prev, had := m.bySpace[space]
+	old, wasRefused := m.refused[space]
 	delete(m.bySpace, space)
 	delete(m.history, space)
 	delete(m.observed, space)
 	delete(m.unordered, space)
+	delete(m.refused, space)
+	if why != nil {
+		m.refused[space] = *why
+	}
+	changed := had || (why != nil && (!wasRefused || old != *why)) || (why == nil && wasRefused)
 	subs := m.subscriberList()
 	m.mu.Unlock()
-	if ok {
-		m.notify(subs, ModelChange{Space: space, Namespace: prev.Namespace})
+	if !changed {
+		return
 	}
+	change := ModelChange{Space: space}
+	if had {
+		change.Namespace = prev.Namespace
+		for ref := range prev.Generations {
+			change.Objects = append(change.Objects, ref)
+		}
+	}
+	m.notify(subs, change)
 }
 
 func (m *Models) subscriberList() []*subscriber {

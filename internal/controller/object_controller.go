@@ -7,6 +7,8 @@ import (
 
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -102,6 +104,9 @@ func (r *ModelObjectReconciler) outcome(ctx context.Context, obj modelObject) (o
 		return stalled("NotGoverned", "metadata.namespace: no Space governs namespace %s; create a Space with spec.namespace: %s", obj.GetNamespace(), obj.GetNamespace()), nil
 	}
 	obj.SetSpace(space.Name)
+	if c := meta.FindStatusCondition(space.Status.Conditions, governorv1alpha1.ConditionNamespaceOwned); c != nil && c.Status != metav1.ConditionTrue {
+		return stalled("NotGoverned", "metadata.namespace: Space %s claims namespace %s but does not own it (%s), so nothing here is in an access model", space.Name, obj.GetNamespace(), c.Message), nil
+	}
 	model := r.Models.Get(space.Name)
 	ref := ObjectRef{Kind: r.Kind, Name: obj.GetName()}
 	if model == nil || model.Generations[ref] != obj.GetGeneration() {

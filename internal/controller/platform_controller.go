@@ -158,6 +158,12 @@ func (r *PlatformReconciler) Reconcile(ctx context.Context, req reconcile.Reques
 	if !space.DeletionTimestamp.IsZero() {
 		return r.finalizeSpace(ctx, space)
 	}
+	if !ownsNamespace(space) || r.Models.Refused(space.Name) != nil {
+		// No model, nothing to sync: a Space that does not own its namespace
+		// (or is over a limit) never writes to an instance. Its model's
+		// arrival brings it back.
+		return reconcile.Result{}, nil
+	}
 	envs := instanceEnvironments(space)
 	if len(envs) == 0 {
 		return reconcile.Result{}, r.noInstances(ctx, space)

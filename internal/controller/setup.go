@@ -15,15 +15,20 @@ import (
 // +kubebuilder:rbac:groups=coordination.k8s.io,resources=leases,verbs=get;list;watch;create;update;patch;delete
 
 // SetupWithManager registers every controller and the cache indexes they use.
-func SetupWithManager(mgr ctrl.Manager, models *Models, platform PlatformOptions) error {
+func SetupWithManager(mgr ctrl.Manager, models *Models, platform PlatformOptions, tenancy TenancyOptions) error {
 	if err := setupIndexes(context.Background(), mgr); err != nil {
 		return err
 	}
+	if tenancy.OwnNamespace == "" {
+		tenancy.OwnNamespace = platform.Namespace
+	}
+	tenancy.Limits.defaults()
 	c := mgr.GetClient()
-	if err := (&ModelReconciler{Client: c, Models: models}).SetupWithManager(mgr); err != nil {
+	if err := (&ModelReconciler{Client: c, Models: models, Limits: tenancy.Limits}).SetupWithManager(mgr); err != nil {
 		return err
 	}
-	if err := (&SpaceReconciler{Client: c, Models: models, Recorder: mgr.GetEventRecorder("governor-space")}).SetupWithManager(mgr); err != nil {
+	space := &SpaceReconciler{Client: c, APIReader: mgr.GetAPIReader(), Models: models, Recorder: mgr.GetEventRecorder("governor-space"), Tenancy: tenancy}
+	if err := space.SetupWithManager(mgr); err != nil {
 		return err
 	}
 	for _, kind := range []string{kindPermissionGroup, kindAccessRule} {

@@ -2,7 +2,10 @@ package controller
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"strings"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
@@ -35,8 +38,12 @@ const spaceAdminBinding = "governor-space-admins"
 // access model and live releases in status. It runs on the leader.
 type SpaceReconciler struct {
 	client.Client
-	Models   *Models
-	Recorder events.EventRecorder
+	// APIReader reads what the cache does not hold (a RoleBinding Governor
+	// did not label); nil falls back to retrying.
+	APIReader client.Reader
+	Models    *Models
+	Recorder  events.EventRecorder
+	Tenancy   TenancyOptions
 }
 
 // +kubebuilder:rbac:groups=governor.dev,resources=spaces,verbs=get;list;watch;update
@@ -71,6 +78,7 @@ func (r *SpaceReconciler) Reconcile(ctx context.Context, req reconcile.Request) 
 		if retErr != nil {
 			out, requeue = classify(retErr)
 			reconcileErrors.WithLabelValues("Space", errorClass(retErr)).Inc()
+			result.RequeueAfter = recheckAfter(retErr)
 			if !requeue {
 				retErr = nil
 			}
@@ -84,8 +92,7 @@ func (r *SpaceReconciler) Reconcile(ctx context.Context, req reconcile.Request) 
 	}()
 
 	for _, phase := range []func(context.Context, *governorv1alpha1.Space) error{
-		r.checkAdminUniqueness,
-		r.reconcileNamespace,
+		r.claimNamespace,
 		r.reconcileAdminBinding,
 		r.reconcileDefaultGroups,
 		r.reconcileInheritance,
@@ -108,6 +115,42 @@ func (r *SpaceReconciler) patchStatus(ctx context.Context, before, after *govern
 	return r.Status().Patch(ctx, after, client.MergeFromWithOptions(before, client.MergeFromWithOptimisticLock{}))
 }
 
+// claimNamespace decides whether the Space owns its namespace, and records
+// it as the NamespaceOwned condition, the one signal the model controller,
+// the platform sync and the CLI read: a Space that is a second admin Space,
+// names a protected namespace or another Space's, or would adopt objects it
+// does not trust, owns nothing and has no access model.
+func (r *SpaceReconciler) claimNamespace(ctx context.Context, space *governorv1alpha1.Space) error {
+	err := r.checkAdminUniqueness(ctx, space)
+	if err == nil {
+		err = r.Tenancy.checkProtected(space)
+	}
+	if err == nil {
+		err = r.reconcileNamespace(ctx, space)
+	}
+	owned := metav1.Condition{
+		Type: governorv1alpha1.ConditionNamespaceOwned, ObservedGeneration: space.Generation,
+		Status: metav1.ConditionTrue, Reason: reasonNamespaceOwned,
+		Message: fmt.Sprintf("namespace %s is governed by this Space", space.TargetNamespace()),
+	}
+	var s *stalledError
+	var w *waitingError
+	switch {
+	case err == nil:
+	case errors.As(err, &s):
+		owned.Status, owned.Reason, owned.Message = metav1.ConditionFalse, s.reason, s.message
+	case errors.As(err, &w):
+		owned.Status, owned.Reason, owned.Message = metav1.ConditionFalse, w.reason, w.message
+	default:
+		return err // transient: ownership is what it was
+	}
+	meta.SetStatusCondition(&space.Status.Conditions, owned)
+	if err != nil {
+		space.Status.Namespace, space.Status.AccessModel = "", nil
+	}
+	return err
+}
+
 // checkAdminUniqueness refuses a second admin Space. Sets: Stalled (AdminConflict).
 func (r *SpaceReconciler) checkAdminUniqueness(ctx context.Context, space *governorv1alpha1.Space) error {
 	if !space.Spec.Admin {
@@ -120,14 +163,16 @@ func (r *SpaceReconciler) checkAdminUniqueness(ctx context.Context, space *gover
 	for i := range admins {
 		other := &admins[i]
 		if other.Name != space.Name && other.DeletionTimestamp.IsZero() && older(other, space) {
-			return stall("AdminConflict", "spec.admin: Space %q is already the admin Space; only one Space may be admin", other.Name)
+			return stall(reasonAdminConflict, "spec.admin: Space %q is already the admin Space; only one Space may be admin", other.Name)
 		}
 	}
 	return nil
 }
 
 // reconcileNamespace creates the namespace, or adopts an existing one by
-// labelling it. Sets: Stalled (NamespaceConflict) when another Space governs it.
+// labelling it. Sets: Stalled (NamespaceConflict) when another Space governs
+// it; Stalled (ExistingObjects) when it already holds groups or rules older
+// than the Space and the Space does not set spec.adoptExistingObjects.
 func (r *SpaceReconciler) reconcileNamespace(ctx context.Context, space *governorv1alpha1.Space) error {
 	name := space.TargetNamespace()
 	ns := &corev1.Namespace{}
@@ -154,7 +199,14 @@ func (r *SpaceReconciler) reconcileNamespace(ctx context.Context, space *governo
 	default:
 		owner := ns.Labels[governorv1alpha1.LabelSpace]
 		if owner != "" && owner != space.Name {
-			return stall("NamespaceConflict", "spec.namespace: namespace %s is already governed by Space %q", name, owner)
+			return stall(reasonNamespaceConflict, "spec.namespace: namespace %s is already governed by Space %q", name, owner)
+		}
+		// Adopting (not created for this Space, not owned yet): what is
+		// already there was written before the Space's admins were chosen.
+		if !isOwnedBy(ns, space) && !ownsNamespace(space) {
+			if err := r.checkExistingObjects(ctx, space, name); err != nil {
+				return err
+			}
 		}
 		if owner == "" {
 			patch := client.MergeFrom(ns.DeepCopy())
@@ -172,16 +224,59 @@ func (r *SpaceReconciler) reconcileNamespace(ctx context.Context, space *governo
 	return nil
 }
 
+// checkExistingObjects refuses to adopt a namespace holding PermissionGroups
+// or AccessRules created before the Space, unless spec.adoptExistingObjects.
+func (r *SpaceReconciler) checkExistingObjects(ctx context.Context, space *governorv1alpha1.Space, ns string) error {
+	if space.Spec.AdoptExistingObjects {
+		return nil
+	}
+	var groups governorv1alpha1.PermissionGroupList
+	if err := r.List(ctx, &groups, client.InNamespace(ns)); err != nil {
+		return err
+	}
+	var rules governorv1alpha1.AccessRuleList
+	if err := r.List(ctx, &rules, client.InNamespace(ns)); err != nil {
+		return err
+	}
+	var found []string
+	for i := range groups.Items {
+		if createdBefore(&groups.Items[i], space) {
+			found = append(found, "PermissionGroup "+groups.Items[i].Name)
+		}
+	}
+	for i := range rules.Items {
+		if createdBefore(&rules.Items[i], space) {
+			found = append(found, "AccessRule "+rules.Items[i].Name)
+		}
+	}
+	if len(found) == 0 {
+		return nil
+	}
+	examples := found[:min(len(found), 3)]
+	return stall(reasonExistingObjects, "spec.adoptExistingObjects: namespace %s already holds %d object(s) created before this Space (%s): they were written before the Space's admins were chosen; remove them, or set spec.adoptExistingObjects: true to trust them",
+		ns, len(found), strings.Join(examples, ", "))
+}
+
+func createdBefore(obj, space client.Object) bool {
+	a, b := obj.GetCreationTimestamp(), space.GetCreationTimestamp()
+	return a.Before(&b)
+}
+
 // reconcileAdminBinding binds spec.admins to governor-space-admin in the
-// namespace, and removes the binding when there are none.
+// namespace, and removes the binding when there are none. A RoleBinding of
+// that name Governor did not create for this Space is never taken over.
+// Sets: Stalled (AdminBindingConflict).
 func (r *SpaceReconciler) reconcileAdminBinding(ctx context.Context, space *governorv1alpha1.Space) error {
 	key := types.NamespacedName{Namespace: space.TargetNamespace(), Name: spaceAdminBinding}
 	existing := &rbacv1.RoleBinding{}
-	err := r.Get(ctx, key, existing)
+	err := r.Get(ctx, key, existing) // the cache holds only the bindings Governor labels
 	if err != nil && !apierrors.IsNotFound(err) {
 		return err
 	}
 	found := err == nil
+	if found && !metav1.IsControlledBy(existing, space) {
+		return bindingConflict(key)
+	}
 	if len(space.Spec.Admins) == 0 {
 		if found {
 			return client.IgnoreNotFound(r.Delete(ctx, existing))
@@ -217,10 +312,28 @@ func (r *SpaceReconciler) reconcileAdminBinding(ctx context.Context, space *gove
 		return r.Patch(ctx, existing, patch)
 	}
 	if err := r.Create(ctx, binding); err != nil {
+		if apierrors.IsAlreadyExists(err) && r.APIReader != nil {
+			// Not in the cache: not labelled by Governor, or not seen yet.
+			if err := r.APIReader.Get(ctx, key, existing); err != nil {
+				return err
+			}
+			if !metav1.IsControlledBy(existing, space) {
+				return bindingConflict(key)
+			}
+			return wait("Provisioning", "waiting for RoleBinding %s/%s to reach the cache", key.Namespace, key.Name)
+		}
 		return err
 	}
 	r.Recorder.Eventf(space, nil, corev1.EventTypeNormal, "AdminsBound", "Provision", "Bound %d Space admin(s) to %s in %s", len(subjects), SpaceAdminClusterRole, key.Namespace)
 	return nil
+}
+
+// bindingRecheck is how often a foreign RoleBinding is looked at again: the
+// cache holds only the bindings Governor labels, so its removal is not seen.
+const bindingRecheck = 30 * time.Second
+
+func bindingConflict(key types.NamespacedName) error {
+	return stallRecheck(bindingRecheck, reasonBindingConflict, "spec.admins: RoleBinding %s/%s exists and was not created by this Space; Governor does not take it over: remove or rename it", key.Namespace, key.Name)
 }
 
 // defaultGroups are created once per Space (spec.defaultGroups, default true).
@@ -310,6 +423,10 @@ func (r *SpaceReconciler) reconcileReleases(ctx context.Context, space *governor
 // (Compiling); Stalled (the first problem's reason) when the compile left
 // part of the Space itself out, naming each field.
 func (r *SpaceReconciler) reconcileAccessModel(_ context.Context, space *governorv1alpha1.Space) error {
+	if why := r.Models.Refused(space.Name); why != nil {
+		space.Status.AccessModel = nil
+		return stall(why.Reason, "%s", why.Message)
+	}
 	model := r.Models.Get(space.Name)
 	if model == nil || model.SpaceGeneration != space.Generation {
 		return wait("Compiling", "compiling the access model")
@@ -356,9 +473,15 @@ func (r *SpaceReconciler) finalize(ctx context.Context, space *governorv1alpha1.
 			return err
 		}
 	default:
-		binding := &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Name: spaceAdminBinding, Namespace: nsName}}
-		if err := r.Delete(ctx, binding); client.IgnoreNotFound(err) != nil {
+		binding := &rbacv1.RoleBinding{}
+		err := r.Get(ctx, types.NamespacedName{Namespace: nsName, Name: spaceAdminBinding}, binding)
+		if client.IgnoreNotFound(err) != nil {
 			return err
+		}
+		if err == nil && metav1.IsControlledBy(binding, space) {
+			if err := r.Delete(ctx, binding); client.IgnoreNotFound(err) != nil {
+				return err
+			}
 		}
 		var groups governorv1alpha1.PermissionGroupList
 		if err := r.List(ctx, &groups, client.InNamespace(nsName)); err != nil {

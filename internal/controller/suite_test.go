@@ -45,7 +45,7 @@ func TestMain(m *testing.M) {
 		}
 		done := make(chan error, 1)
 		go func() {
-			done <- operator.Run(ctx, e.Config, operator.Options{MetricsAddr: "0", ProbeAddr: "0", Platform: platformOptions}, models)
+			done <- operator.Run(ctx, e.Config, operator.Options{MetricsAddr: "0", ProbeAddr: "0", Platform: platformOptions, Tenancy: tenancyOptions}, models)
 		}()
 		return func() {
 			cancel()
@@ -67,6 +67,15 @@ var platformOptions = controller.PlatformOptions{
 }
 
 const platformBudget = 900
+
+// tenancyOptions: a namespace protected by the flag, and a member limit a
+// test can reach (the other limits keep their defaults).
+var tenancyOptions = controller.TenancyOptions{
+	ProtectedNamespaces: []string{"protected-by-flag"},
+	Limits:              controller.Limits{Members: memberLimit},
+}
+
+const memberLimit = 300
 
 const (
 	timeout  = 20 * time.Second

@@ -13,12 +13,14 @@ import (
 	admissionv1 "k8s.io/api/admissionregistration/v1"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
+	toolscache "k8s.io/client-go/tools/cache"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -65,6 +67,9 @@ type Options struct {
 	// when Platform.Namespace (Governor's own namespace, holding the
 	// instances' token Secrets) is set.
 	Platform controller.PlatformOptions
+	// Tenancy bounds what a Space may claim (protected namespaces) and hold
+	// (per-Space limits).
+	Tenancy controller.TenancyOptions
 }
 
 var managedByGovernor = labels.SelectorFromSet(labels.Set{governorv1alpha1.LabelManagedBy: governorv1alpha1.ManagedByGovernor})
@@ -93,13 +98,12 @@ func Run(ctx context.Context, cfg *rest.Config, opts Options, models *controller
 		LeaderElectionID:              "governor.governor.dev",
 		LeaderElectionNamespace:       opts.LeaderElectionNamespace,
 		LeaderElectionReleaseOnCancel: true,
-		// Only the RBAC objects Governor creates are cached, not the cluster's.
-		Cache: cache.Options{ByObject: cacheByObject(opts)},
+		Cache:                         cacheOptions(opts),
 	})
 	if err != nil {
 		return fmt.Errorf("creating the manager: %w", err)
 	}
-	if err := controller.SetupWithManager(mgr, models, opts.Platform); err != nil {
+	if err := controller.SetupWithManager(mgr, models, opts.Platform, opts.Tenancy); err != nil {
 		return err
 	}
 	if opts.APIAddr != "" {
@@ -140,22 +144,53 @@ func readyz(mgr ctrl.Manager, models *controller.Models, maxLag time.Duration) h
 	}
 }
 
-// cacheByObject narrows the cache: only the RBAC objects Governor creates,
-// and only the Secrets of Governor's own namespace (its Role allows no more).
-func cacheByObject(opts Options) map[client.Object]cache.ByObject {
-	// The group admins' admission policy and its binding: by name, the only
-	// two such objects the operator may read.
+// cacheOptions narrows the cache to what Governor reads: only the RBAC
+// objects Governor creates, only the Secrets of Governor's own namespace (its
+// Role allows no more), and no object's managedFields or last-applied
+// annotation (a large Space's groups carry more of those than of spec).
+func cacheOptions(opts Options) cache.Options {
+	// Kinds Governor writes with Update keep the annotation: an Update
+	// without it would remove it from the object, and with it kubectl
+	// apply's memory of what it set.
+	updated := stripUnread(false)
 	policy := fields.OneTermEqualSelector("metadata.name", controller.GroupAdminPolicy)
 	by := map[client.Object]cache.ByObject{
-		&rbacv1.Role{}:                                  {Label: managedByGovernor},
-		&rbacv1.RoleBinding{}:                           {Label: managedByGovernor},
+		&rbacv1.Role{}:            {Label: managedByGovernor, Transform: updated},
+		&rbacv1.RoleBinding{}:     {Label: managedByGovernor, Transform: updated},
+		&governorv1alpha1.Space{}: {Transform: updated},
+		// The group admins' admission policy and its binding: by name, the
+		// only two such objects the operator may read.
 		&admissionv1.ValidatingAdmissionPolicy{}:        {Field: policy},
 		&admissionv1.ValidatingAdmissionPolicyBinding{}: {Field: policy},
 	}
 	if ns := opts.Platform.Namespace; ns != "" {
 		by[&corev1.Secret{}] = cache.ByObject{Namespaces: map[string]cache.Config{ns: {}}}
 	}
-	return by
+	return cache.Options{ByObject: by, DefaultTransform: stripUnread(true)}
+}
+
+// stripUnread drops managedFields (and, with lastApplied, the
+// kubectl.kubernetes.io/last-applied-configuration annotation) from objects
+// entering the cache. Only Patch and status writes are made from the
+// stripped objects, and a patch computed from two copies of one never
+// mentions what neither holds.
+func stripUnread(lastApplied bool) toolscache.TransformFunc {
+	return func(in any) (any, error) {
+		obj, ok := in.(metav1.Object)
+		if !ok {
+			return in, nil // a tombstone: left as it is
+		}
+		obj.SetManagedFields(nil)
+		if a := obj.GetAnnotations(); lastApplied && a != nil {
+			if _, ok := a[corev1.LastAppliedConfigAnnotation]; ok {
+				delete(a, corev1.LastAppliedConfigAnnotation)
+				if len(a) == 0 {
+					obj.SetAnnotations(nil)
+				}
+			}
+		}
+		return in, nil
+	}
 }
 
 // addDecisionAPI serves the decision API from models on every replica.

@@ -332,7 +332,7 @@ func (pl *planner) resolveMembers(dg *DesiredGroup) (members, invites []MemberRe
 func (pl *planner) members(dg *DesiredGroup, og *ObservedGroup, managed bool) {
 	have := make(map[string]ObservedMember, len(og.Members))
 	for _, m := range og.Members {
-		have[strings.ToLower(m.Email)] = m
+		have[access.EmailKey(m.Email)] = m
 	}
 	want, invites := pl.resolveMembers(dg)
 	var add []MemberRef
@@ -352,7 +352,7 @@ func (pl *planner) members(dg *DesiredGroup, og *ObservedGroup, managed bool) {
 		pl.add(Op{Kind: OpInvite, Group: dg.Name, GroupName: og.Name, GroupID: og.ID, Member: m})
 	}
 	for _, m := range og.Members {
-		if declared[strings.ToLower(m.Email)] {
+		if declared[access.EmailKey(m.Email)] {
 			continue
 		}
 		if managed {

@@ -340,3 +340,31 @@ func TestSplitRepository(t *testing.T) {
 		t.Error("a repository without an owner is an error")
 	}
 }
+
+// Members are matched in canonical form (access.EmailKey): an instance's
+// "\u212Aarl@example.com" (Kelvin sign) is not the declared karl@example.com,
+// while an ASCII case difference is.
+func TestPlanMatchesMembersCanonically(t *testing.T) {
+	snap := space(t, func(in *access.SpaceInput) {
+		in.Groups[0].Members = append(in.Groups[0].Members, access.Member{Email: "karl@example.com"})
+	})
+	o := converged()
+	kelvin := "\u212Aarl@example.com"
+	o.Users[access.EmailKey(kelvin)] = "user_k1" // as the syncer keys what it observes
+	for i := range o.Groups {
+		if o.Groups[i].Name == "Finance" {
+			o.Groups[i].Members = append(o.Groups[i].Members, ObservedMember{UserID: "user_k1", Email: kelvin})
+			o.Groups[i].Members[0].Email = "ALICE@example.COM"
+		}
+	}
+	p := NewPlan(desired(t, snap, "development", false), o, Options{Mode: Authoritative})
+	if got := strings.Join(kinds(p), ","); got != "RemoveMember" {
+		t.Fatalf("ops %s, want only the look-alike removed: %v", got, p.Ops)
+	}
+	if p.Ops[0].Member.UserID != "user_k1" {
+		t.Errorf("removed %+v, want the look-alike user_k1", p.Ops[0].Member)
+	}
+	if !strings.Contains(strings.Join(p.Pending, ";"), "karl@example.com has no account") {
+		t.Errorf("karl has no account (the look-alike is not his): pending %v", p.Pending)
+	}
+}

@@ -3,10 +3,11 @@ package spacemodel
 import (
 	"context"
 	"fmt"
-
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sort"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	governorv1alpha1 "github.com/governor-dev/governor/api/v1alpha1"
@@ -26,12 +27,15 @@ type Loaded struct {
 	Inherited *governorv1alpha1.InheritedSettings
 	// Namespace is the namespace whose groups and rules are the Space's.
 	Namespace string
-	Groups    []governorv1alpha1.PermissionGroup
-	Rules     []governorv1alpha1.AccessRule
+	// Groups and Rules are every live object of the namespace, the ones left
+	// out as untrusted included (each has a problem saying so).
+	Groups []governorv1alpha1.PermissionGroup
+	Rules  []governorv1alpha1.AccessRule
 	// Input is what access.Compile compiles.
 	Input access.SpaceInput
-	// Problems are what the loader could not apply (spec.inheritFrom); the
-	// compile's own problems come from access.Compile.
+	// Problems are what the loader could not apply (spec.inheritFrom, objects
+	// older than the Space); the compile's own problems come from
+	// access.Compile.
 	Problems []access.Problem
 }
 
@@ -39,12 +43,37 @@ type Loaded struct {
 const (
 	ReasonInheritLoop           = "InheritLoop"
 	ReasonInheritSourceNotFound = "InheritSourceNotFound"
+	// ReasonCreatedBeforeSpace: an object already in the namespace before
+	// the Space was created, left out unless spec.adoptExistingObjects.
+	ReasonCreatedBeforeSpace = "CreatedBeforeSpace"
 )
 
 // NotFoundError is a Space that does not exist.
 type NotFoundError struct{ Name string }
 
 func (e *NotFoundError) Error() string { return fmt.Sprintf("Space %q not found", e.Name) }
+
+// NotOwnedError is a Space whose status says it does not own its namespace
+// (condition NamespaceOwned=False): it has no access model.
+type NotOwnedError struct {
+	Name, Namespace, Reason, Message string
+}
+
+func (e *NotOwnedError) Error() string {
+	return fmt.Sprintf("Space %q does not own namespace %s (%s: %s): it has no access model", e.Name, e.Namespace, e.Reason, e.Message)
+}
+
+// NotOwned returns a *NotOwnedError when the Space's status says it does not
+// own its namespace, else nil. A Space without the condition (manifests, or
+// one the operator has not reconciled yet) is not refused here; the operator
+// compiles only Spaces whose NamespaceOwned is True.
+func NotOwned(space *governorv1alpha1.Space) error {
+	c := meta.FindStatusCondition(space.Status.Conditions, governorv1alpha1.ConditionNamespaceOwned)
+	if c == nil || c.Status == metav1.ConditionTrue {
+		return nil
+	}
+	return &NotOwnedError{Name: space.Name, Namespace: space.TargetNamespace(), Reason: c.Reason, Message: c.Message}
+}
 
 // Load reads the named Space and its objects from r and makes the engine's
 // input, with one rule for each question every caller must answer alike:
@@ -59,7 +88,12 @@ func (e *NotFoundError) Error() string { return fmt.Sprintf("Space %q not found"
 // r is the operator's cache, a client of the API server, or Objects read
 // from manifests. opts are added to the List calls (the operator passes
 // client.UnsafeDisableDeepCopy: the lists are only read). A Space that does
-// not exist is a *NotFoundError.
+// not exist is a *NotFoundError; one whose status says it does not own its
+// namespace is a *NotOwnedError (see NotOwned).
+//
+//   - trust: groups and rules created before the Space (creationTimestamp
+//     strictly earlier) are left out, each with a CreatedBeforeSpace
+//     problem, unless the Space sets spec.adoptExistingObjects.
 func Load(ctx context.Context, r client.Reader, name string, opts ...client.ListOption) (*Loaded, error) {
 	space := &governorv1alpha1.Space{}
 	if err := r.Get(ctx, client.ObjectKey{Name: name}, space); err != nil {
@@ -67,6 +101,9 @@ func Load(ctx context.Context, r client.Reader, name string, opts ...client.List
 			return nil, &NotFoundError{Name: name}
 		}
 		return nil, fmt.Errorf("getting Space %s: %w", name, err)
+	}
+	if err := NotOwned(space); err != nil {
+		return nil, err
 	}
 	l := &Loaded{Space: space, Effective: space, Namespace: space.TargetNamespace()}
 	switch from := space.Spec.InheritFrom; from {
@@ -97,15 +134,52 @@ func Load(ctx context.Context, r client.Reader, name string, opts ...client.List
 	// Objects being deleted are no longer part of the model: the platform's
 	// instances let go of them before their finalizers are removed.
 	l.Groups, l.Rules = live(groups.Items), live(rules.Items)
-	l.Input = Input(l.Effective, l.Groups, l.Rules)
+	l.Input = Input(l.Effective, trusted(l, l.Groups, "PermissionGroup"), trusted(l, l.Rules, "AccessRule"))
 	return l, nil
+}
+
+// trusted returns the objects the Space trusts, recording a problem for
+// each of the others.
+func trusted[T any, P interface {
+	*T
+	metav1.Object
+}](l *Loaded, items []T, kind string) []T {
+	if l.Space.Spec.AdoptExistingObjects {
+		return items
+	}
+	out := make([]T, 0, len(items))
+	for i := range items {
+		if !l.untrusted(P(&items[i]), kind) {
+			out = append(out, items[i])
+		}
+	}
+	return out
+}
+
+// untrusted reports (and records a problem for) an object created before the Space.
+func (l *Loaded) untrusted(o metav1.Object, kind string) bool {
+	created, spaceCreated := o.GetCreationTimestamp(), l.Space.CreationTimestamp
+	if created.IsZero() || spaceCreated.IsZero() || !created.Before(&spaceCreated) {
+		return false
+	}
+	l.Problems = append(l.Problems, access.Problem{
+		Object: access.ObjectRef{Kind: kind, Name: o.GetName()}, Field: "metadata.creationTimestamp", Reason: ReasonCreatedBeforeSpace,
+		Message: fmt.Sprintf("created (%s) before Space %s (%s): objects already in namespace %s before the Space are not trusted; recreate it, or set spec.adoptExistingObjects on the Space",
+			created.UTC().Format("2006-01-02T15:04:05Z"), l.Space.Name, spaceCreated.UTC().Format("2006-01-02T15:04:05Z"), l.Namespace),
+	})
+	return true
 }
 
 // Compile compiles the loaded input; the problems are the loader's and the
 // compile's, sorted as access.Compile sorts them.
 func (l *Loaded) Compile() (*access.Snapshot, []access.Problem) {
 	snap, problems := access.Compile(l.Input)
-	return snap, append(append([]access.Problem(nil), l.Problems...), problems...)
+	all := append(append([]access.Problem(nil), l.Problems...), problems...)
+	sort.SliceStable(all, func(i, j int) bool {
+		a, b := all[i].Object, all[j].Object
+		return a.Kind < b.Kind || (a.Kind == b.Kind && a.Name < b.Name)
+	})
+	return snap, all
 }
 
 func (l *Loaded) problem(reason, format string, args ...any) {

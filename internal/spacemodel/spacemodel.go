@@ -42,7 +42,7 @@ func Input(space *governorv1alpha1.Space, groups []governorv1alpha1.PermissionGr
 
 // Group converts a PermissionGroup.
 func Group(g *governorv1alpha1.PermissionGroup) access.Group {
-	out := access.Group{Name: g.Name, DisplayName: g.Spec.DisplayName, Builtin: access.Builtin(g.Spec.Builtin), IdPGroups: g.Spec.IdPGroups}
+	out := access.Group{Name: g.Name, DisplayName: g.Spec.DisplayName, Builtin: access.Builtin(g.Spec.Builtin), IdPGroups: g.Spec.IdPGroups, Created: g.CreationTimestamp.Time}
 	for _, m := range g.Spec.Members {
 		out.Members = append(out.Members, access.Member{Email: m.Email, GroupAdmin: m.GroupAdmin})
 	}

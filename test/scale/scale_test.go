@@ -106,7 +106,9 @@ func TestScaleLargeSpace(t *testing.T) {
 	writesQuiet := op.writes(t) - writesLoad
 	t.Logf("writes in the quiet minute after: %d", writesQuiet)
 
-	latency := ruleChangeLatency(t, env, c, op, in)
+	token := callerToken(t, env, c)
+	latency, largeRule := ruleChangeLatency(t, c, op, token, in)
+	small, large := smallSpaceLatency(t, c, op, token, largeRule)
 
 	report := fmt.Sprintf(`
 Scale figures (go test -tags scale ./test/scale, %d cores):
@@ -118,8 +120,10 @@ Scale figures (go test -tags scale ./test/scale, %d cores):
   operator API writes during load: %d (objects: %d, one status write each; plus a Role and RoleBinding per group with admins)
   operator API writes, next 60 s:  %d
   one rule change to a check:      %s (patch returned -> decision API answers from the new model)
+  a small Space's rule change while the large Space recompiles: %s (worst of %d; the large Space's change took %s)
 `, runtime.NumCPU(), len(groups), len(rules), targets, countUsers(in), loaded.Round(time.Millisecond), ready.Round(time.Millisecond),
-		allReady.Round(time.Millisecond), rss, hwm, writesLoad, len(groups)+len(rules)+1, writesQuiet, latency.Round(time.Millisecond))
+		allReady.Round(time.Millisecond), rss, hwm, writesLoad, len(groups)+len(rules)+1, writesQuiet, latency.Round(time.Millisecond),
+		small.Round(time.Millisecond), smallRounds, large.Round(time.Millisecond))
 	t.Log(report)
 	if out := os.Getenv("SCALE_REPORT"); out != "" {
 		_ = os.WriteFile(out, []byte(report), 0o644)
@@ -314,9 +318,49 @@ func (o *operator) memory(t *testing.T) (float64, float64) {
 	return rss, hwm
 }
 
+// decisionAPI asks the operator's decision API.
+type decisionAPI struct {
+	addr, token string
+	httpc       *http.Client
+}
+
+func newDecisionAPI(op *operator, token string) *decisionAPI {
+	return &decisionAPI{addr: op.api, token: token, httpc: &http.Client{Timeout: 5 * time.Second,
+		Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}} //nolint:gosec // self-signed test certificate
+}
+
+// allowed asks one check; a failed request or an unknown Space is false.
+func (a *decisionAPI) allowed(space, user, action, target string) bool {
+	body, _ := json.Marshal(map[string]string{"user": user, "action": action, "target": target})
+	req, _ := http.NewRequest("POST", "https://"+a.addr+"/v1/spaces/"+space+"/check", bytes.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+a.token)
+	res, err := a.httpc.Do(req)
+	if err != nil {
+		return false
+	}
+	defer res.Body.Close()
+	var d access.Decision
+	_ = json.NewDecoder(res.Body).Decode(&d)
+	return d.Allowed
+}
+
+// until is how long after start cond first holds, asked every 5 ms.
+func until(t *testing.T, start time.Time, what string, cond func() bool) time.Duration {
+	t.Helper()
+	for time.Since(start) < time.Minute {
+		if cond() {
+			return time.Since(start)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	t.Fatalf("%s: not within a minute", what)
+	return 0
+}
+
 // ruleChangeLatency raises one object rule to Own and measures the time from
-// the patch until the decision API, asked every 5 ms, answers from the new model.
-func ruleChangeLatency(t *testing.T, env *testenv.Env, c client.Client, op *operator, in access.SpaceInput) time.Duration {
+// the patch until the decision API, asked every 5 ms, answers from the new
+// model. It returns the rule and check it used.
+func ruleChangeLatency(t *testing.T, c client.Client, op *operator, token string, in access.SpaceInput) (time.Duration, largeCheck) {
 	t.Helper()
 	ctx := context.Background()
 	snap, _ := access.Compile(in)
@@ -353,21 +397,8 @@ func ruleChangeLatency(t *testing.T, env *testenv.Env, c client.Client, op *oper
 	if user == "" {
 		t.Fatal("no rule in the generated Space suits the latency measurement")
 	}
-	token := callerToken(t, env, c)
-	httpc := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}} //nolint:gosec // self-signed test certificate
-	ask := func() bool {
-		body, _ := json.Marshal(map[string]string{"user": user, "action": "delete", "target": target})
-		req, _ := http.NewRequest("POST", "https://"+op.api+"/v1/spaces/"+in.Name+"/check", bytes.NewReader(body))
-		req.Header.Set("Authorization", "Bearer "+token)
-		res, err := httpc.Do(req)
-		if err != nil {
-			return false
-		}
-		defer res.Body.Close()
-		var d access.Decision
-		_ = json.NewDecoder(res.Body).Decode(&d)
-		return d.Allowed
-	}
+	api := newDecisionAPI(op, token)
+	ask := func() bool { return api.allowed(in.Name, user, "delete", target) }
 	waitFor(t, time.Minute, "the decision API to answer", func() bool { return !ask() })
 	ar := &governorv1alpha1.AccessRule{}
 	if err := c.Get(ctx, client.ObjectKey{Namespace: namespace, Name: rule.Name}, ar); err != nil {
@@ -379,14 +410,80 @@ func ruleChangeLatency(t *testing.T, env *testenv.Env, c client.Client, op *oper
 		t.Fatal(err)
 	}
 	changed := time.Now()
-	for time.Since(changed) < time.Minute {
-		if ask() {
-			return time.Since(changed)
-		}
-		time.Sleep(5 * time.Millisecond)
+	return until(t, changed, "the rule change to reach the decision API", ask), largeCheck{space: in.Name, rule: rule.Name, user: user, target: target}
+}
+
+// largeCheck is a rule of the large Space and a check its level decides
+// (delete: allowed at Own, not at Edit).
+type largeCheck struct{ space, rule, user, target string }
+
+const smallRounds = 5
+
+// smallSpaceLatency measures how soon a small Space's rule change reaches
+// the decision API while the large Space recompiles: each round flips the
+// large rule's level (a whole recompile of the large Space) and, 20 ms
+// later, the small Space's rule. It returns the worst small latency and the
+// worst large one.
+func smallSpaceLatency(t *testing.T, c client.Client, op *operator, token string, lc largeCheck) (time.Duration, time.Duration) {
+	t.Helper()
+	ctx := context.Background()
+	objs := []client.Object{
+		&governorv1alpha1.Space{ObjectMeta: metav1.ObjectMeta{Name: "small"}, Spec: governorv1alpha1.SpaceSpec{DefaultGroups: ptr.To(false)}},
+		&governorv1alpha1.PermissionGroup{ObjectMeta: metav1.ObjectMeta{Namespace: "small", Name: "team"},
+			Spec: governorv1alpha1.PermissionGroupSpec{Members: []governorv1alpha1.Member{{Email: "sam@example.com"}}}},
+		&governorv1alpha1.AccessRule{ObjectMeta: metav1.ObjectMeta{Namespace: "small", Name: "tiny"},
+			Spec: governorv1alpha1.AccessRuleSpec{Group: "team", Level: governorv1alpha1.LevelUse,
+				Targets: []governorv1alpha1.Target{{Kind: governorv1alpha1.TargetApp, Name: "tiny"}}}},
 	}
-	t.Fatal("the rule change did not reach the decision API within a minute")
-	return 0
+	if err := c.Create(ctx, objs[0]); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, time.Minute, "the small Space's namespace", func() bool {
+		return c.Get(ctx, client.ObjectKey{Name: "small"}, &corev1.Namespace{}) == nil
+	})
+	for _, o := range objs[1:] {
+		if err := c.Create(ctx, o); err != nil {
+			t.Fatal(err)
+		}
+	}
+	api := newDecisionAPI(op, token)
+	smallAsk := func() bool { return api.allowed("small", "sam@example.com", "use", "app/tiny") }
+	waitFor(t, time.Minute, "the small Space to answer", smallAsk)
+	setLevel := func(ns, name string, level governorv1alpha1.AccessLevel) {
+		ar := &governorv1alpha1.AccessRule{}
+		if err := c.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, ar); err != nil {
+			t.Fatal(err)
+		}
+		patch := client.MergeFrom(ar.DeepCopy())
+		ar.Spec.Level = level
+		if err := c.Patch(ctx, ar, patch); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var worstSmall, worstLarge time.Duration
+	for round := range smallRounds {
+		large, small := governorv1alpha1.LevelEdit, governorv1alpha1.LevelOwn // delete: no on the large, yes on the small
+		if round%2 == 1 {
+			large, small = governorv1alpha1.LevelOwn, governorv1alpha1.LevelUse
+		}
+		setLevel(namespace, lc.rule, large)
+		largeStart := time.Now()
+		time.Sleep(20 * time.Millisecond)
+		setLevel("small", "tiny", small)
+		smallStart := time.Now()
+		s := until(t, smallStart, "the small Space's change", func() bool {
+			return api.allowed("small", "sam@example.com", "delete", "app/tiny") == (small == governorv1alpha1.LevelOwn)
+		})
+		l := until(t, largeStart, "the large Space's change", func() bool {
+			return api.allowed(lc.space, lc.user, "delete", lc.target) == (large == governorv1alpha1.LevelOwn)
+		})
+		t.Logf("round %d: small Space %s, large Space %s", round, s.Round(time.Millisecond), l.Round(time.Millisecond))
+		worstSmall, worstLarge = max(worstSmall, s), max(worstLarge, l)
+	}
+	if worstSmall > time.Second {
+		t.Errorf("a small Space's rule change took %s while the large Space recompiled: more than 1 s", worstSmall)
+	}
+	return worstSmall, worstLarge
 }
 
 func callerToken(t *testing.T, env *testenv.Env, c client.Client) string {

@@ -7,7 +7,8 @@ import (
 	"net/url"
 	"regexp"
 	"strconv"
-	"strings"
+
+	"github.com/governor-dev/governor/internal/access"
 )
 
 const (
@@ -133,15 +134,15 @@ func (c *Client) ListUsers(ctx context.Context) ([]User, error) {
 	return list[User](ctx, c, call{method: http.MethodGet, template: pathUsers, idempotent: true}, true)
 }
 
-// FindUserByEmail returns the user with that email (case-insensitive), or
-// nil when the Space has none.
+// FindUserByEmail returns the user with that email (compared in canonical
+// form, access.EmailKey: no Unicode folding), or nil when the Space has none.
 func (c *Client) FindUserByEmail(ctx context.Context, email string) (*User, error) {
 	users, err := list[User](ctx, c, call{method: http.MethodGet, template: pathUsers, query: url.Values{"email": {email}}, idempotent: true}, true)
 	if err != nil {
 		return nil, err
 	}
 	for i := range users {
-		if strings.EqualFold(users[i].Email, email) {
+		if access.EmailKey(users[i].Email) == access.EmailKey(email) {
 			return &users[i], nil
 		}
 	}

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/governor-dev/governor/internal/access"
 	"github.com/governor-dev/governor/internal/platform"
 	"github.com/governor-dev/governor/internal/platform/retool"
 )
@@ -90,7 +91,7 @@ func Observe(ctx context.Context, c *retool.Client, d platform.Desired, mem *Mem
 	for _, g := range groups {
 		og := platform.ObservedGroup{ID: g.ID, Name: g.Name, Settings: settingsOf(g)}
 		for _, m := range g.Members {
-			email := strings.ToLower(m.Email)
+			email := access.EmailKey(m.Email)
 			og.Members = append(og.Members, platform.ObservedMember{UserID: m.ID, Email: email, GroupAdmin: m.IsGroupAdmin})
 			o.Users[email] = m.ID
 		}
@@ -194,7 +195,7 @@ func observeUsers(ctx context.Context, c *retool.Client, d platform.Desired, o *
 			return err
 		}
 		for _, u := range users {
-			o.Users[strings.ToLower(u.Email)] = u.ID
+			o.Users[access.EmailKey(u.Email)] = u.ID
 		}
 	}
 	for _, email := range unknown {
@@ -206,7 +207,7 @@ func observeUsers(ctx context.Context, c *retool.Client, d platform.Desired, o *
 			o.Invited = map[string]bool{}
 			for _, inv := range invites {
 				if inv.ClaimedAt == nil {
-					o.Invited[strings.ToLower(inv.InvitedEmail)] = true
+					o.Invited[access.EmailKey(inv.InvitedEmail)] = true
 				}
 			}
 			break
