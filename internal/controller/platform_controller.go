@@ -158,11 +158,15 @@ func (r *PlatformReconciler) Reconcile(ctx context.Context, req reconcile.Reques
 	if !space.DeletionTimestamp.IsZero() {
 		return r.finalizeSpace(ctx, space)
 	}
-	if !ownsNamespace(space) || r.Models.Refused(space.Name) != nil {
+	if !ownsNamespace(space) {
 		// No model, nothing to sync: a Space that does not own its namespace
-		// (or is over a limit) never writes to an instance. Its model's
-		// arrival brings it back.
+		// never writes to an instance, nor touches the objects there (they
+		// are the owning Space's). Its model's arrival brings it back.
 		return reconcile.Result{}, nil
+	}
+	if r.Models.Refused(space.Name) != nil {
+		// Over a limit: nothing is synced, and nothing deleted waits for it.
+		return reconcile.Result{}, r.releaseFinalizers(ctx, space.TargetNamespace(), true)
 	}
 	envs := instanceEnvironments(space)
 	if len(envs) == 0 {
@@ -238,8 +242,12 @@ func instanceEnvironments(space *governorv1alpha1.Space) []governorv1alpha1.Envi
 	return out
 }
 
-// noInstances clears what an earlier configuration reported.
+// noInstances clears what an earlier configuration reported, and lets the
+// Space's groups and rules go without waiting for instances it no longer has.
 func (r *PlatformReconciler) noInstances(ctx context.Context, space *governorv1alpha1.Space) error {
+	if err := r.releaseFinalizers(ctx, space.TargetNamespace(), false); err != nil {
+		return err
+	}
 	before := space.DeepCopy()
 	space.Status.Platform = nil
 	meta.RemoveStatusCondition(&space.Status.Conditions, governorv1alpha1.ConditionPlatformSynced)
@@ -625,8 +633,39 @@ func (r *PlatformReconciler) finalizeSpace(ctx context.Context, space *governorv
 		r.Recorder.Eventf(space, nil, corev1.EventTypeWarning, "PlatformLeftBehind", "Delete",
 			"gave up deleting the Space in: %s; delete it there by hand", strings.Join(failed, ", "))
 	}
+	// The instances have let go of the Space (deletionPolicy): its groups and
+	// rules no longer wait for them, so that its namespace can go too.
+	if err := r.releaseFinalizers(ctx, space.TargetNamespace(), false); err != nil {
+		return reconcile.Result{}, err
+	}
 	controllerutil.RemoveFinalizer(space, governorv1alpha1.PlatformFinalizer)
 	return reconcile.Result{}, client.IgnoreNotFound(r.Update(ctx, space))
+}
+
+// releaseFinalizers removes the platform finalizer from the groups and rules
+// of a namespace (only from those being deleted, with onlyDeleting).
+func (r *PlatformReconciler) releaseFinalizers(ctx context.Context, namespace string, onlyDeleting bool) error {
+	objs, err := r.loadObjects(ctx, namespace)
+	if err != nil {
+		return err
+	}
+	release := func(obj client.Object) error {
+		if onlyDeleting && obj.GetDeletionTimestamp().IsZero() {
+			return nil
+		}
+		return removePlatformFinalizer(ctx, r.Client, obj)
+	}
+	for i := range objs.groups {
+		if err := release(&objs.groups[i]); err != nil {
+			return err
+		}
+	}
+	for i := range objs.rules {
+		if err := release(&objs.rules[i]); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (r *PlatformReconciler) deleteSpace(ctx context.Context, space *governorv1alpha1.Space, env governorv1alpha1.Environment) error {

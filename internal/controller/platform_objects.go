@@ -229,9 +229,7 @@ func (p *platformObjects) releaseDeleted(ctx context.Context, c client.Client, r
 			rec.Eventf(obj, nil, corev1.EventTypeWarning, "PlatformLeftBehind", "Delete",
 				"deleted while the instances of %v could not be reached: what it held there may remain", failed)
 		}
-		patch := client.MergeFrom(obj.DeepCopyObject().(client.Object))
-		controllerutil.RemoveFinalizer(obj, governorv1alpha1.PlatformFinalizer)
-		return client.IgnoreNotFound(c.Patch(ctx, obj, patch))
+		return removePlatformFinalizer(ctx, c, obj)
 	}
 	for i := range p.groups {
 		if err := release(&p.groups[i]); err != nil {
@@ -244,4 +242,14 @@ func (p *platformObjects) releaseDeleted(ctx context.Context, c client.Client, r
 		}
 	}
 	return nil
+}
+
+// removePlatformFinalizer lets a group or rule go (a metadata-only patch).
+func removePlatformFinalizer(ctx context.Context, c client.Client, obj client.Object) error {
+	if !controllerutil.ContainsFinalizer(obj, governorv1alpha1.PlatformFinalizer) {
+		return nil
+	}
+	patch := client.MergeFrom(obj.DeepCopyObject().(client.Object))
+	controllerutil.RemoveFinalizer(obj, governorv1alpha1.PlatformFinalizer)
+	return client.IgnoreNotFound(c.Patch(ctx, obj, patch))
 }

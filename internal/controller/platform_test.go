@@ -604,3 +604,31 @@ func TestPlatformDeletionNeverBlocksForever(t *testing.T) {
 		return reasons
 	}, timeout, interval).Should(ContainElement("PlatformLeftBehind"))
 }
+
+// TestPlatformLetsGoWithTheSpace: deleting a Space (Retain) or dropping its
+// instances never leaves its groups and rules waiting for the platform, so
+// the namespace Governor created for it goes too.
+func TestPlatformLetsGoWithTheSpace(t *testing.T) {
+	g := NewWithT(t)
+	space, _, _, _, _ := platformSpace(t, "plat-bye")
+	eventuallySynced(t, space)
+
+	// Without instances, a deleted group goes at once.
+	g.Expect(env.Client.Get(ctx(), client.ObjectKeyFromObject(space), space)).To(Succeed())
+	space.Spec.Environments = nil
+	g.Expect(env.Client.Update(ctx(), space)).To(Succeed())
+	g.Eventually(func(g Gomega) {
+		rule := &governorv1alpha1.AccessRule{}
+		g.Expect(env.Client.Get(ctx(), client.ObjectKey{Namespace: "plat-bye", Name: "ledger"}, rule)).To(Succeed())
+		g.Expect(rule.Finalizers).NotTo(ContainElement(governorv1alpha1.PlatformFinalizer))
+	}, platformTimeout, interval).Should(Succeed())
+
+	// A synced Space goes: the namespace it created goes with it.
+	fresh, _, _, _, _ := platformSpace(t, "plat-bye2")
+	eventuallySynced(t, fresh)
+	g.Expect(env.Client.Delete(ctx(), fresh)).To(Succeed())
+	g.Eventually(func() bool {
+		err := env.Client.Get(ctx(), client.ObjectKey{Name: "plat-bye2"}, &corev1.Namespace{})
+		return client.IgnoreNotFound(err) == nil && err != nil
+	}, 2*time.Minute, interval).Should(BeTrue(), "the namespace the Space created is deleted, its groups and rules not held")
+}
