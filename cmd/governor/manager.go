@@ -57,7 +57,7 @@ func addTenancyFlags(f *pflag.FlagSet, o *controller.TenancyOptions) {
 	f.StringSliceVar(&o.ProtectedNamespaces, "protected-namespaces", nil, "namespaces no Space may govern, besides kube-*, default and Governor's own (--namespace)")
 	f.IntVar(&o.Limits.Groups, "max-groups-per-space", controller.DefaultMaxGroups, "PermissionGroups a Space may hold; a Space over it has no access model and is Stalled (LimitExceeded)")
 	f.IntVar(&o.Limits.Rules, "max-rules-per-space", controller.DefaultMaxRules, "AccessRules a Space may hold")
-	f.IntVar(&o.Limits.Members, "max-members-per-space", controller.DefaultMaxMembers, "member entries (spec.members) a Space's groups may list in all")
+	f.IntVar(&o.Limits.Members, "max-members-per-space", controller.DefaultMaxMembers, "member entries (spec.members) a Space's groups may list in all (a user in two groups counts twice)")
 }
 
 // addPlatformFlags binds the platform sync's settings.

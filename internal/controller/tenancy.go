@@ -34,11 +34,13 @@ type Limits struct {
 	Members int
 }
 
-// The default limits.
+// The default limits: about three times the engine's large Space
+// (accesstest.Large: 10,000 groups, 10,000 rules, 150,000 member entries of
+// 50,000 users), which the scale test loads.
 const (
 	DefaultMaxGroups  = 20000
 	DefaultMaxRules   = 20000
-	DefaultMaxMembers = 100000
+	DefaultMaxMembers = 500000
 )
 
 // ReasonLimitExceeded: a Space over a per-Space limit.
