@@ -274,7 +274,7 @@ func (r *SpaceReconciler) reconcileAdminBinding(ctx context.Context, space *gove
 		return err
 	}
 	found := err == nil
-	if found && !metav1.IsControlledBy(existing, space) {
+	if found && !metav1.IsControlledBy(existing, space) && !labelledFor(existing, space) {
 		return bindingConflict(key)
 	}
 	if len(space.Spec.Admins) == 0 {
@@ -288,44 +288,50 @@ func (r *SpaceReconciler) reconcileAdminBinding(ctx context.Context, space *gove
 		subjects = append(subjects, a.RBACSubject())
 	}
 	roleRef := rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: SpaceAdminClusterRole}
-	if found {
-		if equality.Semantic.DeepEqual(existing.Subjects, subjects) && existing.RoleRef == roleRef {
-			return nil
-		}
-		if existing.RoleRef != roleRef { // roleRef is immutable: replace the binding
-			if err := r.Delete(ctx, existing); client.IgnoreNotFound(err) != nil {
-				return err
-			}
-			found = false
+	if found && existing.RoleRef != roleRef { // roleRef is immutable: replace the binding
+		if err := r.Delete(ctx, existing); client.IgnoreNotFound(err) != nil {
+			return err
 		}
 	}
-	binding := &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{
-		Name: key.Name, Namespace: key.Namespace,
-		Labels: map[string]string{governorv1alpha1.LabelManagedBy: governorv1alpha1.ManagedByGovernor, governorv1alpha1.LabelSpace: space.Name},
-	}, Subjects: subjects, RoleRef: roleRef}
-	if err := controllerutil.SetControllerReference(space, binding, r.Scheme()); err != nil {
+	// Created, or repaired: subjects, labels and a missing owner reference
+	// (a binding this Space labelled whose reference was removed).
+	binding := &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Name: key.Name, Namespace: key.Namespace}}
+	op, err := controllerutil.CreateOrPatch(ctx, r.Client, binding, func() error {
+		if binding.Labels == nil {
+			binding.Labels = map[string]string{}
+		}
+		binding.Labels[governorv1alpha1.LabelManagedBy] = governorv1alpha1.ManagedByGovernor
+		binding.Labels[governorv1alpha1.LabelSpace] = space.Name
+		binding.Subjects = subjects
+		if binding.CreationTimestamp.IsZero() {
+			binding.RoleRef = roleRef
+		}
+		return controllerutil.SetControllerReference(space, binding, r.Scheme())
+	})
+	if apierrors.IsAlreadyExists(err) && r.APIReader != nil {
+		// Not in the cache: not labelled by Governor, or not seen yet.
+		if err := r.APIReader.Get(ctx, key, existing); err != nil {
+			return err
+		}
+		if !metav1.IsControlledBy(existing, space) {
+			return bindingConflict(key)
+		}
+		return wait("Provisioning", "waiting for RoleBinding %s/%s to reach the cache", key.Namespace, key.Name)
+	}
+	if err != nil {
 		return err
 	}
-	if found {
-		patch := client.MergeFrom(existing.DeepCopy())
-		existing.Subjects = subjects
-		return r.Patch(ctx, existing, patch)
+	if op == controllerutil.OperationResultCreated {
+		r.Recorder.Eventf(space, nil, corev1.EventTypeNormal, "AdminsBound", "Provision", "Bound %d Space admin(s) to %s in %s", len(subjects), SpaceAdminClusterRole, key.Namespace)
 	}
-	if err := r.Create(ctx, binding); err != nil {
-		if apierrors.IsAlreadyExists(err) && r.APIReader != nil {
-			// Not in the cache: not labelled by Governor, or not seen yet.
-			if err := r.APIReader.Get(ctx, key, existing); err != nil {
-				return err
-			}
-			if !metav1.IsControlledBy(existing, space) {
-				return bindingConflict(key)
-			}
-			return wait("Provisioning", "waiting for RoleBinding %s/%s to reach the cache", key.Namespace, key.Name)
-		}
-		return err
-	}
-	r.Recorder.Eventf(space, nil, corev1.EventTypeNormal, "AdminsBound", "Provision", "Bound %d Space admin(s) to %s in %s", len(subjects), SpaceAdminClusterRole, key.Namespace)
 	return nil
+}
+
+// labelledFor reports whether a binding carries the labels Governor puts on
+// the Space's own (it is in the cache only then).
+func labelledFor(b *rbacv1.RoleBinding, space *governorv1alpha1.Space) bool {
+	return b.Labels[governorv1alpha1.LabelManagedBy] == governorv1alpha1.ManagedByGovernor && b.Labels[governorv1alpha1.LabelSpace] == space.Name &&
+		metav1.GetControllerOf(b) == nil
 }
 
 // bindingRecheck is how often a foreign RoleBinding is looked at again: the

@@ -299,3 +299,29 @@ func TestSpaceAtRestIsNotWritten(t *testing.T) {
 		return s.ResourceVersion
 	}, "2s", interval).Should(Equal(rv))
 }
+
+// TestAdminBindingOwnerIsRepaired: the Space's admin RoleBinding keeps its
+// owner reference: removed by hand, it is put back (and nothing else changes).
+func TestAdminBindingOwnerIsRepaired(t *testing.T) {
+	g := NewWithT(t)
+	space := newSpace("repair-owner", func(s *governorv1alpha1.Space) {
+		s.Spec.Admins = []governorv1alpha1.Subject{{Kind: "User", Name: "alice@example.com"}}
+	})
+	create(t, space)
+	t.Cleanup(func() { _ = env.Client.Delete(ctx(), space) })
+	eventuallyReady(t, space)
+	binding := &rbacv1.RoleBinding{}
+	key := client.ObjectKey{Namespace: "repair-owner", Name: "governor-space-admins"}
+	g.Expect(env.Client.Get(ctx(), key, binding)).To(Succeed())
+	g.Expect(metav1.IsControlledBy(binding, space)).To(BeTrue())
+
+	patch := client.MergeFrom(binding.DeepCopy())
+	binding.OwnerReferences = nil
+	g.Expect(env.Client.Patch(ctx(), binding, patch)).To(Succeed())
+	g.Eventually(func(g Gomega) {
+		g.Expect(env.Client.Get(ctx(), key, binding)).To(Succeed())
+		g.Expect(metav1.IsControlledBy(binding, space)).To(BeTrue(), "the owner reference is back")
+	}, timeout, interval).Should(Succeed())
+	g.Expect(binding.Subjects).To(HaveLen(1))
+	g.Expect(binding.Subjects[0].Name).To(Equal("alice@example.com"))
+}
