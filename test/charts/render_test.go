@@ -125,7 +125,9 @@ func TestOperatorDeployment(t *testing.T) {
 	containers, _, _ := unstructured.NestedSlice(d.Object, "spec", "template", "spec", "containers")
 	c := containers[0].(map[string]any)
 	args, _, _ := unstructured.NestedStringSlice(c, "args")
-	wantArgs := []string{"manager", "--leader-elect", "--metrics-bind-address=:8443", "--health-probe-bind-address=:8081"}
+	wantArgs := []string{"manager", "--leader-elect", "--metrics-bind-address=:8443", "--health-probe-bind-address=:8081",
+		"--platform-requests-per-minute=45", "--platform-resync=10m", "--platform-pass-timeout=2m",
+		"--max-groups-per-space=20000", "--max-rules-per-space=20000", "--max-members-per-space=500000"}
 	if diff := cmp.Diff(wantArgs, args); diff != "" {
 		t.Errorf("args (-want +got):\n%s", diff)
 	}
