@@ -101,6 +101,15 @@ type Refusal struct {
 	Message string
 }
 
+// RefusedBecause says why the Space has no model ("" when it was not
+// refused), for the decision API's answers.
+func (m *Models) RefusedBecause(space string) string {
+	if r := m.Refused(space); r != nil {
+		return r.Reason + ": " + r.Message
+	}
+	return ""
+}
+
 // Refused returns why the Space has no model, when the model controller
 // refused to compile it (nil otherwise: compiled, not compiled yet, or gone).
 func (m *Models) Refused(space string) *Refusal {

@@ -145,6 +145,7 @@ func TestShadowSpaceHasNoModel(t *testing.T) {
 	srv.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/v1/spaces/shadow/check", strings.NewReader(body)))
 	g.Expect(rec.Code).To(Equal(http.StatusNotFound), rec.Body.String())
 	g.Expect(rec.Body.String()).To(ContainSubstring("shadow"))
+	g.Expect(rec.Body.String()).To(ContainSubstring("NamespaceConflict"), "the 404 says why the Space has no model")
 
 	// The CLI in cluster mode refuses the Space, saying why.
 	out, code := runCLI(t, "can-i", "manage-settings", "space", "--space", "shadow", "--as", "x@evil.example", "--as-group", "anyone")

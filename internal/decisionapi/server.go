@@ -22,6 +22,13 @@ import (
 	"github.com/governor-dev/governor/internal/revision"
 )
 
+// refuser is implemented by Models that know why a Space has no model (it
+// does not own its namespace, or is over a limit). The caller is authorised
+// for the Space by then, so the reason is theirs to read.
+type refuser interface {
+	RefusedBecause(space string) string
+}
+
 // Models is where the server finds each Space's compiled snapshot.
 type Models interface {
 	// Live returns the Space's live snapshot and its revision token (package
@@ -250,6 +257,11 @@ func (s *Server) snapshot(space, atLeast string) (*access.Snapshot, string, *api
 	}
 	snap, token := s.models.Live(space)
 	if snap == nil {
+		if r, ok := s.models.(refuser); ok {
+			if why := r.RefusedBecause(space); why != "" {
+				return nil, "", fail(http.StatusNotFound, ReasonUnknownSpace, "", "Space %q has no access model: %s", space, why)
+			}
+		}
 		return nil, "", fail(http.StatusNotFound, ReasonUnknownSpace, "", "no Space %q (or its access model is not compiled yet)", space)
 	}
 	if atLeast != "" && snap.Revision() != atLeast && !s.models.Reached(space, atLeast) {
