@@ -164,6 +164,12 @@ func Project(snap *access.Snapshot, env Environment, source *SpaceSource) (Desir
 			if g.PlatformName == "" {
 				g.PlatformName = s.Name
 			}
+			if IsBuiltinGroupName(g.PlatformName) {
+				// It would be taken for Retool's own default group.
+				d.NotExpressible = append(d.NotExpressible, fmt.Sprintf(
+					"PermissionGroup %s: %q is the name of one of the platform's default groups; give it another spec.displayName", s.Name, g.PlatformName))
+				continue
+			}
 		}
 		if s.Builtin == access.Custom || s.Builtin == access.AllUsers {
 			g.Settings = settingsOf(s)

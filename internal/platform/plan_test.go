@@ -145,6 +145,18 @@ func TestProject(t *testing.T) {
 			}
 		}
 	}
+	clash := space(t, func(in *access.SpaceInput) {
+		in.Groups = append(in.Groups, access.Group{Name: "ops", DisplayName: "admin", Universal: access.Universal{Apps: access.Own}})
+	})
+	cd := desired(t, clash, "development", false)
+	for _, g := range cd.Groups {
+		if g.Name == "ops" {
+			t.Errorf("a custom group named like Retool's admin group is not projected onto it: %+v", g)
+		}
+	}
+	if len(cd.NotExpressible) != 1 || !strings.Contains(cd.NotExpressible[0], `PermissionGroup ops: "admin"`) {
+		t.Errorf("the clash is reported, naming the group: %v", cd.NotExpressible)
+	}
 	if _, err := Project(snap, Environment{Name: "qa"}, nil); err == nil {
 		t.Error("an undeclared environment is an error")
 	}
