@@ -14,14 +14,14 @@ import (
 	"sync/atomic"
 	"time"
 
-	git "github.com/go-git/go-git/v5"
+	"github.com/governor-dev/governor/internal/gitref/gitserver"
+
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/format/packfile"
 	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/go-git/go-git/v5/plumbing/protocol/packp"
 	"github.com/go-git/go-git/v5/plumbing/protocol/packp/capability"
 	"github.com/go-git/go-git/v5/plumbing/protocol/packp/sideband"
-	"github.com/go-git/go-git/v5/plumbing/storer"
 	"github.com/go-git/go-git/v5/plumbing/transport"
 	"github.com/go-git/go-git/v5/plumbing/transport/client"
 	"github.com/go-git/go-git/v5/plumbing/transport/server"
@@ -124,22 +124,7 @@ const (
 )
 
 // inProcess serves file:// repositories with go-git's own server, so that no git binary is needed.
-var inProcess = server.NewClient(localLoader{})
-
-// localLoader opens a local repository, bare or not (go-git's filesystem loader reads a non-bare
-// repository's worktree as if it were its .git directory).
-type localLoader struct{}
-
-func (localLoader) Load(ep *transport.Endpoint) (storer.Storer, error) {
-	repo, err := git.PlainOpen(ep.Path)
-	if err != nil {
-		if errors.Is(err, git.ErrRepositoryNotExists) {
-			return nil, transport.ErrRepositoryNotFound
-		}
-		return nil, err
-	}
-	return repo.Storer, nil
-}
+var inProcess = server.NewClient(gitserver.LocalLoader{})
 
 var (
 	fullSHA  = regexp.MustCompile(`^[0-9a-fA-F]{40}$`)

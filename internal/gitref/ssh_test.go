@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/governor-dev/governor/internal/gitref/gitserver"
+
 	"github.com/go-git/go-git/v5/plumbing/protocol/packp"
 	"github.com/go-git/go-git/v5/plumbing/transport"
 	"github.com/go-git/go-git/v5/plumbing/transport/server"
@@ -98,7 +100,7 @@ func serveSSH(c net.Conn, cfg *ssh.ServerConfig, repo *testRepo) {
 
 // uploadPack speaks upload-pack (protocol v0) over one stream, as `git-upload-pack` does.
 func uploadPack(ch ssh.Channel, repo *testRepo) uint32 {
-	sess, err := server.NewServer(localLoader{}).NewUploadPackSession(&transport.Endpoint{Path: repo.dir}, nil)
+	sess, err := server.NewServer(gitserver.LocalLoader{}).NewUploadPackSession(&transport.Endpoint{Path: repo.dir}, nil)
 	if err != nil {
 		return 1
 	}

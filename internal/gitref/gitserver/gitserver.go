@@ -41,16 +41,19 @@ type Server struct {
 
 // New returns a Server.
 func New(opts Options) *Server {
-	return &Server{opts: opts, upload: server.NewServer(loader{})}
+	return &Server{opts: opts, upload: server.NewServer(LocalLoader{})}
 }
 
 // Listings is the number of ref listings (GET .../info/refs) served.
 func (s *Server) Listings() int64 { return s.listings.Load() }
 
-// loader opens a local repository, bare or not.
-type loader struct{}
+// LocalLoader opens a local repository, bare or not (go-git's filesystem
+// loader reads a non-bare repository's worktree as if it were its .git
+// directory). It serves this server and gitref's file:// remotes.
+type LocalLoader struct{}
 
-func (loader) Load(ep *transport.Endpoint) (storer.Storer, error) {
+// Load opens the repository at the endpoint's path.
+func (LocalLoader) Load(ep *transport.Endpoint) (storer.Storer, error) {
 	repo, err := git.PlainOpen(ep.Path)
 	if err != nil {
 		if errors.Is(err, git.ErrRepositoryNotExists) {
