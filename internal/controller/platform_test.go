@@ -539,7 +539,7 @@ func TestPlatformFailuresAreReportedAndRecovered(t *testing.T) {
 // Governor's budget answers 429s; the sync backs off and completes.
 func TestPlatformRateLimitStorm(t *testing.T) {
 	if testing.Short() {
-		t.Skip("waits out a rate-limit window")
+		t.Skip("-short: this test waits out the emulator's one-minute rate-limit window")
 	}
 	g := NewWithT(t)
 	inst := newInstance(t, emulator.Options{Domain: "hub.storm.test", RequestsPerMinute: 8})
