@@ -446,6 +446,18 @@ type Space struct {
 	Status SpaceStatus `json:"status,omitempty"`
 }
 
+// EffectiveSourceControl is the Space's source control, or the one it
+// inherits (status.inherited) when it sets none.
+func (s *Space) EffectiveSourceControl() *SourceControl {
+	if s.Spec.SourceControl != nil {
+		return s.Spec.SourceControl
+	}
+	if s.Status.Inherited != nil {
+		return s.Status.Inherited.SourceControl
+	}
+	return nil
+}
+
 // TargetNamespace is the namespace the Space governs: spec.namespace, else its name.
 func (s *Space) TargetNamespace() string {
 	if s.Spec.Namespace != "" {

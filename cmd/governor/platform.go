@@ -6,8 +6,6 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
-	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/clientcmd"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -78,10 +76,11 @@ func planFor(ctx context.Context, f planFlags) (platform.Plan, error) {
 	if err != nil {
 		return platform.Plan{}, err
 	}
-	space := &governorv1alpha1.Space{}
-	if err := c.Get(ctx, types.NamespacedName{Name: f.space}, space); err != nil {
+	loaded, err := spacemodel.Load(ctx, c, f.space)
+	if err != nil {
 		return platform.Plan{}, err
 	}
+	space := loaded.Space
 	var env *governorv1alpha1.Environment
 	var names []string
 	for i := range space.Spec.Environments {
@@ -96,41 +95,23 @@ func planFor(ctx context.Context, f planFlags) (platform.Plan, error) {
 	if env == nil || env.Instance == nil {
 		return platform.Plan{}, fmt.Errorf("the Space %s has no environment %q with an instance (environments with one: %s)", f.space, f.env, strings.Join(names, ", "))
 	}
-	ns := space.TargetNamespace()
+	snap, _ := loaded.Compile()
+	// What Governor recorded of the instance is on every group and rule,
+	// those being deleted included (the loader leaves those out).
 	var groups governorv1alpha1.PermissionGroupList
-	if err := c.List(ctx, &groups, client.InNamespace(ns)); err != nil {
+	if err := c.List(ctx, &groups, client.InNamespace(loaded.Namespace)); err != nil {
 		return platform.Plan{}, err
 	}
 	var accessRules governorv1alpha1.AccessRuleList
-	if err := c.List(ctx, &accessRules, client.InNamespace(ns)); err != nil {
+	if err := c.List(ctx, &accessRules, client.InNamespace(loaded.Namespace)); err != nil {
 		return platform.Plan{}, err
 	}
-	loaded, err := spacemodel.Load(ctx, c, f.space)
+	conn, err := controller.NewConnections(c, controller.PlatformOptions{Namespace: f.namespace, RequestsPerMinute: f.requestsPerMinute}).Connect(ctx, space, *env)
 	if err != nil {
-		return platform.Plan{}, err
+		return platform.Plan{}, fmt.Errorf("the %s instance: %w", env.Name, err)
 	}
-	snap, _ := loaded.Compile()
-	key := env.Instance.TokenSecretRef.Key
-	if key == "" {
-		key = "token"
-	}
-	secret := &corev1.Secret{}
-	if err := c.Get(ctx, types.NamespacedName{Namespace: f.namespace, Name: env.Instance.TokenSecretRef.Name}, secret); err != nil {
-		return platform.Plan{}, fmt.Errorf("the instance's token: %w", err)
-	}
-	rc, err := retool.New(retool.Options{URL: env.Instance.URL, Domain: env.Instance.Domain, Token: strings.TrimSpace(string(secret.Data[key])), RequestsPerMinute: f.requestsPerMinute})
-	if err != nil {
-		return platform.Plan{}, err
-	}
-	var source *platform.SpaceSource
-	sc := space.Spec.SourceControl
-	if sc == nil && space.Status.Inherited != nil {
-		sc = space.Status.Inherited.SourceControl
-	}
-	if sc != nil {
-		source = &platform.SpaceSource{Provider: string(sc.Provider), Repository: sc.Repository, DefaultBranch: sc.DefaultBranch}
-	}
-	desired, err := platform.Project(snap, platform.Environment{Name: env.Name, ReadOnly: env.ReadOnly, Branch: env.Branch}, source)
+	rc := conn.Client
+	desired, err := platform.Project(snap, platform.Environment{Name: env.Name, ReadOnly: env.ReadOnly, Branch: env.Branch}, controller.PlatformSource(space))
 	if err != nil {
 		return platform.Plan{}, err
 	}

@@ -378,7 +378,7 @@ func (r *PlatformReconciler) syncEnvironment(ctx context.Context, space *governo
 	if err != nil {
 		return fail(err)
 	}
-	desired, err := platform.Project(model.Snapshot, platform.Environment{Name: env.Name, ReadOnly: env.ReadOnly, Branch: env.Branch}, sourceOf(space))
+	desired, err := platform.Project(model.Snapshot, platform.Environment{Name: env.Name, ReadOnly: env.ReadOnly, Branch: env.Branch}, PlatformSource(space))
 	if err != nil {
 		return fail(&platformError{reason: reasonPlatformError, stalled: true, msg: err.Error()})
 	}
@@ -468,12 +468,10 @@ func platformMode(space *governorv1alpha1.Space) governorv1alpha1.PlatformMode {
 	return governorv1alpha1.PlatformAdditive
 }
 
-// sourceOf is the Space's source control, inherited settings applied.
-func sourceOf(space *governorv1alpha1.Space) *platform.SpaceSource {
-	sc := space.Spec.SourceControl
-	if sc == nil && space.Status.Inherited != nil {
-		sc = space.Status.Inherited.SourceControl
-	}
+// PlatformSource is the Space's source control (inherited settings applied)
+// as the projection reads it.
+func PlatformSource(space *governorv1alpha1.Space) *platform.SpaceSource {
+	sc := space.EffectiveSourceControl()
 	if sc == nil {
 		return nil
 	}
@@ -483,10 +481,7 @@ func sourceOf(space *governorv1alpha1.Space) *platform.SpaceSource {
 // sourceControlCredentials reads the provider settings written with the
 // source control configuration from the Space's credentials Secret.
 func (r *PlatformReconciler) sourceControlCredentials(ctx context.Context, space *governorv1alpha1.Space) (syncer.Credentials, error) {
-	sc := space.Spec.SourceControl
-	if sc == nil && space.Status.Inherited != nil {
-		sc = space.Status.Inherited.SourceControl
-	}
+	sc := space.EffectiveSourceControl()
 	if sc == nil || sc.CredentialsSecretRef == nil {
 		return nil, nil
 	}

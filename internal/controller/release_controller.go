@@ -212,7 +212,7 @@ func (r *ReleaseReconciler) bySecret(ctx context.Context, o client.Object) []rec
 	for i := range spaces.Items {
 		space := &spaces.Items[i]
 		names := secretsOf(space)
-		if sc := effectiveSourceControl(space); sc != nil && sc.CredentialsSecretRef != nil {
+		if sc := space.EffectiveSourceControl(); sc != nil && sc.CredentialsSecretRef != nil {
 			names = append(names, sc.CredentialsSecretRef.Name)
 		}
 		if slices.Contains(names, o.GetName()) {
@@ -230,20 +230,8 @@ func spaceSourceChanged() predicate.Predicate {
 		DeleteFunc: func(event.DeleteEvent) bool { return true },
 		UpdateFunc: func(e event.UpdateEvent) bool {
 			a, b := e.ObjectOld.(*governorv1alpha1.Space), e.ObjectNew.(*governorv1alpha1.Space)
-			return a.Generation != b.Generation || !equality.Semantic.DeepEqual(effectiveSourceControl(a), effectiveSourceControl(b))
+			return a.Generation != b.Generation || !equality.Semantic.DeepEqual(a.EffectiveSourceControl(), b.EffectiveSourceControl())
 		},
 		GenericFunc: func(event.GenericEvent) bool { return false },
 	}
-}
-
-// effectiveSourceControl is the Space's source control, or the one it
-// inherits when it sets none.
-func effectiveSourceControl(space *governorv1alpha1.Space) *governorv1alpha1.SourceControl {
-	if sc := space.Spec.SourceControl; sc != nil {
-		return sc
-	}
-	if space.Status.Inherited != nil {
-		return space.Status.Inherited.SourceControl
-	}
-	return nil
 }

@@ -18,7 +18,7 @@ import (
 // stalled (the user must fix the ref, the Secret or the Space) or waiting
 // (the repository is unreachable), and name the ref and the repository.
 func (r *ReleaseReconciler) resolve(ctx context.Context, space *governorv1alpha1.Space, rel *governorv1alpha1.Release) (gitref.Resolution, error) {
-	sc := effectiveSourceControl(space)
+	sc := space.EffectiveSourceControl()
 	if sc == nil || sc.Repository == "" {
 		return gitref.Resolution{}, stall("NoSourceControl",
 			"spec.ref: the Space %s has no sourceControl.repository (set or inherited) to resolve %q against", space.Name, rel.Spec.Ref)
