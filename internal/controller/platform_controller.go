@@ -365,7 +365,9 @@ func (r *PlatformReconciler) syncEnvironment(ctx context.Context, space *governo
 	start := time.Now()
 	defer func() { platformSyncSeconds.WithLabelValues(space.Name, env.Name).Observe(time.Since(start).Seconds()) }()
 
-	if !space.Spec.Admin {
+	if !space.Spec.Admin && out.status.SpaceID == "" {
+		// Once the Space's id in the instance is recorded, a pass does not
+		// list the instance's Spaces again.
 		id, err := r.ensureSpace(ctx, space, env)
 		if err != nil {
 			return fail(err)
