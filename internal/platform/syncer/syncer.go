@@ -7,6 +7,7 @@ package syncer
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 
@@ -198,19 +199,20 @@ func observeUsers(ctx context.Context, c *retool.Client, d platform.Desired, o *
 			o.Users[access.EmailKey(u.Email)] = u.ID
 		}
 	}
-	for _, email := range unknown {
-		if _, ok := o.Users[email]; !ok {
-			invites, err := c.ListUserInvites(ctx)
-			if err != nil {
-				return err
-			}
-			o.Invited = map[string]bool{}
-			for _, inv := range invites {
-				if inv.ClaimedAt == nil {
-					o.Invited[access.EmailKey(inv.InvitedEmail)] = true
-				}
-			}
-			break
+	accountless := slices.ContainsFunc(unknown, func(email string) bool { _, ok := o.Users[email]; return !ok })
+	if !accountless {
+		return nil
+	}
+	// Some members have no account: their open invitations say whether
+	// they are invited already.
+	invites, err := c.ListUserInvites(ctx)
+	if err != nil {
+		return err
+	}
+	o.Invited = map[string]bool{}
+	for _, inv := range invites {
+		if inv.ClaimedAt == nil {
+			o.Invited[access.EmailKey(inv.InvitedEmail)] = true
 		}
 	}
 	return nil
