@@ -1,0 +1,130 @@
+package emulator
+
+import (
+	"net/http"
+	"slices"
+)
+
+// Folders (/folders).
+
+func (s *Server) listFolders(sp *space, _ *http.Request, _ []byte) (int, any) {
+	out := make([]folder, 0, len(sp.folders))
+	for _, id := range sortedKeys(sp.folders) {
+		out = append(out, *sp.folders[id])
+	}
+	return all(out)
+}
+
+func (s *Server) folderOf(sp *space, r *http.Request) (*folder, int, any) {
+	id := r.PathValue("folderId")
+	if !folderIDRe.MatchString(id) {
+		st, b := fail(http.StatusBadRequest, "folderId must look like app_<n>, workflow_<n> or resource_<n>, got %q", id)
+		return nil, st, b
+	}
+	f := sp.folders[id]
+	if f == nil {
+		st, b := fail(http.StatusNotFound, "Folder %s not found", id)
+		return nil, st, b
+	}
+	return f, 0, nil
+}
+
+func (s *Server) getFolder(sp *space, r *http.Request, _ []byte) (int, any) {
+	f, st, b := s.folderOf(sp, r)
+	if f == nil {
+		return st, b
+	}
+	return ok(*f)
+}
+
+func (s *Server) createFolder(sp *space, _ *http.Request, body []byte) (int, any) {
+	var in struct {
+		Name           string  `json:"name"`
+		ParentFolderID *string `json:"parent_folder_id"`
+		FolderType     string  `json:"folder_type"`
+	}
+	if err := decode(body, &in, false); err != nil {
+		return badBody(err)
+	}
+	if in.Name == "" {
+		return fail(http.StatusBadRequest, "name is required")
+	}
+	if err := enumErr("folder_type", in.FolderType, []string{kindApp, kindWorkflow, kindResource}); err != nil {
+		return badBody(err)
+	}
+	parent := sp.roots[in.FolderType]
+	if in.ParentFolderID != nil {
+		parent = *in.ParentFolderID
+	}
+	p := sp.folders[parent]
+	if p == nil {
+		return fail(http.StatusUnprocessableEntity, "Parent folder %s does not exist", parent)
+	}
+	if p.FolderType != in.FolderType {
+		return fail(http.StatusUnprocessableEntity, "Parent folder %s is a %s folder, not a %s folder", parent, p.FolderType, in.FolderType)
+	}
+	for _, f := range sp.folders {
+		if f.ParentFolderID != nil && *f.ParentFolderID == parent && f.Name == in.Name {
+			return fail(http.StatusConflict, "Folder with name %q already exists in %s", in.Name, parent)
+		}
+	}
+	return ok(*s.addFolder(sp, in.Name, in.FolderType, &parent, false))
+}
+
+func (s *Server) deleteFolder(sp *space, r *http.Request, _ []byte) (int, any) {
+	f, st, b := s.folderOf(sp, r)
+	if f == nil {
+		return st, b
+	}
+	if f.IsSystemFolder {
+		return fail(http.StatusBadRequest, "Folder %s is a system folder and cannot be deleted", f.ID)
+	}
+	recursive := r.URL.Query().Get("recursive") == "true" && f.FolderType == kindApp
+	if !recursive && sp.folderUsed(f.ID) {
+		return fail(http.StatusBadRequest, "Folder %s is not empty", f.ID)
+	}
+	sp.removeFolder(f.ID)
+	return http.StatusNoContent, nil
+}
+
+func (sp *space) folderUsed(id string) bool {
+	for _, f := range sp.folders {
+		if f.ParentFolderID != nil && *f.ParentFolderID == id {
+			return true
+		}
+	}
+	for _, a := range sp.apps {
+		if a.FolderID == id {
+			return true
+		}
+	}
+	for _, w := range sp.workflows {
+		if w.FolderID == id {
+			return true
+		}
+	}
+	for _, r := range sp.resources {
+		if r.FolderID != nil && *r.FolderID == id {
+			return true
+		}
+	}
+	return false
+}
+
+// removeFolder deletes a folder, its subfolders and its apps.
+func (sp *space) removeFolder(id string) {
+	for _, f := range sp.folders {
+		if f.ParentFolderID != nil && *f.ParentFolderID == id {
+			sp.removeFolder(f.ID)
+		}
+	}
+	sp.apps = slices.DeleteFunc(sp.apps, func(a *app) bool {
+		if a.FolderID == id {
+			sp.dropGrants(objectKey{kindApp, a.ID})
+			return true
+		}
+		return false
+	})
+	delete(sp.folders, id)
+	sp.dropGrants(objectKey{kindFolder, id})
+}
