@@ -52,7 +52,11 @@ func (s *Server) handleEmu(r *http.Request, body []byte, h handler) (int, any) {
 			return fail(http.StatusNotFound, "No space has the domain %s", d)
 		}
 	}
-	return h(sp, r, body)
+	st, out := h(sp, r, body)
+	if st < http.StatusBadRequest && r.Method != http.MethodGet {
+		s.saveErr = s.saveLocked()
+	}
+	return st, out
 }
 
 func (s *Server) statsLocked() Stats {
@@ -144,9 +148,15 @@ func (s *Server) addObject(sp *space, kind, name, path, typ string) (any, error)
 	}
 }
 
+// seedUser creates a user: by default one who signed in; with "active":
+// false, an account that is deactivated (or never signed in). A user who
+// exists is answered as is.
 func (s *Server) seedUser(sp *space, _ *http.Request, body []byte) (int, any) {
 	var in struct {
-		Email string `json:"email"`
+		Email     string `json:"email"`
+		FirstName string `json:"first_name"`
+		LastName  string `json:"last_name"`
+		Active    *bool  `json:"active"`
 	}
 	if err := decode(body, &in, true); err != nil {
 		return badBody(err)
@@ -154,7 +164,8 @@ func (s *Server) seedUser(sp *space, _ *http.Request, body []byte) (int, any) {
 	if !strings.Contains(in.Email, "@") {
 		return fail(http.StatusBadRequest, "email must be an email address, got %q", in.Email)
 	}
-	return http.StatusOK, sp.userView(s.addUser(sp, in.Email))
+	u := s.addUser(sp, newUser{email: in.Email, firstName: in.FirstName, lastName: in.LastName, inactive: in.Active != nil && !*in.Active})
+	return http.StatusOK, sp.userView(u)
 }
 
 // Space is a handle on one emulated Space, for tests.
@@ -197,6 +208,7 @@ func (h *Space) Token() string {
 	if len(h.sp.tokens) > 0 {
 		return h.sp.tokens[0]
 	}
+	defer h.s.saved()
 	return h.s.newToken(h.sp, nil)
 }
 
@@ -208,15 +220,28 @@ func (h *Space) MintToken(scopes ...string) string {
 	if len(scopes) == 0 {
 		scopes = nil
 	}
+	defer h.s.saved()
 	return h.s.newToken(h.sp, scopes)
 }
 
-// AddUser signs a user in (JIT): the user joins All Users and claims the
-// pending invites of the email. It returns the user's id.
+// AddUser signs a user in (JIT): the user joins All Users, gets drafts and
+// trash folders and claims the unexpired invites of the email. It returns
+// the user's id.
 func (h *Space) AddUser(email string) string {
 	h.s.mu.Lock()
 	defer h.s.mu.Unlock()
-	return h.s.addUser(h.sp, email).ID
+	defer h.s.saved()
+	return h.s.addUser(h.sp, newUser{email: email}).ID
+}
+
+// AddInactiveUser adds a user who is deactivated (or never signed in), as
+// most users of a real instance are: in All Users, reaching nothing. It
+// returns the user's id.
+func (h *Space) AddInactiveUser(email string) string {
+	h.s.mu.Lock()
+	defer h.s.mu.Unlock()
+	defer h.s.saved()
+	return h.s.addUser(h.sp, newUser{email: email, inactive: true}).ID
 }
 
 // AddApp creates an app in the app folder at path ("finance/reports").
@@ -235,6 +260,7 @@ func (h *Space) AddResource(name, path string) (Object, error) {
 func (h *Space) add(kind, name, path string) (Object, error) {
 	h.s.mu.Lock()
 	defer h.s.mu.Unlock()
+	defer h.s.saved()
 	obj, err := h.s.addObject(h.sp, kind, name, path, "")
 	if err != nil {
 		return Object{}, err
@@ -272,8 +298,13 @@ func (h *Space) Deploy(appName, version string) bool {
 	for _, a := range h.sp.apps {
 		if a.Name == appName {
 			a.ReleaseVersion, a.UpdatedAt = version, stamp(h.s.now())
+			h.s.saved()
 			return true
 		}
 	}
 	return false
 }
+
+// saved saves the state after a change through a handle. The caller holds
+// s.mu.
+func (s *Server) saved() { s.saveErr = s.saveLocked() }

@@ -79,36 +79,41 @@ func (s *Server) deleteFolder(sp *space, r *http.Request, _ []byte) (int, any) {
 	if f.IsSystemFolder {
 		return fail(http.StatusBadRequest, "Folder %s is a system folder and cannot be deleted", f.ID)
 	}
-	recursive := r.URL.Query().Get("recursive") == "true" && f.FolderType == kindApp
-	if !recursive && sp.folderUsed(f.ID) {
-		return fail(http.StatusBadRequest, "Folder %s is not empty", f.ID)
+	// Retool's document answers a deletion 204 or 404 only: without
+	// recursive (app folders only), what the folder holds moves up to its
+	// parent instead of being refused.
+	if r.URL.Query().Get("recursive") != "true" || f.FolderType != kindApp {
+		sp.moveContents(f.ID, *f.ParentFolderID, stamp(s.now()))
 	}
 	sp.removeFolder(f.ID)
 	return http.StatusNoContent, nil
 }
 
-func (sp *space) folderUsed(id string) bool {
+// moveContents moves the sub-folders, apps, workflows and resources of a
+// folder to another.
+func (sp *space) moveContents(from, to, now string) {
 	for _, f := range sp.folders {
-		if f.ParentFolderID != nil && *f.ParentFolderID == id {
-			return true
+		if f.ParentFolderID != nil && *f.ParentFolderID == from {
+			parent := to
+			f.ParentFolderID, f.UpdatedAt = &parent, now
 		}
 	}
 	for _, a := range sp.apps {
-		if a.FolderID == id {
-			return true
+		if a.FolderID == from {
+			a.FolderID, a.UpdatedAt = to, now
 		}
 	}
 	for _, w := range sp.workflows {
-		if w.FolderID == id {
-			return true
+		if w.FolderID == from {
+			w.FolderID, w.UpdatedAt = to, now
 		}
 	}
 	for _, r := range sp.resources {
-		if r.FolderID != nil && *r.FolderID == id {
-			return true
+		if r.FolderID != nil && *r.FolderID == from {
+			parent := to
+			r.FolderID, r.UpdatedAt = &parent, now
 		}
 	}
-	return false
 }
 
 // removeFolder deletes a folder, its subfolders and its apps.

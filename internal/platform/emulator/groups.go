@@ -12,7 +12,7 @@ import (
 // Permission groups and their members (/groups).
 
 func (s *Server) listGroups(sp *space, _ *http.Request, _ []byte) (int, any) {
-	return all(sp.sortedGroups())
+	return all(sp.sortedGroups(s.now()))
 }
 
 func (s *Server) groupOf(sp *space, r *http.Request) (*group, int, any) {
@@ -35,7 +35,7 @@ func (s *Server) getGroup(sp *space, r *http.Request, _ []byte) (int, any) {
 	if g == nil {
 		return st, b
 	}
-	return ok(sp.view(g))
+	return ok(sp.view(g, s.now()))
 }
 
 type memberIn struct {
@@ -116,7 +116,7 @@ func (s *Server) createGroup(sp *space, _ *http.Request, body []byte) (int, any)
 	}
 	g.UpdatedAt = stamp(now)
 	sp.groups[g.ID] = g
-	return ok(sp.view(g))
+	return ok(sp.view(g, s.now()))
 }
 
 // applyGroup sets the levels and flags present in in.
@@ -218,9 +218,12 @@ func (s *Server) patchGroup(sp *space, r *http.Request, body []byte) (int, any) 
 	if in.Name != nil {
 		next.Name = *in.Name
 	}
+	if g.Name == groupAdmin && !sameAccess(*g, next) {
+		return fail(http.StatusBadRequest, "The permissions of the admin group cannot be changed")
+	}
 	next.UpdatedAt = stamp(s.now())
 	*g = next
-	return ok(sp.view(g))
+	return ok(sp.view(g, s.now()))
 }
 
 func (s *Server) deleteGroup(sp *space, r *http.Request, _ []byte) (int, any) {
@@ -232,7 +235,7 @@ func (s *Server) deleteGroup(sp *space, r *http.Request, _ []byte) (int, any) {
 		return fail(http.StatusBadRequest, "The default group %q cannot be deleted", g.Name)
 	}
 	delete(sp.groups, g.ID)
-	delete(sp.grants, g.ID)
+	delete(sp.grants, groupSubject(g.ID))
 	for _, inv := range sp.invites {
 		inv.groupIDs = slices.DeleteFunc(inv.groupIDs, func(id int64) bool { return id == g.ID })
 	}
@@ -253,6 +256,9 @@ func (s *Server) addMembers(sp *space, r *http.Request, body []byte) (int, any) 
 	if in.Members == nil {
 		return fail(http.StatusBadRequest, "members is required")
 	}
+	if g.Name == groupAllUsers {
+		return fail(http.StatusBadRequest, allUsersFixed)
+	}
 	users, admins, err := members(sp, in.Members)
 	if err != nil {
 		return badBody(err)
@@ -261,13 +267,16 @@ func (s *Server) addMembers(sp *space, r *http.Request, body []byte) (int, any) 
 	for i, u := range users {
 		sp.setMember(g, u, admins[i], now)
 	}
-	return ok(sp.view(g))
+	return ok(sp.view(g, s.now()))
 }
 
 func (s *Server) removeMember(sp *space, r *http.Request, _ []byte) (int, any) {
 	g, st, b := s.groupOf(sp, r)
 	if g == nil {
 		return st, b
+	}
+	if g.Name == groupAllUsers {
+		return fail(http.StatusBadRequest, allUsersFixed)
 	}
 	uid := r.PathValue("userSid")
 	i := slices.IndexFunc(g.Members, func(m groupMember) bool { return m.ID == uid })
@@ -276,5 +285,18 @@ func (s *Server) removeMember(sp *space, r *http.Request, _ []byte) (int, any) {
 	}
 	g.Members = slices.Delete(g.Members, i, i+1)
 	g.UpdatedAt = stamp(s.now())
-	return ok(sp.view(g))
+	return ok(sp.view(g, s.now()))
+}
+
+// allUsersFixed is the refusal of a change to All Users' members: the group
+// holds every user of the Space.
+const allUsersFixed = "The members of the All Users group cannot be changed: every user of the space is in it"
+
+// sameAccess reports whether two groups grant the same levels and flags.
+func sameAccess(a, b group) bool {
+	return a.UniversalAppAccess == b.UniversalAppAccess && a.UniversalResourceAccess == b.UniversalResourceAccess &&
+		a.UniversalWorkflowAccess == b.UniversalWorkflowAccess && a.UniversalQueryLibraryAccess == b.UniversalQueryLibraryAccess &&
+		a.UserListAccess == b.UserListAccess && a.AuditLogAccess == b.AuditLogAccess &&
+		a.UnpublishedReleaseAccess == b.UnpublishedReleaseAccess && a.UsageAnalyticsAccess == b.UsageAnalyticsAccess &&
+		a.ThemeAccess == b.ThemeAccess && a.AccountDetailsAccess == b.AccountDetailsAccess
 }

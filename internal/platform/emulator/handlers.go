@@ -41,6 +41,7 @@ func (s *Server) routes() {
 	s.api("POST /permissions/listObjects", "Permissions > Read", s.listObjects)
 	s.api("POST /permissions/grant", "Permissions > Write", s.grant)
 	s.api("POST /permissions/revoke", "Permissions > Write", s.revoke)
+	s.api("GET /permissions/accessList/{objectType}/{objectId}", "Permissions > Read", s.accessList)
 	s.api("GET /source_control/settings", "Source Control > Read", s.getSettings)
 	s.api("PUT /source_control/settings", "Source Control > Write", s.putSettings)
 	s.api("GET /source_control/config", "Source Control > Read", s.getConfig)
@@ -51,6 +52,7 @@ func (s *Server) routes() {
 	s.api("GET /spaces/{spaceId}", "Spaces > Read", s.getSpace)
 	s.api("DELETE /spaces/{spaceId}", "Spaces > Write", s.deleteSpace)
 	s.releaseRoutes()
+	s.ssoRoutes()
 	s.mux.HandleFunc(apiPrefix+"/", func(w http.ResponseWriter, r *http.Request) { s.serveAPI(w, r, "", nil) })
 	s.adminRoutes()
 }

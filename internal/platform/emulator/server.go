@@ -30,11 +30,25 @@ type Options struct {
 	// Token is the admin Space's API token (random when empty).
 	Token string
 	// RequestsPerMinute is the instance's rate limit: beyond it in any
-	// minute, requests get 429 with Retry-After. Zero or less: unlimited.
+	// minute, requests get 429 with Retry-After. Zero:
+	// DefaultRequestsPerMinute, a self-hosted instance's default; negative:
+	// unlimited.
 	RequestsPerMinute int
-	// Now is the clock (default time.Now).
+	// FolderGrants is how far a folder grant reaches: FolderGrantsDirect
+	// (default, Retool's documented behaviour: the folder's direct contents,
+	// not its sub-folders) or FolderGrantsNested (everything beneath it).
+	FolderGrants string
+	// StateDir, when set, is where Open loads the instance's state from (if
+	// it holds one) and where every change is saved, so that the instance
+	// survives a restart.
+	StateDir string
+	// Now is the clock (default time.Now): invites expire by it.
 	Now func() time.Time
 }
+
+// DefaultRequestsPerMinute is a self-hosted Retool instance's rate limit
+// unless configured otherwise (API_CALLS_PER_MIN).
+const DefaultRequestsPerMinute = 300
 
 // Stats counts the /api/v2 requests served.
 type Stats struct {
@@ -49,17 +63,20 @@ type Stats struct {
 // Server is an emulated Retool instance; it is an http.Handler safe for
 // concurrent use.
 type Server struct {
-	mu      sync.Mutex
-	now     func() time.Time
-	limit   int
-	admin   *space
-	spaces  map[string]*space // by domain
-	tokens  map[string]*token
-	ids     counters
-	mux     *http.ServeMux
-	stats   Stats
-	window  []time.Time // requests received in the last minute
-	allowed []time.Time // requests admitted in the last minute
+	mu           sync.Mutex
+	now          func() time.Time
+	limit        int
+	folderGrants string
+	stateDir     string
+	saveErr      error
+	admin        *space
+	spaces       map[string]*space // by domain
+	tokens       map[string]*token
+	ids          counters
+	mux          *http.ServeMux
+	stats        Stats
+	window       []time.Time // requests received in the last minute
+	allowed      []time.Time // requests admitted in the last minute
 }
 
 type token struct {
@@ -78,15 +95,42 @@ const (
 	apiPrefix     = "/api/v2"
 )
 
-// New returns an emulated instance holding the admin Space.
+// New returns an emulated instance holding the admin Space; it ignores
+// StateDir (see Open) and panics on an invalid FolderGrants.
 func New(opts Options) *Server {
+	opts.StateDir = ""
+	s, err := Open(opts)
+	if err != nil {
+		panic(err)
+	}
+	return s
+}
+
+// Open returns an emulated instance: the one saved in opts.StateDir when it
+// holds one, else a new one holding the admin Space.
+func Open(opts Options) (*Server, error) {
+	switch opts.FolderGrants {
+	case "":
+		opts.FolderGrants = FolderGrantsDirect
+	case FolderGrantsDirect, FolderGrantsNested:
+	default:
+		return nil, fmt.Errorf("emulator: folder grants %q: want %s or %s", opts.FolderGrants, FolderGrantsDirect, FolderGrantsNested)
+	}
+	switch {
+	case opts.RequestsPerMinute == 0:
+		opts.RequestsPerMinute = DefaultRequestsPerMinute
+	case opts.RequestsPerMinute < 0:
+		opts.RequestsPerMinute = 0
+	}
 	s := &Server{
-		now:    opts.Now,
-		limit:  opts.RequestsPerMinute,
-		spaces: map[string]*space{},
-		tokens: map[string]*token{},
-		mux:    http.NewServeMux(),
-		stats:  Stats{Requests: map[string]int{}},
+		now:          opts.Now,
+		limit:        opts.RequestsPerMinute,
+		folderGrants: opts.FolderGrants,
+		stateDir:     opts.StateDir,
+		spaces:       map[string]*space{},
+		tokens:       map[string]*token{},
+		mux:          http.NewServeMux(),
+		stats:        Stats{Requests: map[string]int{}},
 	}
 	if s.now == nil {
 		s.now = time.Now
@@ -95,15 +139,26 @@ func New(opts Options) *Server {
 	if domain == "" {
 		domain = defaultDomain
 	}
-	s.admin = s.newSpace("admin", domain, nil)
+	s.routes()
+	loaded, err := s.load(domain)
+	if err != nil {
+		return nil, err
+	}
+	if !loaded {
+		s.admin = s.newSpace("admin", domain, nil)
+	}
 	tok := opts.Token
-	if tok == "" {
+	if tok == "" && len(s.admin.tokens) == 0 {
 		tok = randomToken()
 	}
-	s.tokens[tok] = &token{space: s.admin}
-	s.admin.tokens = append(s.admin.tokens, tok)
-	s.routes()
-	return s
+	if tok != "" && s.tokens[tok] == nil {
+		s.tokens[tok] = &token{space: s.admin}
+		s.admin.tokens = append(s.admin.tokens, tok)
+	}
+	if err := s.saveLocked(); err != nil {
+		return nil, err
+	}
+	return s, nil
 }
 
 func randomToken() string {
@@ -210,7 +265,15 @@ func (s *Server) handleAPI(r *http.Request, body []byte, scope string, h handler
 		return st, b, nil
 	}
 	st, b := h(sp, r, body)
+	if st < http.StatusBadRequest && changes(r) {
+		s.saveErr = s.saveLocked()
+	}
 	return st, b, nil
+}
+
+// changes reports whether a request can change the instance's state.
+func changes(r *http.Request) bool {
+	return r.Method != http.MethodGet && !strings.HasSuffix(r.URL.Path, "/permissions/listObjects")
 }
 
 // trim drops the times a minute or more before now.
@@ -263,12 +326,12 @@ func (s *Server) spaceForHost(host string) *space {
 	return s.admin
 }
 
-// SetRequestsPerMinute changes the instance's rate limit (0: none), as an
-// operator raising it would.
+// SetRequestsPerMinute changes the instance's rate limit (0 or less: none),
+// as an operator raising it would.
 func (s *Server) SetRequestsPerMinute(n int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.limit = n
+	s.limit = max(n, 0)
 }
 
 // Stats returns the request statistics.

@@ -3,6 +3,7 @@ package emulator
 import (
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -26,16 +27,26 @@ type space struct {
 	invites          []*invite
 	folders          map[string]*folder
 	roots            map[string]string // folder type -> root folder id
+	personalRoot     string            // the app folder holding users' drafts
 	apps             []*app
 	workflows        []*workflow
 	resources        []*resource
-	grants           map[int64]map[objectKey]string
+	grants           map[subjectKey]map[objectKey]string
 	settings         scSettings
 	config           *scConfig
+	sso              map[string]any       // /sso/config, secrets encrypted; nil: none
 	releases         map[string][]release // by app uuid
 }
 
 type objectKey struct{ typ, id string }
+
+// subjectKey is the subject of a grant: a group (id its number) or a user
+// (id user_<hex>).
+type subjectKey struct{ typ, id string }
+
+func groupSubject(id int64) subjectKey { return subjectKey{subjectGroup, strconv.FormatInt(id, 10)} }
+
+func userSubject(id string) subjectKey { return subjectKey{subjectUser, id} }
 
 // The wire types are the client's: one definition of Retool's JSON, held
 // to the OpenAPI description from both sides in tests.
@@ -113,7 +124,18 @@ const (
 const (
 	groupAdmin    = "admin"
 	groupAllUsers = "All Users"
+
+	subjectGroup = "group"
+	subjectUser  = "user"
+
+	// kindFile is the type of the file root folder: outside the folder_type
+	// enum of Retool's document, but real instances list it.
+	kindFile = "file"
 )
+
+// defaultSettings are the source control settings of a new Space, as
+// Retool's document gives their defaults.
+var defaultSettings = scSettings{AutoBranchNamingEnabled: true, AutoCleanupBranchesEnabled: true}
 
 // newSpace creates a Space with Retool's default groups, root folders and
 // settings, and registers it by domain. The caller holds s.mu (or is New).
@@ -124,8 +146,9 @@ func (s *Server) newSpace(name, domain string, parent *space) *space {
 		created: now, updated: now,
 		groups: map[int64]*group{}, defaultGroups: map[string]int64{},
 		folders: map[string]*folder{}, roots: map[string]string{},
-		grants: map[int64]map[objectKey]string{}, releases: map[string][]release{},
+		grants: map[subjectKey]map[objectKey]string{}, releases: map[string][]release{},
 		userIDs: map[string]*user{}, userEmails: map[string]*user{},
+		settings: defaultSettings,
 	}
 	for _, g := range defaultGroups {
 		s.ids.group++
@@ -135,17 +158,21 @@ func (s *Server) newSpace(name, domain string, parent *space) *space {
 		sp.groups[g.ID] = &g
 		sp.defaultGroups[g.Name] = g.ID
 	}
-	for _, t := range []string{kindApp, kindWorkflow, kindResource} {
-		root := s.addFolder(sp, "root", t, nil, true)
-		if t != kindResource {
-			s.addFolder(sp, "archive", t, &root.ID, true)
-		}
-	}
+	// The system folders in the order a recorded instance made them (app_1
+	// root, app_2 archive, app_3 personalRoot, workflow_4 root, workflow_5
+	// archive, file_6 root; resource_1 root).
+	appRoot := s.addFolder(sp, "root", kindApp, nil, true)
+	s.addFolder(sp, "archive", kindApp, &appRoot.ID, true)
+	sp.personalRoot = s.addFolder(sp, "personalRoot", kindApp, nil, true).ID
+	wfRoot := s.addFolder(sp, "root", kindWorkflow, nil, true)
+	s.addFolder(sp, "archive", kindWorkflow, &wfRoot.ID, true)
+	s.addFolder(sp, "root", kindFile, nil, true)
+	s.addFolder(sp, "root", kindResource, nil, true)
 	s.spaces[domain] = sp
 	return sp
 }
 
-// addFolder adds a folder; app and workflow folders share a sequence,
+// addFolder adds a folder; app, workflow and file folders share a sequence,
 // resource folders have their own (as in Retool).
 func (s *Server) addFolder(sp *space, name, typ string, parent *string, system bool) *folder {
 	var n int64
@@ -194,21 +221,42 @@ func (sp *space) userByID(id string) *user { return sp.userIDs[id] }
 
 func (sp *space) userByEmail(email string) *user { return sp.userEmails[strings.ToLower(email)] }
 
-// addUser creates a user (a sign-in) in All Users and claims the pending
-// invites of that email.
-func (s *Server) addUser(sp *space, email string) *user {
-	if u := sp.userByEmail(email); u != nil {
+// newUser describes a user to create.
+type newUser struct {
+	email, firstName, lastName string
+	// inactive: an account that is deactivated (or never signed in): most
+	// users of a real instance. It claims no invite and has no drafts.
+	inactive bool
+}
+
+// addUser creates a user (a sign-in) in All Users; an active user gets
+// drafts and trash folders and claims the unexpired invites of the email.
+func (s *Server) addUser(sp *space, in newUser) *user {
+	if u := sp.userByEmail(in.email); u != nil {
 		return u
 	}
 	s.ids.user++
 	now := s.now()
-	u := &user{ID: "user_" + randomHex(16), LegacyID: s.ids.user, CreatedAt: stamp(now), Email: email, Active: true,
+	u := &user{ID: "user_" + randomHex(16), LegacyID: s.ids.user, CreatedAt: stamp(now), Email: in.email, Active: !in.inactive,
 		Metadata: map[string]any{}, UserType: "default"}
+	if in.firstName != "" {
+		u.FirstName = &in.firstName
+	}
+	if in.lastName != "" {
+		u.LastName = &in.lastName
+	}
 	sp.users = append(sp.users, u)
-	sp.userIDs[u.ID], sp.userEmails[strings.ToLower(email)] = u, u
+	sp.userIDs[u.ID], sp.userEmails[strings.ToLower(in.email)] = u, u
 	sp.setMember(sp.groups[sp.defaultGroups[groupAllUsers]], u, false, now)
+	if in.inactive {
+		return u
+	}
+	at := stamp(now)
+	u.LastActive = &at
+	drafts := s.addFolder(sp, fmt.Sprintf("(%d) %s's Drafts", u.LegacyID, displayName(u)), kindApp, &sp.personalRoot, true)
+	s.addFolder(sp, fmt.Sprintf("(%d) %s's Trash", u.LegacyID, displayName(u)), kindApp, &drafts.ID, true)
 	for _, inv := range sp.invites {
-		if inv.ClaimedBy == nil && strings.EqualFold(inv.InvitedEmail, email) {
+		if inv.ClaimedBy == nil && strings.EqualFold(inv.InvitedEmail, in.email) && !sp.expired(inv, now) {
 			id, at := u.ID, stamp(now)
 			inv.ClaimedBy, inv.ClaimedAt = &id, &at
 			for _, gid := range inv.groupIDs {
@@ -219,6 +267,30 @@ func (s *Server) addUser(sp *space, email string) *user {
 		}
 	}
 	return u
+}
+
+// displayName is how Retool names a user's drafts: first and last name, or
+// the email.
+func displayName(u *user) string {
+	var parts []string
+	for _, p := range []*string{u.FirstName, u.LastName} {
+		if p != nil && *p != "" {
+			parts = append(parts, *p)
+		}
+	}
+	if len(parts) == 0 {
+		return u.Email
+	}
+	return strings.Join(parts, " ")
+}
+
+// inviteTTL is how long an invite link is valid.
+const inviteTTL = 7 * 24 * time.Hour
+
+// expired reports whether an invite's link has expired at now.
+func (sp *space) expired(inv *invite, now time.Time) bool {
+	t, err := time.Parse(time.RFC3339Nano, inv.ExpiresAt)
+	return err == nil && !now.Before(t)
 }
 
 // setMember adds u to g or updates is_group_admin.
@@ -237,12 +309,12 @@ func (sp *space) setMember(g *group, u *user, admin bool, now time.Time) {
 }
 
 // view renders a group: its pending invites and its members' admin status.
-func (sp *space) view(g *group) group {
+func (sp *space) view(g *group, now time.Time) group {
 	out := *g
 	out.Members = append([]groupMember{}, g.Members...)
 	out.UserInvites = []inviteOut{}
 	for _, inv := range sp.invites {
-		if inv.ClaimedBy != nil {
+		if inv.ClaimedBy != nil || sp.expired(inv, now) {
 			continue
 		}
 		for _, id := range inv.groupIDs {
@@ -284,7 +356,7 @@ func (sp *space) spaceView(withDomain bool) spaceOut {
 	return out
 }
 
-func (sp *space) sortedGroups() []group {
+func (sp *space) sortedGroups(now time.Time) []group {
 	ids := make([]int64, 0, len(sp.groups))
 	for id := range sp.groups {
 		ids = append(ids, id)
@@ -292,7 +364,7 @@ func (sp *space) sortedGroups() []group {
 	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
 	out := make([]group, 0, len(ids))
 	for _, id := range ids {
-		out = append(out, sp.view(sp.groups[id]))
+		out = append(out, sp.view(sp.groups[id], now))
 	}
 	return out
 }
@@ -305,13 +377,30 @@ func (sp *space) objectExists(k objectKey) bool {
 	case kindApp:
 		return sp.app(k.id) != nil
 	case kindResource:
-		for _, r := range sp.resources {
-			if r.ID == k.id {
-				return true
-			}
-		}
+		return sp.resource(k.id) != nil
+	case kindWorkflow:
+		return sp.workflow(k.id) != nil
 	}
 	return false
+}
+
+// resource finds a resource by id or name (grants name either).
+func (sp *space) resource(id string) *resource {
+	for _, r := range sp.resources {
+		if strings.EqualFold(r.ID, id) || r.DisplayName == id {
+			return r
+		}
+	}
+	return nil
+}
+
+func (sp *space) workflow(id string) *workflow {
+	for _, w := range sp.workflows {
+		if strings.EqualFold(w.ID, id) {
+			return w
+		}
+	}
+	return nil
 }
 
 func (sp *space) app(id string) *app {

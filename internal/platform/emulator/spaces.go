@@ -44,9 +44,12 @@ func (s *Server) createSpace(sp *space, _ *http.Request, body []byte) (int, any)
 	c := s.newSpace(in.Name, domain, sp)
 	if in.Options != nil {
 		c.copySSO = in.Options.CopySSOSettings
+		if c.copySSO {
+			c.sso = copySSO(sp)
+		}
 		now := s.now()
 		for _, email := range in.Options.UsersToCopyAsAdmins {
-			u := s.addUser(c, email)
+			u := s.addUser(c, newUser{email: email})
 			c.setMember(c.groups[c.defaultGroups[groupAdmin]], u, false, now)
 		}
 	}

@@ -4,7 +4,6 @@ import (
 	"net/http"
 	"slices"
 	"strings"
-	"time"
 )
 
 // Users and user invites (/users, /user_invites).
@@ -62,7 +61,7 @@ func (s *Server) createInvite(sp *space, _ *http.Request, body []byte) (int, any
 	now := s.now()
 	typ := "default"
 	inv := &invite{inviteOut: inviteOut{ID: s.ids.invite, LegacyID: s.ids.invite, InvitedBy: "api", InvitedEmail: in.Email,
-		ExpiresAt: stamp(now.Add(7 * 24 * time.Hour)), UserType: &typ, Metadata: in.Metadata, CreatedAt: stamp(now),
+		ExpiresAt: stamp(now.Add(inviteTTL)), UserType: &typ, Metadata: in.Metadata, CreatedAt: stamp(now),
 		InviteLink: "https://" + sp.domain + "/user/invite/" + randomHex(12)}, groupIDs: slices.Clone(in.DefaultGroupIDs)}
 	sp.invites = append(sp.invites, inv)
 	return ok(sp.inviteView(inv))

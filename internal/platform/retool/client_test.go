@@ -167,8 +167,8 @@ func TestFoldersObjectsAndGrants(t *testing.T) {
 			roots[fo.FolderType] = fo.ID
 		}
 	}
-	if len(roots) != 3 {
-		t.Fatalf("root folders %v, want one per type (app, workflow, resource)", roots)
+	if len(roots) != 4 || roots["file"] == "" {
+		t.Fatalf("root folders %v, want one per type (app, workflow, resource) and Retool's file root", roots)
 	}
 	reports := byID[payroll.FolderID]
 	if reports.Name != "reports" || reports.ParentFolderID == nil || byID[*reports.ParentFolderID].Name != "finance" {
@@ -186,8 +186,16 @@ func TestFoldersObjectsAndGrants(t *testing.T) {
 	if _, err := c.CreateFolder(ctx, "x", roots["resource"], retool.FolderTypeApp); err == nil {
 		t.Error("an app folder under the resource root succeeded")
 	}
-	if err := c.DeleteFolder(ctx, hr.ID); err == nil {
-		t.Error("deleting a folder that holds a folder succeeded")
+	if err := c.DeleteFolder(ctx, hr.ID); err != nil {
+		t.Fatal(err)
+	}
+	for _, fo := range must[[]retool.Folder](t)(c.ListFolders(ctx)) {
+		if fo.ID == hr.ID {
+			t.Errorf("folder %s is still listed after its deletion", hr.ID)
+		}
+		if fo.ID == sub.ID && (fo.ParentFolderID == nil || *fo.ParentFolderID != roots["app"]) {
+			t.Errorf("the deleted folder's sub-folder is %+v, want it moved up to the app root", fo)
+		}
 	}
 
 	apps := must[[]retool.App](t)(c.ListApps(ctx))
@@ -416,6 +424,13 @@ func TestEveryOperationValidated(t *testing.T) {
 		},
 		func() error { _, err := c.ListObjects(ctx, g.ID, retool.ObjectApp); return err },
 		func() error { return c.Revoke(ctx, g.ID, retool.ObjectRef{Type: retool.ObjectApp, ID: app.ID}) },
+		func() error { _, err := c.AccessList(ctx, retool.ObjectApp, app.ID); return err },
+		func() error {
+			_, err := c.SetSSOConfig(ctx, retool.SSOConfig{ConfigType: retool.SSOGoogle, GoogleClientID: "id", GoogleClientSecret: "s"})
+			return err
+		},
+		func() error { _, err := c.GetSSOConfig(ctx); return err },
+		func() error { return c.DeleteSSOConfig(ctx) },
 		func() error { _, err := c.GetSourceControlSettings(ctx); return err },
 		func() error { _, err := c.UpdateSourceControlSettings(ctx, retool.SourceControlSettings{}); return err },
 		func() error { _, err := c.GetSourceControlConfig(ctx); return err },
@@ -445,9 +460,8 @@ func TestEveryOperationValidated(t *testing.T) {
 	}
 	// POST /source_control/config and GET /folders/{id}, GET /spaces/{id}
 	// are served by the emulator (the replay tests use them) but not called
-	// by the client; TestAccessList covers the access list.
-	notCalled := []string{"GET /folders/{folderId}", "GET /spaces/{spaceId}", "POST /source_control/config",
-		"GET /permissions/accessList/{objectType}/{objectId}"}
+	// by the client.
+	notCalled := []string{"GET /folders/{folderId}", "GET /spaces/{spaceId}", "POST /source_control/config"}
 	seen := f.transport.Operations()
 	for _, op := range retooltest.DocumentOperations(t) {
 		if !slices.Contains(seen, op) && !slices.Contains(notCalled, op) {
