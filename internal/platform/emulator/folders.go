@@ -1,6 +1,7 @@
 package emulator
 
 import (
+	"encoding/json"
 	"net/http"
 	"slices"
 )
@@ -132,4 +133,73 @@ func (sp *space) removeFolder(id string) {
 	})
 	delete(sp.folders, id)
 	sp.dropGrants(objectKey{kindFolder, id})
+}
+
+// patchFolder renames or moves a folder (JSON Patch replace of /name or
+// /parent_folder_id).
+func (s *Server) patchFolder(sp *space, r *http.Request, body []byte) (int, any) {
+	f, st, b := s.folderOf(sp, r)
+	if f == nil {
+		return st, b
+	}
+	var p patchIn
+	if err := decode(body, &p, false); err != nil {
+		return badBody(err)
+	}
+	name, parent := f.Name, f.ParentFolderID
+	for i, op := range p.Operations {
+		if op.Op != "replace" && op.Op != "add" {
+			return fail(http.StatusUnprocessableEntity, "operations[%d].op %q is not supported on %s", i, op.Op, op.Path)
+		}
+		var v string
+		if json.Unmarshal(op.Value, &v) != nil || v == "" {
+			return fail(http.StatusUnprocessableEntity, "operations[%d].value of %s must be a non-empty string", i, op.Path)
+		}
+		switch op.Path {
+		case "/name":
+			name = v
+		case "/parent_folder_id":
+			parent = &v
+		default:
+			return fail(http.StatusUnprocessableEntity, "operations[%d].path %q is not a field of a folder that can be changed", i, op.Path)
+		}
+	}
+	if f.IsSystemFolder {
+		return fail(http.StatusUnprocessableEntity, "Folder %s is a system folder and cannot be changed", f.ID)
+	}
+	if parent == nil {
+		return fail(http.StatusUnprocessableEntity, "parent_folder_id is required")
+	}
+	p2 := sp.folders[*parent]
+	if p2 == nil {
+		return fail(http.StatusNotFound, "Parent folder %s not found", *parent)
+	}
+	if p2.FolderType != f.FolderType {
+		return fail(http.StatusUnprocessableEntity, "Parent folder %s is a %s folder, not a %s folder", p2.ID, p2.FolderType, f.FolderType)
+	}
+	for cur := p2; cur != nil; {
+		if cur.ID == f.ID {
+			return fail(http.StatusUnprocessableEntity, "Folder %s cannot be moved into itself or one of its sub-folders", f.ID)
+		}
+		if cur.ParentFolderID == nil {
+			break
+		}
+		cur = sp.folders[*cur.ParentFolderID]
+	}
+	for _, o := range sp.folders {
+		if o.ID != f.ID && o.ParentFolderID != nil && *o.ParentFolderID == p2.ID && o.Name == name {
+			return fail(http.StatusConflict, "Folder with name %q already exists in %s", name, p2.ID)
+		}
+	}
+	// As recorded: a move alone is answered with the folder as it was
+	// (parent and updated_at unchanged in the answer); a rename answers the
+	// folder as it is now.
+	before := *f
+	id := p2.ID
+	f.ParentFolderID = &id
+	if name == f.Name {
+		return ok(before)
+	}
+	f.Name, f.UpdatedAt = name, stamp(s.now())
+	return ok(*f)
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"regexp"
 	"slices"
 	"sort"
 	"strconv"
@@ -36,6 +37,11 @@ type accessOut struct {
 	ID          string `json:"id"`
 	AccessLevel string `json:"access_level"`
 }
+
+// kindScreen is a screen of an app (grants only).
+const kindScreen = "screen"
+
+var uuidRe = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
 
 // Folder grant behaviours (Options.FolderGrants).
 const (
@@ -132,7 +138,16 @@ func (s *Server) objectOf(sp *space, obj *objectIn) (objectKey, int, any) {
 	}
 	switch obj.Type {
 	case kindFolder, kindApp, kindResource:
-	case "screen", "resource_configuration":
+	case kindScreen:
+		// A screen of an app: the emulator holds no screens, any uuid of an
+		// existing app's screen is taken.
+		a := sp.app(obj.AppID)
+		if a == nil || !uuidRe.MatchString(obj.ID) {
+			st, b := fail(http.StatusNotFound, "The screen %s of app %s does not exist", obj.ID, obj.AppID)
+			return objectKey{}, st, b
+		}
+		return objectKey{kindScreen, strings.ToLower(obj.ID)}, 0, nil
+	case "resource_configuration":
 		st, b := fail(http.StatusBadRequest, "object.type %q is not supported by the emulator", obj.Type)
 		return objectKey{}, st, b
 	default:

@@ -130,3 +130,11 @@ func (s *Server) putConfig(sp *space, _ *http.Request, body []byte) (int, any) {
 	}
 	return st, b
 }
+
+func (s *Server) deleteConfig(sp *space, _ *http.Request, _ []byte) (int, any) {
+	if sp.config == nil {
+		return fail(http.StatusNotFound, "Source control is not configured for this space")
+	}
+	sp.config = nil
+	return http.StatusNoContent, nil
+}

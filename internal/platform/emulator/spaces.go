@@ -86,3 +86,29 @@ func (s *Server) deleteSpace(sp *space, r *http.Request, _ []byte) (int, any) {
 	}
 	return http.StatusNoContent, nil
 }
+
+// putSpace renames a child Space or moves it to another domain.
+func (s *Server) putSpace(sp *space, r *http.Request, body []byte) (int, any) {
+	c, st, b := s.childSpace(sp, r)
+	if c == nil {
+		return st, b
+	}
+	var in struct {
+		Name   string `json:"name"`
+		Domain string `json:"domain"`
+	}
+	if err := decode(body, &in, false); err != nil {
+		return badBody(err)
+	}
+	if in.Name == "" || in.Domain == "" {
+		return fail(http.StatusUnprocessableEntity, "name and domain are required")
+	}
+	domain := strings.ToLower(in.Domain)
+	if other := s.spaces[domain]; other != nil && other != c {
+		return fail(http.StatusUnprocessableEntity, "The domain %s is already used by a space", in.Domain)
+	}
+	delete(s.spaces, c.domain)
+	c.name, c.domain, c.updated = in.Name, domain, s.now()
+	s.spaces[domain] = c
+	return ok(c.spaceView(true))
+}
