@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"time"
@@ -30,7 +32,10 @@ func newDevCommand() *cobra.Command {
 		Long: `Start etcd, kube-apiserver and kube-controller-manager from the binaries that
 hack/build-control-plane.sh builds (KUBEBUILDER_ASSETS), install Governor's
 CRDs and ClusterRoles, run the operator in-process, and write a kubeconfig.
-State is kept in --state-dir across runs. Ctrl-C stops everything.`,
+The cluster's state is kept in --state-dir across runs, and the emulated
+platform instances' beside it (in instances/ next to that directory), so
+that stopping and starting again is a restart; --state-dir "" starts afresh
+and keeps nothing. Ctrl-C stops everything.`,
 		Example: `  make dev
   KUBEBUILDER_ASSETS=$(hack/build-control-plane.sh) governor dev --kubeconfig-out /tmp/gov.kubeconfig`,
 		Args: cobra.NoArgs,
@@ -42,7 +47,7 @@ State is kept in --state-dir across runs. Ctrl-C stops everything.`,
 	}
 	f := cmd.Flags()
 	f.StringVar(&kubeconfigOut, "kubeconfig-out", ".governor/dev/kubeconfig", "where to write the kubeconfig of the local cluster")
-	f.StringVar(&stateDir, "state-dir", ".governor/dev/etcd", `etcd's data directory, kept across runs ("" for a throwaway cluster)`)
+	f.StringVar(&stateDir, "state-dir", ".governor/dev/etcd", `etcd's data directory, kept across runs with the emulated instances' state beside it ("" for a throwaway cluster and instances)`)
 	f.StringVar(&appsRepoDir, "apps-repo-dir", ".governor/dev/apps/retool-apps", "where the sample git repository of the samples' releases is created (once), served at http://"+devGitAddr+devGitPath)
 	f.BoolVar(&verbose, "verbose", false, "show the control plane's own logs")
 	f.StringVar(&opts.MetricsAddr, "metrics-bind-address", opts.MetricsAddr, "address of the operator's metrics endpoint")
@@ -87,18 +92,76 @@ func runDev(ctx context.Context, cmd *cobra.Command, paths devPaths, verbose boo
 		return err
 	}
 	abs, _ := filepath.Abs(kubeconfigOut)
-	instances, err := startDevInstances(ctx, cp.Config, out)
+	instances, err := startDevInstances(ctx, cp.Config, devInstancesDir(paths.state), out)
 	if err != nil {
 		return err
 	}
 	opts.Platform.Namespace = devNamespace
 	opts.Platform.Resync = 20 * time.Second // releases see the read-only instances pick up a release within it
 	opts.Platform.RequestsPerMinute = 6000  // local emulators: the tour syncs in seconds
+	// The banner comes after the operator's start-up logs, once it is ready,
+	// so that it is the last thing on the screen.
+	errc := make(chan error, 1)
+	go func() { errc <- operator.Run(ctx, cp.Config, opts, controller.NewModels()) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-waitReady(ctx, opts.ProbeAddr, time.Minute):
+	}
+	printDevBanner(out, cp.Config.Host, abs, repoURL, devInstancesDir(paths.state), instances)
+	return <-errc
+}
+
+// devInstancesDir is where the emulated instances are kept: beside the
+// cluster's state ("" when the cluster is a throwaway one).
+func devInstancesDir(clusterState string) string {
+	if clusterState == "" {
+		return ""
+	}
+	return filepath.Join(filepath.Dir(filepath.Clean(clusterState)), "instances")
+}
+
+// waitReady is closed once the operator's /readyz answers 200, after
+// timeout, or when ctx ends (at once when probes are disabled).
+func waitReady(ctx context.Context, probeAddr string, timeout time.Duration) <-chan struct{} {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if probeAddr == "" || probeAddr == "0" {
+			return
+		}
+		ctx, cancel := context.WithTimeout(ctx, timeout)
+		defer cancel()
+		hc := &http.Client{Timeout: time.Second}
+		tick := time.NewTicker(200 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+probeAddr+"/readyz", nil)
+			if resp, err := hc.Do(req); err == nil {
+				resp.Body.Close()
+				if resp.StatusCode == http.StatusOK {
+					return
+				}
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+			}
+		}
+	}()
+	return done
+}
+
+func printDevBanner(out io.Writer, host, kubeconfig, repoURL, instancesDir string, instances []devInstance) {
 	fmt.Fprintf(out, `
 Governor is running against %s, with emulated platform instances:
-`, cp.Config.Host)
+`, host)
 	for _, inst := range instances {
 		fmt.Fprintf(out, "  %-12s http://%s\n", inst.env, inst.addr)
+	}
+	if instancesDir != "" {
+		fmt.Fprintf(out, "(kept in %s across runs), ", instancesDir)
 	}
 	fmt.Fprintf(out, "and the sample git repository of the releases at %s.\n", repoURL)
 	fmt.Fprintf(out, `
@@ -114,6 +177,6 @@ Look inside the development instance (the payments Space's groups):
   curl -s -H "Host: %s" -H "Authorization: Bearer $(kubectl get secret -n %s retool-development-payments -o jsonpath='{.data.token}' | base64 -d)" http://%s/api/v2/groups
 
 Press Ctrl-C to stop.
-`, abs, devDomain("payments", "development"), devNamespace, instances[0].addr)
-	return operator.Run(ctx, cp.Config, opts, controller.NewModels())
+`, kubeconfig, devDomain("payments", "development"), devNamespace, instances[0].addr)
+
 }

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"path/filepath"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -56,8 +57,9 @@ var devChildSpaces = []struct {
 func devDomain(space, env string) string { return space + "." + env + ".retool.localhost" }
 
 // startDevInstances serves one emulated instance per environment, its admin
-// Space the hub's, and stores the hub's tokens.
-func startDevInstances(ctx context.Context, cfg *rest.Config, out io.Writer) ([]devInstance, error) {
+// Space the hub's, and stores the hub's tokens. With stateDir, each
+// instance is kept in stateDir/<environment> across runs.
+func startDevInstances(ctx context.Context, cfg *rest.Config, stateDir string, out io.Writer) ([]devInstance, error) {
 	c, err := client.New(cfg, client.Options{})
 	if err != nil {
 		return nil, err
@@ -75,7 +77,16 @@ func startDevInstances(ctx context.Context, cfg *rest.Config, out io.Writer) ([]
 	}
 	var instances []devInstance
 	for _, e := range devEnvironments {
-		srv := emulator.New(emulator.Options{Domain: devDomain("hub", e.name)})
+		// Unlimited: the tour's operator spends a large budget on local
+		// instances so that it syncs in seconds.
+		opts := emulator.Options{Domain: devDomain("hub", e.name), RequestsPerMinute: -1}
+		if stateDir != "" {
+			opts.StateDir = filepath.Join(stateDir, e.name)
+		}
+		srv, err := emulator.Open(opts)
+		if err != nil {
+			return nil, fmt.Errorf("the emulated %s instance: %w", e.name, err)
+		}
 		ln, err := net.Listen("tcp", e.addr)
 		if err != nil {
 			return nil, fmt.Errorf("the emulated %s instance: %w", e.name, err)

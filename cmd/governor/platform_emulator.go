@@ -27,9 +27,18 @@ func newPlatformEmulatorCommand() *cobra.Command {
 uses, under /api/v2, with the admin Space at --domain and its token. A child
 Space (POST /api/v2/spaces) is reached with its domain in the Host header and
 its own token, minted with POST /emulator/v1/spaces/{domain}/tokens. Apps,
-workflows, resources and signed-in users are created under /emulator/v1 too;
-GET /emulator/v1/stats counts the requests served.`,
+workflows, resources and users (signed in, or inactive with "active": false)
+are created under /emulator/v1 too; GET /emulator/v1/stats counts the
+requests served.
+
+It behaves as a recorded self-hosted instance does: system folders, Retool's
+default groups, All Users' members and the admin group's levels fixed,
+invites that expire after 7 days, a rate limit of 300 requests a minute, and
+folder grants that reach a folder's direct contents only (--folder-grants
+nested for instances that pass them further down). With --state-dir, the
+instance is saved there after every change and loaded at start.`,
 		Example: `  governor platform-emulator --listen 127.0.0.1:8500 --token dev-token
+  governor platform-emulator --state-dir .governor/emulator --folder-grants nested
   curl -H 'Authorization: Bearer dev-token' http://127.0.0.1:8500/api/v2/groups`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -42,12 +51,21 @@ GET /emulator/v1/stats counts the requests served.`,
 	f.StringVar(&listen, "listen", "127.0.0.1:0", "address to serve on (port 0: any free port)")
 	f.StringVar(&opts.Domain, "domain", "retool.localhost", "the admin Space's domain")
 	f.StringVar(&opts.Token, "token", "", "the admin Space's API token (random when empty)")
-	f.IntVar(&opts.RequestsPerMinute, "requests-per-minute", 0, "rate limit of the instance (0: unlimited)")
+	f.IntVar(&opts.RequestsPerMinute, "requests-per-minute", emulator.DefaultRequestsPerMinute, "rate limit of the instance (a negative number: unlimited)")
+	f.StringVar(&opts.FolderGrants, "folder-grants", emulator.FolderGrantsDirect,
+		"how far a folder grant reaches: direct (the folder's direct contents, Retool's documented behaviour) or nested (everything beneath it)")
+	f.StringVar(&opts.StateDir, "state-dir", "", `directory the instance is saved to after every change and loaded from at start ("": in memory only)`)
 	return cmd
 }
 
 func runPlatformEmulator(ctx context.Context, cmd *cobra.Command, listen string, opts emulator.Options) error {
-	srv := emulator.New(opts)
+	if opts.RequestsPerMinute == 0 {
+		return fmt.Errorf("--requests-per-minute 0: want a positive limit, or a negative number for none")
+	}
+	srv, err := emulator.Open(opts)
+	if err != nil {
+		return fmt.Errorf("--state-dir %q, --folder-grants %q: %w", opts.StateDir, opts.FolderGrants, err)
+	}
 	ln, err := net.Listen("tcp", listen)
 	if err != nil {
 		return fmt.Errorf("--listen %s: %w", listen, err)
