@@ -371,16 +371,14 @@ func (s *Server) userAccess(sp *space, u *user, k objectKey, byGroup map[int64]a
 	direct := sp.grants[sub][k]
 	inherited, folderID := s.folderLevel(sp, sub, k)
 	level := higher(direct, inherited)
+	for gid, ga := range byGroup {
+		if isMember(sp.groups[gid], u.ID) {
+			level = higher(level, ga.level)
+		}
+	}
 	var via []int64
 	for _, gid := range sortedGroupIDs(sp) {
-		if !isMember(sp.groups[gid], u.ID) {
-			continue
-		}
-		ga := byGroup[gid]
-		switch {
-		case rank(ga.level) > rank(level):
-			level, via = ga.level, []int64{gid}
-		case ga.level == level && rank(level) > rank(levelNone):
+		if rank(level) > rank(levelNone) && byGroup[gid].level == level && isMember(sp.groups[gid], u.ID) {
 			via = append(via, gid)
 		}
 	}

@@ -204,9 +204,9 @@ func (s *Server) saveLocked() error {
 	if err != nil {
 		return fmt.Errorf("emulator: save state: %w", err)
 	}
-	defer os.Remove(tmp.Name())
+	defer func() { _ = os.Remove(tmp.Name()) }() // gone once renamed
 	if _, err := tmp.Write(b); err != nil {
-		tmp.Close()
+		_ = tmp.Close()
 		return fmt.Errorf("emulator: save state: %w", err)
 	}
 	if err := tmp.Close(); err != nil {
