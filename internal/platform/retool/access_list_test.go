@@ -2,9 +2,11 @@ package retool_test
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/governor-dev/governor/internal/platform/retool"
@@ -59,5 +61,57 @@ func TestAccessList(t *testing.T) {
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("AccessList = %+v\nwant %+v", got, want)
+	}
+}
+
+func TestSubjectsOnTheWire(t *testing.T) {
+	var bodies []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		bodies = append(bodies, string(b))
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"success":true,"data":[],"total_count":0,"next_token":null,"has_more":false}`))
+	}))
+	t.Cleanup(srv.Close)
+	c, err := retool.New(retool.Options{URL: srv.URL, Token: "t", RequestsPerMinute: -1,
+		HTTPClient: &http.Client{Transport: retooltest.ValidatingTransport(t, nil)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	folder := retool.ObjectRef{Type: retool.ObjectFolder, ID: "app_12"}
+	if err := c.GrantTo(ctx, retool.GroupSubject(7), folder, retool.AccessUse); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.RevokeFrom(ctx, retool.UserSubject("user_ab12"), folder); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.ListObjectsOf(ctx, retool.UserSubject("user_ab12"), retool.ObjectApp); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		`{"subject":{"type":"group","id":7},"object":{"type":"folder","id":"app_12"},"access_level":"use"}`,
+		`{"subject":{"type":"user","id":"user_ab12"},"object":{"type":"folder","id":"app_12"}}`,
+		`{"subject":{"type":"user","id":"user_ab12"},"object_type":"app"}`,
+	}
+	if !reflect.DeepEqual(bodies, want) {
+		t.Errorf("bodies:\n%s\nwant\n%s", strings.Join(bodies, "\n"), strings.Join(want, "\n"))
+	}
+	for _, bad := range []retool.Subject{{ID: "seven", Type: retool.SubjectGroup}, {ID: "7", Type: retool.SubjectUserInvite}} {
+		if err := c.GrantTo(ctx, bad, folder, retool.AccessUse); err == nil {
+			t.Errorf("a grant to %+v was sent", bad)
+		}
+	}
+	if len(bodies) != 3 {
+		t.Errorf("%d requests, want none for the bad subjects", len(bodies)-3)
+	}
+	for v, want := range map[string]bool{
+		retool.EncryptedSecret: true,
+		`{"canaryValue":"__RETOOL_ENCRYPTED_JSON__","methodVersion":2,"encryptedValue":"40ca"}`: true,
+		"client_secret": false, "": false,
+	} {
+		if got := retool.IsEncryptedSecret(v); got != want {
+			t.Errorf("IsEncryptedSecret(%q) = %t, want %t", v, got, want)
+		}
 	}
 }
