@@ -63,7 +63,7 @@ func (s *Snapshot) WhoCan(req Request) (WhoCanResult, error) {
 		res.Together = nil
 		return res, nil
 	}
-	res.Together.Members = s.inBoth(res.Together.LevelGroups, res.Together.FlagGroups)
+	res.Together.Members = inBoth(res.Together.LevelGroups, res.Together.FlagGroups)
 	return res, nil
 }
 
@@ -182,6 +182,35 @@ scan:
 	return res, next, nil
 }
 
+// JoinWhoCanPages joins WhoCanPage's pages (in order) into WhoCan's answer:
+// the grants and Together's groups one after the other, and Together's
+// Members, the listed users in a group of each side (Together is dropped
+// when one side has no group).
+func JoinWhoCanPages(pages ...WhoCanResult) WhoCanResult {
+	if len(pages) == 0 {
+		return WhoCanResult{}
+	}
+	all := pages[0]
+	all.Grants = slices.Clone(all.Grants)
+	var together JointGrant
+	for i, p := range pages {
+		if i > 0 {
+			all.Grants = append(all.Grants, p.Grants...)
+		}
+		if p.Together != nil {
+			together.Flag, together.Level = p.Together.Flag, p.Together.Level
+			together.LevelGroups = append(together.LevelGroups, p.Together.LevelGroups...)
+			together.FlagGroups = append(together.FlagGroups, p.Together.FlagGroups...)
+		}
+	}
+	all.Together = nil
+	if len(together.LevelGroups) > 0 && len(together.FlagGroups) > 0 {
+		together.Members = inBoth(together.LevelGroups, together.FlagGroups)
+		all.Together = &together
+	}
+	return all
+}
+
 // withMembers fills a grant with group g's members and IdP groups.
 func (s *Snapshot) withMembers(g int32, grant Grant) Grant {
 	grp := &s.groups[g]
@@ -193,7 +222,7 @@ func (s *Snapshot) withMembers(g int32, grant Grant) Grant {
 
 // inBoth lists the listed users in a group of a and a group of b (every
 // listed member of a group when the other side holds AllUsers), sorted.
-func (s *Snapshot) inBoth(a, b []Grant) []string {
+func inBoth(a, b []Grant) []string {
 	members := func(side []Grant) (map[string]struct{}, bool) {
 		set := map[string]struct{}{}
 		for _, g := range side {

@@ -27,6 +27,7 @@ func TestWhoCanPagesMakeTheWhole(t *testing.T) {
 				continue
 			}
 			var grants, levelGroups, flagGroups []access.Grant
+			var all []access.WhoCanResult
 			pages := 0
 			for from := 0; ; {
 				page, next, err := snap.WhoCanPage(req, from, limit)
@@ -37,6 +38,7 @@ func TestWhoCanPagesMakeTheWhole(t *testing.T) {
 					t.Fatalf("request %d: a page of %d holds %d", i, limit, len(page.Grants)+togetherLen(page.Together))
 				}
 				grants = append(grants, page.Grants...)
+				all = append(all, page)
 				if page.Together != nil {
 					levelGroups = append(levelGroups, page.Together.LevelGroups...)
 					flagGroups = append(flagGroups, page.Together.FlagGroups...)
@@ -57,6 +59,9 @@ func TestWhoCanPagesMakeTheWhole(t *testing.T) {
 			}
 			if !reflect.DeepEqual(grants, whole.Grants) && !(len(grants) == 0 && len(whole.Grants) == 0) {
 				t.Fatalf("request %d (%s %s), limit %d: %d grants over %d pages, WhoCan has %d", i, req.Action, req.Target, limit, len(grants), pages, len(whole.Grants))
+			}
+			if joined := access.JoinWhoCanPages(all...); !reflect.DeepEqual(joined.Together, whole.Together) || len(joined.Grants) != len(whole.Grants) {
+				t.Fatalf("request %d, limit %d: JoinWhoCanPages differs from WhoCan", i, limit)
 			}
 			if whole.Together != nil && (!reflect.DeepEqual(levelGroups, whole.Together.LevelGroups) || !reflect.DeepEqual(flagGroups, whole.Together.FlagGroups)) {
 				t.Fatalf("request %d, limit %d: Together's groups differ from WhoCan's", i, limit)
