@@ -1,4 +1,4 @@
-// Package cli is the access CLI: can-i, explain, who-can, permissions, diff.
+// Package cli is the access CLI: can-i, explain, who-can, permissions, diff, review.
 //
 // Every command reads a Space's objects either from manifests (-f PATH,
 // fully offline) or from the cluster of the current kubeconfig, compiles them
@@ -41,6 +41,7 @@ func NewCommands() []*cobra.Command {
 		newWhoCanCommand(),
 		newPermissionsCommand(),
 		newDiffCommand(),
+		newReviewCommand(),
 	}
 }
 
