@@ -6,9 +6,9 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
-	"text/template"
 	"io"
 	"strings"
+	"text/template"
 	"time"
 
 	"github.com/spf13/cobra"
