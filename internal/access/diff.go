@@ -38,6 +38,11 @@ type Change struct {
 	// first; NoLongerAllowed the reverse.
 	NowAllowed      []string `json:"nowAllowed,omitempty"`
 	NoLongerAllowed []string `json:"noLongerAllowed,omitempty"`
+	// Group is the group the change comes from: the deciding group in the
+	// second state, or in the first for access lost ("" when no one group
+	// decides, as for most Space actions). NowAllowed and NoLongerAllowed
+	// may be shared between changes: read them, do not modify them.
+	Group string `json:"group,omitempty"`
 }
 
 // Gained reports whether the subject gains access and loses none.
@@ -75,8 +80,20 @@ type DiffResult struct {
 // whose groups changed are not asked again.
 func Diff(from, to *Snapshot) DiffResult {
 	res := DiffResult{Space: to.space, FromRevision: from.revision, ToRevision: to.revision, Changes: []Change{}}
+	_ = DiffEach(from, to, func(c Change) error {
+		res.Changes = append(res.Changes, c)
+		return nil
+	})
+	return res
+}
+
+// DiffEach is Diff streamed: it emits Diff's changes one by one, in Diff's
+// order, computing one subject at a time, so that two states that differ
+// for everyone are compared without holding every change. It stops at
+// emit's first error and returns it.
+func DiffEach(from, to *Snapshot, emit func(Change) error) error {
 	if from.revision == to.revision {
-		return res
+		return nil
 	}
 	d := differ{from: from, to: to, changed: changedGroups(from, to), everyone: !sameEnvironments(from, to)}
 	d.envs = append(d.envs, "")
@@ -87,11 +104,19 @@ func Diff(from, to *Snapshot) DiffResult {
 			}
 		}
 	}
-	for _, sub := range diffSubjects(from, to) {
-		res.Changes = append(res.Changes, d.compare(sub)...)
+	subjects := diffSubjects(from, to)
+	sort.SliceStable(subjects, func(i, j int) bool { return subjects[i].name < subjects[j].name })
+	var buf []Change
+	for _, sub := range subjects {
+		buf = d.compare(sub, buf[:0])
+		sort.SliceStable(buf, func(i, j int) bool { return lessChange(&buf[i], &buf[j]) })
+		for i := range buf {
+			if err := emit(buf[i]); err != nil {
+				return err
+			}
+		}
 	}
-	sort.SliceStable(res.Changes, func(i, j int) bool { return lessChange(&res.Changes[i], &res.Changes[j]) })
-	return res
+	return nil
 }
 
 // diffSubject is someone who can sign in: a listed user, an IdP group's
@@ -157,8 +182,9 @@ type side struct {
 	u subject
 }
 
-// compare asks every question of one subject in both states.
-func (d *differ) compare(sub diffSubject) []Change {
+// compare asks every question of one subject in both states, and appends
+// the changes to out.
+func (d *differ) compare(sub diffSubject, out []Change) []Change {
 	a := side{s: d.from, u: subject{email: sub.email}}
 	b := side{s: d.to, u: subject{email: sub.email}}
 	var howA, howB string
@@ -170,9 +196,8 @@ func (d *differ) compare(sub diffSubject) []Change {
 		asked = d.affected(&a, &b)
 	}
 	if asked == 0 {
-		return nil
+		return out
 	}
-	var out []Change
 	// The changes with no environment, by target and folder: an
 	// environment's change is listed only where it differs from these.
 	base := map[classKey]int{}
@@ -185,15 +210,13 @@ func (d *differ) compare(sub diffSubject) []Change {
 			}
 			return
 		}
-		c := Change{Subject: sub.name, Target: t, Folder: folder, Environment: env, From: oa.level, To: ob.level}
-		for i, r := range requirements[t.Type] {
-			bit := uint16(1) << i
-			switch {
-			case ob.allowed&bit != 0 && oa.allowed&bit == 0:
-				c.NowAllowed = append(c.NowAllowed, r.action)
-			case oa.allowed&bit != 0 && ob.allowed&bit == 0:
-				c.NoLongerAllowed = append(c.NoLongerAllowed, r.action)
-			}
+		c := Change{Subject: sub.name, Target: t, Folder: folder, Environment: env, From: oa.level, To: ob.level,
+			NowAllowed: actionNames(t.Type, ob.allowed&^oa.allowed), NoLongerAllowed: actionNames(t.Type, oa.allowed&^ob.allowed)}
+		switch {
+		case c.Lost() && oa.group >= 0:
+			c.Group = d.from.groups[oa.group].name
+		case !c.Lost() && ob.group >= 0:
+			c.Group = d.to.groups[ob.group].name
 		}
 		if env == "" {
 			base[key] = len(out)
@@ -266,6 +289,32 @@ func (sd *side) inEnv(o outcome, t TargetType, declared bool, env int) outcome {
 	}
 	return o
 }
+
+// actionNames names the actions of target type t whose bits are set in
+// mask (nil for none), from a table built once: changes share these slices.
+func actionNames(t TargetType, mask uint16) []string {
+	if mask == 0 {
+		return nil
+	}
+	return actionNameTable[t][mask]
+}
+
+var actionNameTable = func() map[TargetType][][]string {
+	table := map[TargetType][][]string{}
+	for t, reqs := range requirements {
+		names := make([][]string, 1<<len(reqs))
+		for mask := 1; mask < len(names); mask++ {
+			for i, r := range reqs {
+				if mask&(1<<i) != 0 {
+					names[mask] = append(names[mask], r.action)
+				}
+			}
+			names[mask] = slices.Clip(names[mask])
+		}
+		table[t] = names
+	}
+	return table
+}()
 
 // mutatingMask has bit i set when a target type's i-th action is mutating.
 var mutatingMask = func() map[TargetType]uint16 {
