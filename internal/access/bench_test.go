@@ -189,7 +189,7 @@ func BenchmarkDiff(b *testing.B) {
 			total = access.SummarizeDiff(from, allSnap, 20, 10).Total
 		}
 		b.ReportMetric(float64(total), "changes")
-		b.ReportMetric((cpuTime() - cpu).Seconds()/float64(b.N), "cpu-s/op")
+		b.ReportMetric((cpuTime()-cpu).Seconds()/float64(b.N), "cpu-s/op")
 	})
 	// `governor diff --all`: every change, streamed.
 	b.Run("large/every-group/stream", func(b *testing.B) {
@@ -200,6 +200,6 @@ func BenchmarkDiff(b *testing.B) {
 			_ = access.DiffEach(from, allSnap, func(access.Change) error { total++; return nil })
 		}
 		b.ReportMetric(float64(total), "changes")
-		b.ReportMetric((cpuTime() - cpu).Seconds()/float64(b.N), "cpu-s/op")
+		b.ReportMetric((cpuTime()-cpu).Seconds()/float64(b.N), "cpu-s/op")
 	})
 }
