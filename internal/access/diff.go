@@ -2,6 +2,7 @@ package access
 
 import (
 	"maps"
+	"runtime"
 	"slices"
 	"sort"
 	"strings"
@@ -106,12 +107,77 @@ func DiffEach(from, to *Snapshot, emit func(Change) error) error {
 	}
 	subjects := diffSubjects(from, to)
 	sort.SliceStable(subjects, func(i, j int) bool { return subjects[i].name < subjects[j].name })
-	var buf []Change
-	for _, sub := range subjects {
-		buf = d.compare(sub, buf[:0])
-		sort.SliceStable(buf, func(i, j int) bool { return lessChange(&buf[i], &buf[j]) })
-		for i := range buf {
-			if err := emit(buf[i]); err != nil {
+	workers := runtime.GOMAXPROCS(0)
+	if workers < 2 || len(subjects) < 2*diffBatch {
+		var buf []Change
+		for _, sub := range subjects {
+			buf = d.changesOf(sub, buf[:0])
+			for i := range buf {
+				if err := emit(buf[i]); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	}
+	return d.parallel(subjects, workers, emit)
+}
+
+// diffBatch is how many subjects a worker compares at a time.
+const diffBatch = 256
+
+// changesOf appends one subject's changes to out, in Diff's order.
+func (d *differ) changesOf(sub diffSubject, out []Change) []Change {
+	first := len(out)
+	out = d.compare(sub, out)
+	mine := out[first:]
+	sort.SliceStable(mine, func(i, j int) bool { return lessChange(&mine[i], &mine[j]) })
+	return out
+}
+
+// parallel compares batches of subjects on several goroutines and emits
+// their changes in order; at most 2*workers batches are held at once.
+func (d *differ) parallel(subjects []diffSubject, workers int, emit func(Change) error) error {
+	type batch struct {
+		subjects []diffSubject
+		changes  []Change
+		done     chan struct{}
+	}
+	stop := make(chan struct{})
+	defer close(stop)
+	work := make(chan *batch)
+	order := make(chan *batch, 2*workers)
+	go func() {
+		defer close(order)
+		defer close(work)
+		for start := 0; start < len(subjects); start += diffBatch {
+			b := &batch{subjects: subjects[start:min(start+diffBatch, len(subjects))], done: make(chan struct{})}
+			select {
+			case order <- b:
+			case <-stop:
+				return
+			}
+			select {
+			case work <- b:
+			case <-stop:
+				return
+			}
+		}
+	}()
+	for range workers {
+		go func() {
+			for b := range work {
+				for _, sub := range b.subjects {
+					b.changes = d.changesOf(sub, b.changes)
+				}
+				close(b.done)
+			}
+		}()
+	}
+	for b := range order {
+		<-b.done
+		for i := range b.changes {
+			if err := emit(b.changes[i]); err != nil {
 				return err
 			}
 		}
@@ -285,49 +351,10 @@ func (sd *side) inEnv(o outcome, t TargetType, declared bool, env int) outcome {
 	case !declared:
 		return outcome{group: -1}
 	case sd.s.envs[env].ReadOnly:
-		o.allowed &^= mutatingMask[t]
+		o.allowed &^= mutatingOf(t)
 	}
 	return o
 }
-
-// actionNames names the actions of target type t whose bits are set in
-// mask (nil for none), from a table built once: changes share these slices.
-func actionNames(t TargetType, mask uint16) []string {
-	if mask == 0 {
-		return nil
-	}
-	return actionNameTable[t][mask]
-}
-
-var actionNameTable = func() map[TargetType][][]string {
-	table := map[TargetType][][]string{}
-	for t, reqs := range requirements {
-		names := make([][]string, 1<<len(reqs))
-		for mask := 1; mask < len(names); mask++ {
-			for i, r := range reqs {
-				if mask&(1<<i) != 0 {
-					names[mask] = append(names[mask], r.action)
-				}
-			}
-			names[mask] = slices.Clip(names[mask])
-		}
-		table[t] = names
-	}
-	return table
-}()
-
-// mutatingMask has bit i set when a target type's i-th action is mutating.
-var mutatingMask = func() map[TargetType]uint16 {
-	m := map[TargetType]uint16{}
-	for t, reqs := range requirements {
-		for i, r := range reqs {
-			if r.mutating {
-				m[t] |= 1 << i
-			}
-		}
-	}
-	return m
-}()
 
 // classKey is a target (and an object's folder) Diff compares.
 type classKey struct {

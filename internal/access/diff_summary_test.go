@@ -2,6 +2,7 @@ package access
 
 import (
 	"errors"
+	"fmt"
 	"testing"
 )
 
@@ -60,4 +61,69 @@ func TestDiffSummaryAndStream(t *testing.T) {
 			t.Fatalf("alice's loss is not attributed to finance: %+v", c)
 		}
 	}
+}
+
+// Compared on several goroutines, a Space with many subjects gives the
+// changes in the same order as one subject after the other.
+func TestDiffInParallelKeepsTheOrder(t *testing.T) {
+	p := mediumForDiff()
+	from, _ := Compile(p)
+	for i := 4; i < len(p.Groups); i += 3 {
+		p.Groups[i].Universal.Apps = (p.Groups[i].Universal.Apps + 1) % 4
+	}
+	to, _ := Compile(p)
+	d := differ{from: from, to: to, changed: changedGroups(from, to)}
+	d.envs = []string{""}
+	for _, e := range from.envs {
+		d.envs = append(d.envs, e.Name)
+	}
+	subjects := diffSubjects(from, to)
+	if len(subjects) < 4*diffBatch {
+		t.Fatalf("only %d subjects: too few to be compared in batches", len(subjects))
+	}
+	var sequential []Change
+	for _, sub := range subjects {
+		sequential = d.changesOf(sub, sequential)
+	}
+	var parallel []Change
+	if err := d.parallel(subjects, 4, func(c Change) error { parallel = append(parallel, c); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if len(parallel) != len(sequential) || len(parallel) == 0 {
+		t.Fatalf("%d changes in parallel, %d one by one", len(parallel), len(sequential))
+	}
+	for i := range parallel {
+		if parallel[i].String() != sequential[i].String() {
+			t.Fatalf("change %d: %s in parallel, %s one by one", i, parallel[i], sequential[i])
+		}
+	}
+	stop := errors.New("stop")
+	n := 0
+	if err := d.parallel(subjects, 4, func(Change) error { n++; return stop }); !errors.Is(err, stop) || n != 1 {
+		t.Fatalf("parallel returned %v after %d changes", err, n)
+	}
+}
+
+// mediumForDiff is a Space of 2,000 listed users in 50 groups with rules on
+// apps and folders (accesstest imports this package, so it is not used here).
+func mediumForDiff() SpaceInput {
+	in := SpaceInput{Name: "medium", Environments: []Environment{{Name: "development"}, {Name: "production", ReadOnly: true}}}
+	in.Groups = append(in.Groups, Group{Name: "all-users", Builtin: AllUsers}, Group{Name: "viewer", Builtin: Viewer},
+		Group{Name: "editor", Builtin: Editor}, Group{Name: "admin", Builtin: Admin, Members: []Member{{Email: "root@example.com"}}})
+	for g := range 50 {
+		in.Groups = append(in.Groups, Group{Name: fmt.Sprintf("team-%02d", g), Universal: Universal{Apps: Level(g % 3)}})
+	}
+	for u := range 2000 {
+		for _, g := range []int{4 + u%50, 4 + (u*7)%50} {
+			in.Groups[g].Members = append(in.Groups[g].Members, Member{Email: fmt.Sprintf("user%04d@example.com", u)})
+		}
+	}
+	for r := range 200 {
+		t := RuleTarget{Kind: App, Name: fmt.Sprintf("app-%03d", r)}
+		if r%3 == 0 {
+			t = RuleTarget{Kind: App, Folder: true, Name: fmt.Sprintf("f%d/g%d", r%5, r%7)}
+		}
+		in.Rules = append(in.Rules, Rule{Name: fmt.Sprintf("rule-%03d", r), Group: fmt.Sprintf("team-%02d", r%50), Level: Level(1 + r%3), Targets: []RuleTarget{t}})
+	}
+	return in
 }

@@ -371,7 +371,7 @@ type outcome struct {
 // actions names the allowed actions.
 func (o outcome) actions(t TargetType) []string {
 	out := []string{}
-	for i, r := range requirements[t] {
+	for i, r := range requirementsOf(t) {
 		if o.allowed&(1<<i) != 0 {
 			out = append(out, r.action)
 		}
@@ -412,7 +412,7 @@ func (s *Snapshot) evaluate(u *subject, t TargetType, p *probe, env int, targetG
 	if targetGroup >= 0 {
 		_, st.groupAdmin = s.groups[targetGroup].admins[u.email]
 	}
-	reqs := requirements[t]
+	reqs := requirementsOf(t)
 	for i := range reqs {
 		r := &reqs[i]
 		st.level = o.level

@@ -158,3 +158,28 @@ func TestExpiryFollowsTheInjectedClock(t *testing.T) {
 		g.Expect(canUse(g, "expiry-clock", "temp@example.com")).To(BeFalse())
 	}, timeout, interval).Should(Succeed())
 }
+
+// The platform sync projects the model: a member whose membership ends is
+// removed from the instances' group, with no change to the sync itself.
+func TestPlatformRemovesAnExpiredMember(t *testing.T) {
+	g := NewWithT(t)
+	space, dev, _, devSpace, _ := platformSpace(t, "plat-expiry")
+	eventuallySynced(t, space)
+	devc := dev.as(t, devSpace)
+	g.Expect(emails(groupNamed(t, devc, "Finance"))).To(ContainElement("bob@example.com"))
+
+	group := &governorv1alpha1.PermissionGroup{}
+	g.Expect(env.Client.Get(ctx(), client.ObjectKey{Namespace: "plat-expiry", Name: "finance"}, group)).To(Succeed())
+	ends := metav1.NewTime(time.Now().Truncate(time.Second).Add(4 * time.Second))
+	for i := range group.Spec.Members {
+		if group.Spec.Members[i].Email == "bob@example.com" {
+			group.Spec.Members[i].Expires = &ends
+		}
+	}
+	g.Expect(env.Client.Update(ctx(), group)).To(Succeed())
+	g.Consistently(func() []string { return emails(groupNamed(t, devc, "Finance")) }, time.Until(ends.Time)-500*time.Millisecond, 200*time.Millisecond).
+		Should(ContainElement("bob@example.com"), "bob stays until his membership ends")
+	g.Eventually(func() []string { return emails(groupNamed(t, devc, "Finance")) }, platformTimeout, interval).
+		ShouldNot(ContainElement("bob@example.com"))
+	g.Expect(time.Now().Before(ends.Time)).To(BeFalse())
+}
