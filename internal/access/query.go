@@ -152,18 +152,7 @@ scan:
 		found++
 	}
 	if pos == len(s.groups) {
-		var admins *Grant
-		if q.req.groupAdmin {
-			if grp := &s.groups[q.group]; len(grp.admins) > 0 && grp.builtin != Admin {
-				grant := Grant{Group: grp.name, Builtin: grp.builtin, Source: Source{Kind: SourceGroupAdmin}}
-				for _, m := range grp.members {
-					if m.GroupAdmin && !slices.Contains(grant.Members, m.Email) {
-						grant.Members = append(grant.Members, m.Email)
-					}
-				}
-				admins = &grant
-			}
-		}
+		admins := s.groupAdminGrant(&q)
 		if admins == nil || !full() {
 			pos++ // past the group-admin grant's position: the end
 			if admins != nil {
@@ -180,6 +169,25 @@ scan:
 		next = 0
 	}
 	return res, next, nil
+}
+
+// groupAdminGrant is the grant of the target group's group admins, when the
+// action is theirs (manage-members) and the group has some.
+func (s *Snapshot) groupAdminGrant(q *question) *Grant {
+	if !q.req.groupAdmin {
+		return nil
+	}
+	grp := &s.groups[q.group]
+	if len(grp.admins) == 0 || grp.builtin == Admin {
+		return nil
+	}
+	grant := Grant{Group: grp.name, Builtin: grp.builtin, Source: Source{Kind: SourceGroupAdmin}}
+	for _, m := range grp.members {
+		if m.GroupAdmin && !slices.Contains(grant.Members, m.Email) {
+			grant.Members = append(grant.Members, m.Email)
+		}
+	}
+	return &grant
 }
 
 // JoinWhoCanPages joins WhoCanPage's pages (in order) into WhoCan's answer:

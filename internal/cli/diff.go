@@ -166,13 +166,13 @@ func (o *diffOptions) summary(out io.Writer, from, to *access.Snapshot, fromDesc
 	if sum.Truncated {
 		fmt.Fprintf(out, "\n%s:\n", totals(sum.Total, sum.Subjects, sum.NowAllowed, sum.NoLongerAllowed))
 		for _, part := range []struct {
-			what   string
+			column string
 			of     int
 			counts []access.DiffCount
-		}{{"group", sum.Groups, sum.ByGroup}, {"target", sum.Targets, sum.ByTarget}} {
-			fmt.Fprintf(out, "\n  Changes per %s (the %d with the most, of %d):\n\n", part.what, len(part.counts), part.of)
+		}{{"GROUP", sum.Groups, sum.ByGroup}, {"TARGET", sum.Targets, sum.ByTarget}} {
+			fmt.Fprintf(out, "\n  Changes per %s (the %d with the most, of %d):\n\n", strings.ToLower(part.column), len(part.counts), part.of)
 			t := newTable(out)
-			t.row("    "+strings.ToUpper(part.what), "CHANGES", "SUBJECTS", "GAINED", "LOST")
+			t.row("    "+part.column, "CHANGES", "SUBJECTS", "GAINED", "LOST")
 			for _, c := range part.counts {
 				name := c.Name
 				if name == "" {
@@ -260,11 +260,14 @@ func (o *diffOptions) streamJSON(w *bufio.Writer, from, to *access.Snapshot) (bo
 		if err != nil {
 			return err
 		}
+		sep := "\n"
 		if total > 0 {
-			w.WriteString(",")
+			sep = ",\n"
 		}
 		total++
-		w.WriteString("\n")
+		if _, err := w.WriteString(sep); err != nil {
+			return err
+		}
 		_, err = w.Write(b)
 		return err
 	})

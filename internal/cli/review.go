@@ -177,7 +177,7 @@ func reviewCells(r access.ReviewRow) []string {
 		r.Group, describeSource(r.Source), r.Source.Rule, r.Via, expires}
 }
 
-var reviewColumns = []string{"subject", "membership", "target", "level", "actions", "group", "source", "rule", "via", "expires"}
+var reviewColumns = strings.Fields("subject membership target level actions group source rule via expires")
 
 // csvReview writes CSV: a "#" comment line with the stamp, the header, the rows.
 type csvReview struct {
