@@ -273,8 +273,16 @@ func (s *Server) snapshotAt(space, atLeast, at string) (*access.Snapshot, string
 		when = t
 	}
 	snap, token, apiErr := s.snapshot(space, atLeast)
-	if apiErr != nil || at == "" {
-		return snap, token, apiErr
+	if apiErr != nil {
+		return nil, "", apiErr
+	}
+	if at == "" {
+		// The model controller compiles again at the next expiry; until
+		// that compile is published, an ended entry is not answered for.
+		if next := snap.NextExpiry(); next.IsZero() || time.Now().Before(next) {
+			return snap, token, nil
+		}
+		when = time.Now()
 	}
 	return snap.AsOf(when), token, nil
 }
