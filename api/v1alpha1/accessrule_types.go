@@ -31,6 +31,8 @@ const (
 type FolderType string
 
 // AccessRuleSpec grants one group a level on objects or folders of a Space.
+//
+// +kubebuilder:validation:XValidation:rule="!has(self.expires) || (self.expires >= timestamp('2000-01-01T00:00:00Z') && self.expires < timestamp('2100-01-01T00:00:00Z'))",message="expires: an RFC 3339 time between the years 2000 and 2100, like 2026-12-31T17:00:00Z",fieldPath=".expires"
 type AccessRuleSpec struct {
 	// group is the name of a PermissionGroup in the same namespace.
 	// +required
@@ -48,6 +50,13 @@ type AccessRuleSpec struct {
 	// +kubebuilder:validation:MinItems=1
 	// +kubebuilder:validation:MaxItems=256
 	Targets []Target `json:"targets"`
+
+	// expires is when the rule ends (RFC 3339, like 2026-12-31T17:00:00Z).
+	// From that instant on the rule is not in the access model and the
+	// platform sync takes its grants off the instances; the object stays
+	// (status.expired says so) until someone deletes it.
+	// +optional
+	Expires *metav1.Time `json:"expires,omitempty"`
 }
 
 // Target is an app, workflow, resource or folder.
@@ -110,6 +119,16 @@ type AccessRuleStatus struct {
 	// +listType=map
 	// +listMapKey=environment
 	Platform []PlatformIDs `json:"platform,omitempty"`
+	// expiring is set while the rule ends in the next 7 days.
+	// +optional
+	// +listType=atomic
+	// +kubebuilder:validation:MaxItems=1
+	Expiring []Expiry `json:"expiring,omitempty"`
+	// expired is set once the rule has ended: it is out of the access model.
+	// +optional
+	// +listType=atomic
+	// +kubebuilder:validation:MaxItems=1
+	Expired []Expiry `json:"expired,omitempty"`
 }
 
 // AccessRule grants a PermissionGroup a level on apps, workflows, resources or folders.
@@ -119,6 +138,7 @@ type AccessRuleStatus struct {
 // +kubebuilder:resource:shortName=ar;arule,categories=governor
 // +kubebuilder:printcolumn:name="Group",type=string,JSONPath=`.spec.group`
 // +kubebuilder:printcolumn:name="Level",type=string,JSONPath=`.spec.level`
+// +kubebuilder:printcolumn:name="Expires",type=string,JSONPath=`.spec.expires`
 // +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
 // +kubebuilder:printcolumn:name="Status",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].message`
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`

@@ -67,6 +67,8 @@ type PermissionGroupSpec struct {
 }
 
 // Member is a user listed in a group.
+//
+// +kubebuilder:validation:XValidation:rule="!has(self.expires) || (self.expires >= timestamp('2000-01-01T00:00:00Z') && self.expires < timestamp('2100-01-01T00:00:00Z'))",message="expires: an RFC 3339 time between the years 2000 and 2100, like 2026-12-31T17:00:00Z",fieldPath=".expires"
 type Member struct {
 	// email identifies the user: ASCII only, LOCAL@DOMAIN (an internationalised
 	// domain in punycode, xn--...). Compared lower-cased with ASCII rules, never
@@ -79,6 +81,13 @@ type Member struct {
 	// groupAdmin may add and remove members of this group, and nothing else.
 	// +optional
 	GroupAdmin bool `json:"groupAdmin,omitempty"`
+	// expires is when the membership ends (RFC 3339, like
+	// 2026-12-31T17:00:00Z). From that instant on the user is not in the
+	// group: the access model leaves them out and the platform sync removes
+	// them from the instances. The entry stays in the spec (status.expired
+	// lists it) until someone removes it.
+	// +optional
+	Expires *metav1.Time `json:"expires,omitempty"`
 }
 
 // UniversalAccess grants a level on every object of a kind.
@@ -141,9 +150,23 @@ type PermissionGroupStatus struct {
 	// +listType=map
 	// +listMapKey=environment
 	Platform []PlatformIDs `json:"platform,omitempty"`
-	// memberCount is the number of listed members.
+	// memberCount is the number of listed members whose membership has not expired.
 	// +optional
 	MemberCount int32 `json:"memberCount"`
+	// nextExpiry is when the next listed membership ends.
+	// +optional
+	NextExpiry *metav1.Time `json:"nextExpiry,omitempty"`
+	// expiring are the memberships that end in the next 7 days, soonest first.
+	// +optional
+	// +listType=atomic
+	// +kubebuilder:validation:MaxItems=5000
+	Expiring []Expiry `json:"expiring,omitempty"`
+	// expired are the memberships that have ended but are still listed in
+	// spec.members, soonest first: they are out of the access model.
+	// +optional
+	// +listType=atomic
+	// +kubebuilder:validation:MaxItems=5000
+	Expired []Expiry `json:"expired,omitempty"`
 }
 
 // PermissionGroup is a list of users and the access they share in a Space.
@@ -153,6 +176,7 @@ type PermissionGroupStatus struct {
 // +kubebuilder:resource:shortName=pg;pgroup,categories=governor
 // +kubebuilder:printcolumn:name="Builtin",type=string,JSONPath=`.spec.builtin`
 // +kubebuilder:printcolumn:name="Members",type=integer,JSONPath=`.status.memberCount`
+// +kubebuilder:printcolumn:name="Next Expiry",type=string,JSONPath=`.status.nextExpiry`
 // +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
 // +kubebuilder:printcolumn:name="Status",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].message`
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`

@@ -210,6 +210,26 @@ apiVersion: governor.dev/v1alpha1
 kind: Release
 metadata: {name: bad-state}
 spec: {app: payouts, version: 1.4.0, ref: v1.4.0, state: Live}`, []string{"spec.state", "Unsupported value"}},
+		"member expires not a time": {`
+apiVersion: governor.dev/v1alpha1
+kind: PermissionGroup
+metadata: {name: bad-expires}
+spec: {members: [{email: a@example.com, expires: friday}]}`, []string{"spec.members[0].expires"}},
+		"member expires before 2000": {`
+apiVersion: governor.dev/v1alpha1
+kind: PermissionGroup
+metadata: {name: old-expires}
+spec: {members: [{email: a@example.com, expires: "0026-12-31T17:00:00Z"}]}`, []string{"spec.members[0].expires", "between the years 2000 and 2100"}},
+		"rule expires a date without a time": {`
+apiVersion: governor.dev/v1alpha1
+kind: AccessRule
+metadata: {name: bad-expires}
+spec: {group: g, level: Use, targets: [{kind: App, name: x}], expires: "2026-12-31"}`, []string{"spec.expires"}},
+		"rule expires after 2100": {`
+apiVersion: governor.dev/v1alpha1
+kind: AccessRule
+metadata: {name: far-expires}
+spec: {group: g, level: Use, targets: [{kind: App, name: x}], expires: "2126-12-31T17:00:00Z"}`, []string{"spec.expires", "between the years 2000 and 2100"}},
 	}
 	for name, tc := range boundCases() {
 		if _, dup := cases[name]; dup {

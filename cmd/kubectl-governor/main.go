@@ -1,6 +1,6 @@
 // Command kubectl-governor is Governor's access CLI as a kubectl plugin
 // (`kubectl governor can-i ...`): the commands of `governor` that answer
-// questions (can-i, explain, who-can, permissions, diff), without the
+// questions (can-i, explain, who-can, permissions, diff, review), without the
 // operator, the local control plane and the platform emulator.
 package main
 

@@ -14,7 +14,7 @@ func TestOnlyTheAccessCommands(t *testing.T) {
 		names = append(names, c.Name())
 	}
 	slices.Sort(names)
-	if want := []string{"can-i", "diff", "explain", "permissions", "who-can"}; !slices.Equal(names, want) {
+	if want := []string{"can-i", "diff", "explain", "permissions", "review", "who-can"}; !slices.Equal(names, want) {
 		t.Fatalf("commands %v, want %v", names, want)
 	}
 }

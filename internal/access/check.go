@@ -3,6 +3,7 @@ package access
 import (
 	"fmt"
 	"strings"
+	"time"
 )
 
 // Request asks whether a user may do an action on a target.
@@ -112,6 +113,10 @@ type Decision struct {
 	Groups []string `json:"groups"`
 	// Contributions are every group's level on the target.
 	Contributions []Contribution `json:"contributions,omitempty"`
+	// Expires is when the access that allows the action ends: the user's
+	// membership in the deciding group or the deciding rule, whichever ends
+	// first (absent when neither has an expiry, and on denials).
+	Expires time.Time `json:"expires,omitzero"`
 }
 
 // Membership ways.
@@ -150,17 +155,26 @@ func (s *Snapshot) membership(email string, idpGroups []string) ([]int32, string
 			}
 		}
 	}
-	if how == "" && s.jit {
-		if _, domain, ok := strings.Cut(email, "@"); ok && domain != "" {
-			if _, allowed := s.jitDomains[domain]; allowed || len(s.jitDomains) == 0 {
-				how = MemberJIT
-			}
-		}
+	if how == "" && s.jitAdmits(email) {
+		how = MemberJIT
 	}
 	if how != "" && s.allUsers >= 0 {
 		groups = appendUnique(groups, s.allUsers)
 	}
 	return groups, how
+}
+
+// jitAdmits reports whether just-in-time provisioning admits the email.
+func (s *Snapshot) jitAdmits(email string) bool {
+	if !s.jit {
+		return false
+	}
+	_, domain, ok := strings.Cut(email, "@")
+	if !ok || domain == "" {
+		return false
+	}
+	_, allowed := s.jitDomains[domain]
+	return allowed || len(s.jitDomains) == 0
 }
 
 // levelAt is group g's level on the probed object or folder: the object
@@ -260,7 +274,11 @@ func (s *Snapshot) Check(req Request) (Decision, error) {
 		}
 	}
 	allowed, by := decide(q.req, &st)
-	return s.explain(d, &q, allowed, by, admin, flagGroup), nil
+	d = s.explain(d, &q, allowed, by, admin, flagGroup)
+	if d.Allowed && d.Source != nil && s.expiry.input != nil {
+		d.Expires = s.accessEnds(d.User, req.Groups, s.groupIndex[d.Group], *d.Source)
+	}
+	return d, nil
 }
 
 // question is a request resolved against a snapshot.

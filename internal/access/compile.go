@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Snapshot is a Space's compiled access model. It is immutable: every method
@@ -39,6 +40,8 @@ type Snapshot struct {
 
 	ruleCount   int
 	memberCount int
+
+	expiry expiryState // see expiry.go
 }
 
 type compiledGroup struct {
@@ -133,6 +136,9 @@ func (s *Snapshot) Environments() []Environment { return append([]Environment(ni
 // naming a missing group, an undeclared environment, a second group with the
 // same builtin) are left out and reported as problems; the rest compiles.
 func Compile(in SpaceInput) (*Snapshot, []Problem) {
+	if in.At.IsZero() {
+		in.At = time.Now()
+	}
 	c := compiler{in: in}
 	return c.compile()
 }
@@ -140,6 +146,7 @@ func Compile(in SpaceInput) (*Snapshot, []Problem) {
 type compiler struct {
 	in       SpaceInput
 	problems []Problem
+	expiry   expiryState
 }
 
 func (c *compiler) problem(kind, name, field, reason, format string, args ...any) {
@@ -200,6 +207,8 @@ func (c *compiler) compile() (*Snapshot, []Problem) {
 		slices.Sort(s.groups[g].mappedIdP)
 	}
 	c.compileRules(s)
+	c.expiry.finish(c.in)
+	s.expiry = c.expiry
 	s.revision = revision(s)
 	sort.SliceStable(c.problems, func(i, j int) bool {
 		a, b := c.problems[i], c.problems[j]
@@ -253,7 +262,10 @@ func (c *compiler) compileGroups(s *Snapshot) {
 					c.problem("PermissionGroup", g.Name, fmt.Sprintf("spec.members[%d].email", i), ReasonInvalidEmail, "%v; the member is left out", err)
 					continue
 				}
-				cg.members = append(cg.members, Member{Email: email, GroupAdmin: m.GroupAdmin})
+				if !c.expiry.admit(c.in.At, Expiry{Kind: "PermissionGroup", Name: g.Name, Email: email, Expires: m.Expires}) {
+					continue
+				}
+				cg.members = append(cg.members, Member{Email: email, GroupAdmin: m.GroupAdmin, Expires: m.Expires})
 				s.byEmail[email] = appendUnique(s.byEmail[email], id)
 				emails[email] = struct{}{}
 				if m.GroupAdmin {
@@ -297,6 +309,10 @@ func (c *compiler) compileRules(s *Snapshot) {
 	withEnvs := map[*targetRules]struct{}{}
 rules:
 	for _, r := range rules {
+		// An expired rule is out of the model, whatever else it says.
+		if !c.expiry.admit(c.in.At, Expiry{Kind: "AccessRule", Name: r.Name, Expires: r.Expires}) {
+			continue
+		}
 		g, ok := s.groupIndex[r.Group]
 		if !ok {
 			c.problem("AccessRule", r.Name, "spec.group", ReasonGroupNotFound, "group %q does not exist in this Space (or was left out: see its status)", r.Group)
@@ -458,6 +474,9 @@ func revision(s *Snapshot) string {
 		w("group", g.name, g.displayName, string(g.builtin), fmt.Sprint(g.universal, g.queryLib, g.additional))
 		for _, m := range g.members {
 			w(m.Email, strconv.FormatBool(m.GroupAdmin))
+			if !m.Expires.IsZero() {
+				w("expires", m.Expires.UTC().Format(time.RFC3339Nano))
+			}
 		}
 		keys := append([]ruleKey(nil), g.targets...)
 		sort.Slice(keys, func(i, j int) bool { return lessKey(keys[i], keys[j]) })
@@ -473,6 +492,9 @@ func revision(s *Snapshot) string {
 				w(s.envs[e].Name, tr.byEnv[e].level.String(), tr.byEnv[e].rule)
 			}
 		}
+	}
+	for _, r := range s.expiry.sortedRules() {
+		w("rule-expires", r, s.expiry.rules[r].UTC().Format(time.RFC3339Nano))
 	}
 	return hex.EncodeToString(h.sum())
 }

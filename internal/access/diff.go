@@ -2,6 +2,7 @@ package access
 
 import (
 	"maps"
+	"runtime"
 	"slices"
 	"sort"
 	"strings"
@@ -38,6 +39,11 @@ type Change struct {
 	// first; NoLongerAllowed the reverse.
 	NowAllowed      []string `json:"nowAllowed,omitempty"`
 	NoLongerAllowed []string `json:"noLongerAllowed,omitempty"`
+	// Group is the group the change comes from: the deciding group in the
+	// second state, or in the first for access lost ("" when no one group
+	// decides, as for most Space actions). NowAllowed and NoLongerAllowed
+	// may be shared between changes: read them, do not modify them.
+	Group string `json:"group,omitempty"`
 }
 
 // Gained reports whether the subject gains access and loses none.
@@ -75,8 +81,20 @@ type DiffResult struct {
 // whose groups changed are not asked again.
 func Diff(from, to *Snapshot) DiffResult {
 	res := DiffResult{Space: to.space, FromRevision: from.revision, ToRevision: to.revision, Changes: []Change{}}
+	_ = DiffEach(from, to, func(c Change) error {
+		res.Changes = append(res.Changes, c)
+		return nil
+	})
+	return res
+}
+
+// DiffEach is Diff streamed: it emits Diff's changes one by one, in Diff's
+// order, computing one subject at a time, so that two states that differ
+// for everyone are compared without holding every change. It stops at
+// emit's first error and returns it.
+func DiffEach(from, to *Snapshot, emit func(Change) error) error {
 	if from.revision == to.revision {
-		return res
+		return nil
 	}
 	d := differ{from: from, to: to, changed: changedGroups(from, to), everyone: !sameEnvironments(from, to)}
 	d.envs = append(d.envs, "")
@@ -87,11 +105,84 @@ func Diff(from, to *Snapshot) DiffResult {
 			}
 		}
 	}
-	for _, sub := range diffSubjects(from, to) {
-		res.Changes = append(res.Changes, d.compare(sub)...)
+	subjects := diffSubjects(from, to)
+	sort.SliceStable(subjects, func(i, j int) bool { return subjects[i].name < subjects[j].name })
+	workers := runtime.GOMAXPROCS(0)
+	if workers < 2 || len(subjects) < 2*diffBatch {
+		var buf []Change
+		for _, sub := range subjects {
+			buf = d.changesOf(sub, buf[:0])
+			for i := range buf {
+				if err := emit(buf[i]); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
 	}
-	sort.SliceStable(res.Changes, func(i, j int) bool { return lessChange(&res.Changes[i], &res.Changes[j]) })
-	return res
+	return d.parallel(subjects, workers, emit)
+}
+
+// diffBatch is how many subjects a worker compares at a time.
+const diffBatch = 256
+
+// changesOf appends one subject's changes to out, in Diff's order.
+func (d *differ) changesOf(sub diffSubject, out []Change) []Change {
+	first := len(out)
+	out = d.compare(sub, out)
+	mine := out[first:]
+	sort.SliceStable(mine, func(i, j int) bool { return lessChange(&mine[i], &mine[j]) })
+	return out
+}
+
+// parallel compares batches of subjects on several goroutines and emits
+// their changes in order; at most 2*workers batches are held at once.
+func (d *differ) parallel(subjects []diffSubject, workers int, emit func(Change) error) error {
+	type batch struct {
+		subjects []diffSubject
+		changes  []Change
+		done     chan struct{}
+	}
+	stop := make(chan struct{})
+	defer close(stop)
+	work := make(chan *batch)
+	order := make(chan *batch, 2*workers)
+	go func() {
+		defer close(order)
+		defer close(work)
+		for start := 0; start < len(subjects); start += diffBatch {
+			b := &batch{subjects: subjects[start:min(start+diffBatch, len(subjects))], done: make(chan struct{})}
+			select {
+			case order <- b:
+			case <-stop:
+				return
+			}
+			select {
+			case work <- b:
+			case <-stop:
+				return
+			}
+		}
+	}()
+	for range workers {
+		go func() {
+			for b := range work {
+				for _, sub := range b.subjects {
+					b.changes = d.changesOf(sub, b.changes)
+				}
+				close(b.done)
+			}
+		}()
+	}
+	for b := range order {
+		<-b.done
+		for i := range b.changes {
+			if err := emit(b.changes[i]); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // diffSubject is someone who can sign in: a listed user, an IdP group's
@@ -157,8 +248,9 @@ type side struct {
 	u subject
 }
 
-// compare asks every question of one subject in both states.
-func (d *differ) compare(sub diffSubject) []Change {
+// compare asks every question of one subject in both states, and appends
+// the changes to out.
+func (d *differ) compare(sub diffSubject, out []Change) []Change {
 	a := side{s: d.from, u: subject{email: sub.email}}
 	b := side{s: d.to, u: subject{email: sub.email}}
 	var howA, howB string
@@ -170,9 +262,8 @@ func (d *differ) compare(sub diffSubject) []Change {
 		asked = d.affected(&a, &b)
 	}
 	if asked == 0 {
-		return nil
+		return out
 	}
-	var out []Change
 	// The changes with no environment, by target and folder: an
 	// environment's change is listed only where it differs from these.
 	base := map[classKey]int{}
@@ -185,15 +276,13 @@ func (d *differ) compare(sub diffSubject) []Change {
 			}
 			return
 		}
-		c := Change{Subject: sub.name, Target: t, Folder: folder, Environment: env, From: oa.level, To: ob.level}
-		for i, r := range requirements[t.Type] {
-			bit := uint16(1) << i
-			switch {
-			case ob.allowed&bit != 0 && oa.allowed&bit == 0:
-				c.NowAllowed = append(c.NowAllowed, r.action)
-			case oa.allowed&bit != 0 && ob.allowed&bit == 0:
-				c.NoLongerAllowed = append(c.NoLongerAllowed, r.action)
-			}
+		c := Change{Subject: sub.name, Target: t, Folder: folder, Environment: env, From: oa.level, To: ob.level,
+			NowAllowed: actionNames(t.Type, ob.allowed&^oa.allowed), NoLongerAllowed: actionNames(t.Type, oa.allowed&^ob.allowed)}
+		switch {
+		case c.Lost() && oa.group >= 0:
+			c.Group = d.from.groups[oa.group].name
+		case !c.Lost() && ob.group >= 0:
+			c.Group = d.to.groups[ob.group].name
 		}
 		if env == "" {
 			base[key] = len(out)
@@ -262,23 +351,10 @@ func (sd *side) inEnv(o outcome, t TargetType, declared bool, env int) outcome {
 	case !declared:
 		return outcome{group: -1}
 	case sd.s.envs[env].ReadOnly:
-		o.allowed &^= mutatingMask[t]
+		o.allowed &^= mutatingOf(t)
 	}
 	return o
 }
-
-// mutatingMask has bit i set when a target type's i-th action is mutating.
-var mutatingMask = func() map[TargetType]uint16 {
-	m := map[TargetType]uint16{}
-	for t, reqs := range requirements {
-		for i, r := range reqs {
-			if r.mutating {
-				m[t] |= 1 << i
-			}
-		}
-	}
-	return m
-}()
 
 // classKey is a target (and an object's folder) Diff compares.
 type classKey struct {

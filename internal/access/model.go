@@ -108,6 +108,10 @@ type SpaceInput struct {
 	SSO          SSO
 	Groups       []Group
 	Rules        []Rule
+	// At is the instant the model answers for: members and rules whose
+	// Expires is at or before At are left out. The zero time is the moment
+	// Compile runs.
+	At time.Time
 }
 
 // Environment is a stage of the Space.
@@ -151,6 +155,9 @@ type Group struct {
 type Member struct {
 	Email      string
 	GroupAdmin bool
+	// Expires is when the membership ends (the zero time: never). From that
+	// instant on the member is not in the group.
+	Expires time.Time
 }
 
 // Universal are a group's levels on every object of a kind.
@@ -170,6 +177,9 @@ type Rule struct {
 	Group   string
 	Level   Level
 	Targets []RuleTarget
+	// Expires is when the rule ends (the zero time: never). From that
+	// instant on the rule is not in the model.
+	Expires time.Time
 }
 
 // RuleTarget is an object (Folder false) or a folder of Kind.

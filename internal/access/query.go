@@ -55,25 +55,79 @@ type WhoCanResult struct {
 // the users Check allows are the members of a granting group (the group
 // admins, for a group-admin grant) and of a group of each side of Together.
 func (s *Snapshot) WhoCan(req Request) (WhoCanResult, error) {
+	res, _, err := s.whoCan(req, 0, -1)
+	if err != nil || res.Together == nil {
+		return res, err
+	}
+	if len(res.Together.LevelGroups) == 0 || len(res.Together.FlagGroups) == 0 {
+		res.Together = nil
+		return res, nil
+	}
+	res.Together.Members = inBoth(res.Together.LevelGroups, res.Together.FlagGroups)
+	return res, nil
+}
+
+// WhoCanPage is one page of WhoCan's answer: the grants of the groups from
+// position from on (0 for the first page), at most limit of them (the
+// groups of Together count like grants), and the position the next page
+// starts from (0 after the last page). Each page costs what its groups cost,
+// not what the whole answer does: a page ends at the group of the first
+// grant it has no room for, or after examining whoCanScanBudget groups that
+// grant nothing, so it may hold fewer than limit grants (rarely none) and
+// still be followed by others. Together's groups are spread
+// over the pages like the grants, and a page's Together lists those of its
+// own groups; its Members (the listed users in a group of each side) are
+// only computed by WhoCan, which has every group at hand.
+func (s *Snapshot) WhoCanPage(req Request, from, limit int) (WhoCanResult, int, error) {
+	if limit <= 0 {
+		return WhoCanResult{}, 0, invalid(ReasonInvalidPage, "limit must be at least 1, got %d", limit)
+	}
+	if from < 0 || from > len(s.groups)+1 {
+		return WhoCanResult{}, 0, invalid(ReasonInvalidPage, "no page starts at position %d", from)
+	}
+	return s.whoCan(req, from, limit)
+}
+
+// ReasonInvalidPage is a who-can page that does not exist.
+const ReasonInvalidPage = "InvalidPage"
+
+// whoCanScanBudget bounds the groups a page examines besides the grants it
+// returns: a page over groups that mostly do not grant ends early.
+const whoCanScanBudget = 4096
+
+// whoCan scans the groups from position from (positions are group indexes;
+// len(groups) is the group-admin grant) until limit grants are found (-1:
+// no limit), and returns the next position (0: the end).
+func (s *Snapshot) whoCan(req Request, from, limit int) (WhoCanResult, int, error) {
 	var q question
 	if err := s.prepare(&q, req); err != nil {
-		return WhoCanResult{}, err
+		return WhoCanResult{}, 0, err
 	}
 	res := WhoCanResult{Space: s.space, Revision: s.revision, Action: q.req.action, Target: q.target,
 		Folder: q.folder, Environment: req.Environment, Required: q.req.need, Grants: []Grant{}}
 	if ok, by := decide(q.req, &standing{member: true, readOnly: q.readOnly()}); !ok && by == policyReadOnly {
 		res.Denied = ReasonReadOnlyEnvironment
-		return res, nil
+		return res, 0, nil
 	}
 	// Pairs exist when a flag grants together with a level from another group.
 	joint := q.req.flag != 0 && q.req.scale != scaleNone
 	var together JointGrant
-	for g := range s.groups {
+	found, examined := 0, 0
+	full := func() bool { return limit >= 0 && found == limit }
+	pos := from
+scan:
+	for ; pos < len(s.groups); pos++ {
+		if limit >= 0 && examined-found >= whoCanScanBudget {
+			break
+		}
+		examined++
+		g := int32(pos)
 		grp := &s.groups[g]
 		grant := Grant{Group: grp.name, Builtin: grp.builtin}
-		grant.Level, grant.Source = s.scaleLevel(q.req, int32(g), &q.probe, q.env)
-		st := s.groupStanding(int32(g), q.readOnly(), grant.Level)
+		grant.Level, grant.Source = s.scaleLevel(q.req, g, &q.probe, q.env)
+		st := s.groupStanding(g, q.readOnly(), grant.Level)
 		ok, by := decide(q.req, &st)
+		side := &res.Grants
 		switch {
 		case ok && by == policyAdmin:
 			grant.Level, grant.Source = Own, Source{Kind: SourceBuiltin, Builtin: Admin}
@@ -85,33 +139,84 @@ func (s *Snapshot) WhoCan(req Request) (WhoCanResult, error) {
 		case ok:
 		case joint && grp.flags&q.req.flag != 0:
 			grant.Source = Source{Kind: SourceAdditional, Flag: q.req.flag.name()}
-			together.FlagGroups = append(together.FlagGroups, s.withMembers(int32(g), grant))
-			continue
+			side = &together.FlagGroups
 		case joint && grant.Level >= q.req.flagWith:
-			together.LevelGroups = append(together.LevelGroups, s.withMembers(int32(g), grant))
-			continue
+			side = &together.LevelGroups
 		default:
 			continue
 		}
-		res.Grants = append(res.Grants, s.withMembers(int32(g), grant))
+		if full() {
+			break scan // the next page starts at this group
+		}
+		*side = append(*side, s.withMembers(g, grant))
+		found++
 	}
-	if q.req.groupAdmin {
-		if grp := &s.groups[q.group]; len(grp.admins) > 0 && grp.builtin != Admin {
-			grant := Grant{Group: grp.name, Builtin: grp.builtin, Source: Source{Kind: SourceGroupAdmin}}
-			for _, m := range grp.members {
-				if m.GroupAdmin && !slices.Contains(grant.Members, m.Email) {
-					grant.Members = append(grant.Members, m.Email)
-				}
+	if pos == len(s.groups) {
+		admins := s.groupAdminGrant(&q)
+		if admins == nil || !full() {
+			pos++ // past the group-admin grant's position: the end
+			if admins != nil {
+				res.Grants = append(res.Grants, *admins)
 			}
-			res.Grants = append(res.Grants, grant)
 		}
 	}
-	if len(together.LevelGroups) > 0 && len(together.FlagGroups) > 0 {
+	if len(together.LevelGroups) > 0 || len(together.FlagGroups) > 0 {
 		together.Flag, together.Level = q.req.flag.name(), q.req.flagWith
-		together.Members = s.inBoth(together.LevelGroups, together.FlagGroups)
 		res.Together = &together
 	}
-	return res, nil
+	next := pos
+	if pos > len(s.groups) {
+		next = 0
+	}
+	return res, next, nil
+}
+
+// groupAdminGrant is the grant of the target group's group admins, when the
+// action is theirs (manage-members) and the group has some.
+func (s *Snapshot) groupAdminGrant(q *question) *Grant {
+	if !q.req.groupAdmin {
+		return nil
+	}
+	grp := &s.groups[q.group]
+	if len(grp.admins) == 0 || grp.builtin == Admin {
+		return nil
+	}
+	grant := Grant{Group: grp.name, Builtin: grp.builtin, Source: Source{Kind: SourceGroupAdmin}}
+	for _, m := range grp.members {
+		if m.GroupAdmin && !slices.Contains(grant.Members, m.Email) {
+			grant.Members = append(grant.Members, m.Email)
+		}
+	}
+	return &grant
+}
+
+// JoinWhoCanPages joins WhoCanPage's pages (in order) into WhoCan's answer:
+// the grants and Together's groups one after the other, and Together's
+// Members, the listed users in a group of each side (Together is dropped
+// when one side has no group).
+func JoinWhoCanPages(pages ...WhoCanResult) WhoCanResult {
+	if len(pages) == 0 {
+		return WhoCanResult{}
+	}
+	all := pages[0]
+	all.Grants = slices.Clone(all.Grants)
+	var together JointGrant
+	for i, p := range pages {
+		if i > 0 {
+			all.Grants = append(all.Grants, p.Grants...)
+		}
+		if p.Together != nil {
+			together.Flag, together.Level = p.Together.Flag, p.Together.Level
+			together.LevelGroups = append(together.LevelGroups, p.Together.LevelGroups...)
+			together.FlagGroups = append(together.FlagGroups, p.Together.FlagGroups...)
+		}
+	}
+	all.Together = nil
+	if len(together.LevelGroups) > 0 && len(together.FlagGroups) > 0 {
+		together.Members = inBoth(together.LevelGroups, together.FlagGroups)
+		all.Together = &together
+	}
+	return all
 }
 
 // withMembers fills a grant with group g's members and IdP groups.
@@ -125,7 +230,7 @@ func (s *Snapshot) withMembers(g int32, grant Grant) Grant {
 
 // inBoth lists the listed users in a group of a and a group of b (every
 // listed member of a group when the other side holds AllUsers), sorted.
-func (s *Snapshot) inBoth(a, b []Grant) []string {
+func inBoth(a, b []Grant) []string {
 	members := func(side []Grant) (map[string]struct{}, bool) {
 		set := map[string]struct{}{}
 		for _, g := range side {
@@ -274,7 +379,7 @@ type outcome struct {
 // actions names the allowed actions.
 func (o outcome) actions(t TargetType) []string {
 	out := []string{}
-	for i, r := range requirements[t] {
+	for i, r := range requirementsOf(t) {
 		if o.allowed&(1<<i) != 0 {
 			out = append(out, r.action)
 		}
@@ -315,7 +420,7 @@ func (s *Snapshot) evaluate(u *subject, t TargetType, p *probe, env int, targetG
 	if targetGroup >= 0 {
 		_, st.groupAdmin = s.groups[targetGroup].admins[u.email]
 	}
-	reqs := requirements[t]
+	reqs := requirementsOf(t)
 	for i := range reqs {
 		r := &reqs[i]
 		st.level = o.level

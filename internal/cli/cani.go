@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -51,6 +52,9 @@ decision instead; the exit code is the same.
   # Against the cluster of another kubeconfig context, as JSON
   governor can-i use app/payouts --space payments --as bob@example.com --context prod -o json
 
+  # Will contractor dan still be allowed on January 1st (members[].expires, spec.expires)?
+  governor can-i use app/payouts --space payments --as dan@example.com --at 2027-01-01T00:00:00Z -f config/samples
+
   # In a script
   if governor can-i release app/payouts --space payments --as "$USER_EMAIL" -f manifests/ >/dev/null; then ...; fi`,
 		Args: exactArgs(2, "ACTION TARGET"),
@@ -88,6 +92,7 @@ Prints "yes" or "no" followed by the reasoning, with can-i's exit codes
 	if !explainAlways {
 		fs.BoolVar(&o.explain, "explain", false, "explain the decision")
 	}
+	o.addAt(fs)
 	o.addOutput(cmd)
 	o.addInput(fs)
 	return prepare(cmd)
@@ -167,6 +172,9 @@ func writeExplanation(w io.Writer, d access.Decision, envs []access.Environment)
 		row("Decided by", fmt.Sprintf("group %s: %s", d.Group, describeSource(*d.Source)))
 	}
 	row("Reason", d.Reason+": "+d.Message)
+	if !d.Expires.IsZero() {
+		row("Expires", d.Expires.UTC().Format(time.RFC3339)+" (the deciding membership or rule ends then)")
+	}
 	row("Space", fmt.Sprintf("%s (revision %s)", d.Space, access.ShortRevision(d.Revision)))
 	t.flush()
 

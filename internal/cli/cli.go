@@ -1,4 +1,4 @@
-// Package cli is the access CLI: can-i, explain, who-can, permissions, diff.
+// Package cli is the access CLI: can-i, explain, who-can, permissions, diff, review.
 //
 // Every command reads a Space's objects either from manifests (-f PATH,
 // fully offline) or from the cluster of the current kubeconfig, compiles them
@@ -19,6 +19,7 @@ import (
 	"io"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -40,6 +41,7 @@ func NewCommands() []*cobra.Command {
 		newWhoCanCommand(),
 		newPermissionsCommand(),
 		newDiffCommand(),
+		newReviewCommand(),
 	}
 }
 
@@ -100,6 +102,8 @@ type options struct {
 	kube   *genericclioptions.ConfigFlags
 	print  *genericclioptions.PrintFlags
 	server serverOptions
+	// at is --at: the instant to answer for ("" is now).
+	at string
 }
 
 func newOptions() options {
@@ -119,6 +123,23 @@ func (o *options) addInput(fs *pflag.FlagSet) {
 
 func (o *options) addCluster(fs *pflag.FlagSet) { o.kube.AddFlags(fs) }
 
+// addAt adds --at, for the commands that answer at an instant.
+func (o *options) addAt(fs *pflag.FlagSet) {
+	fs.StringVar(&o.at, "at", "", `answer as of this instant (RFC 3339, like 2026-12-31T17:00:00Z): members and rules whose expires is after it (default: now)`)
+}
+
+// instant is --at parsed (the zero time when not given).
+func (o *options) instant() (time.Time, error) {
+	if strings.TrimSpace(o.at) == "" {
+		return time.Time{}, nil
+	}
+	t, err := time.Parse(time.RFC3339Nano, strings.TrimSpace(o.at))
+	if err != nil {
+		return time.Time{}, invalidf("--at: %q is not an RFC 3339 time (like 2026-12-31T17:00:00Z)", o.at)
+	}
+	return t, nil
+}
+
 func (o *options) addSpace(fs *pflag.FlagSet) {
 	fs.StringVar(&o.space, "space", "", "the Space to answer in (default: the Space governing -n NAMESPACE)")
 }
@@ -134,6 +155,9 @@ func (o *options) validate() error {
 	}
 	if _, err := o.printer(); err != nil && !genericclioptions.IsNoCompatiblePrinterError(err) {
 		return invalidf("%v", err)
+	}
+	if _, err := o.instant(); err != nil {
+		return err
 	}
 	return nil
 }
@@ -175,13 +199,23 @@ func (o *options) answerer(cmd *cobra.Command) (answerer, error) {
 	if err := o.resolveSpace(cmd.Context(), src); err != nil {
 		return nil, err
 	}
+	at, err := o.instant()
+	if err != nil {
+		return nil, err
+	}
 	if o.server.enabled {
 		if len(o.files) > 0 {
 			return nil, invalidf("--server-side asks the cluster's operator; it cannot be used with -f")
 		}
-		return newServerAnswerer(o)
+		a, err := newServerAnswerer(o)
+		if err == nil && !at.IsZero() {
+			a.at = at.Format(time.RFC3339Nano)
+		}
+		return a, err
 	}
-	return newLocalAnswerer(src, cmd.ErrOrStderr()), nil
+	a := newLocalAnswerer(src, cmd.ErrOrStderr())
+	a.at = at
+	return a, nil
 }
 
 // printer is the -o printer; a NoCompatiblePrinterError when -o is not given.

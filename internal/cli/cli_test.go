@@ -378,10 +378,39 @@ func TestDiff(t *testing.T) {
 		}
 	})
 	t.Run("a new Space", func(t *testing.T) {
-		r := run(t, "diff", "--space", "payments", "--from", "testdata/diff/from", "--to", samples)
+		r := run(t, "diff", "--space", "payments", "--from", "testdata/diff/from", "--to", samples, "--all")
 		if r.code != 1 || !strings.Contains(r.stderr, `no Space "payments"`) ||
 			!strings.Contains(r.stdout, "+ user:carol@example.com appfolder/finance: None -> Edit +create +use") {
 			t.Fatal(r)
+		}
+	})
+	t.Run("summarised by default", func(t *testing.T) {
+		r := run(t, "diff", "--space", "payments", "--from", "testdata/diff/from", "--to", samples, "--first", "3")
+		for _, want := range []string{
+			"176 changes for 10 subjects", "Changes per group (the 7 with the most, of 7):", "Changes per target (the 10 with the most, of ",
+			"The first 3 changes:", "... and 173 more: --all lists every change.",
+		} {
+			if !strings.Contains(r.stdout, want) {
+				t.Fatalf("the summary lacks %q:\n%s", want, r)
+			}
+		}
+		if n := strings.Count(r.stdout, "\n+ "); n != 3 {
+			t.Fatalf("the summary lists %d changes, want the first 3:\n%s", n, r)
+		}
+		r = run(t, "diff", "--space", "payments", "--from", "testdata/diff/from", "--to", samples, "-o", "json")
+		var sum access.DiffSummary
+		if err := json.Unmarshal([]byte(r.stdout), &sum); err != nil || r.code != 1 || sum.Total != 176 || len(sum.Changes) != 20 || !sum.Truncated || len(sum.ByGroup) == 0 {
+			t.Fatalf("-o json is the summary: %v\n%s", err, r)
+		}
+	})
+	t.Run("--all -o json streams every change", func(t *testing.T) {
+		r := run(t, "diff", "--space", "payments", "--from", "testdata/diff/from", "--to", samples, "--all", "-o", "json")
+		var res struct {
+			Kind string `json:"kind"`
+			access.DiffResult
+		}
+		if err := json.Unmarshal([]byte(r.stdout), &res); err != nil || r.code != 1 || res.Kind != "DiffResult" || len(res.Changes) != 176 {
+			t.Fatalf("%v\n%s", err, r)
 		}
 	})
 }

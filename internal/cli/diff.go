@@ -1,20 +1,29 @@
 package cli
 
 import (
+	"bufio"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/spf13/cobra"
 
+	governorv1alpha1 "github.com/governor-dev/governor/api/v1alpha1"
 	"github.com/governor-dev/governor/internal/access"
 )
 
 type diffOptions struct {
 	options
 	from, to []string
+	all      bool
+	first    int
 }
+
+// diffTop is how many groups and targets the summary ranks.
+const diffTop = 10
 
 func newDiffCommand() *cobra.Command {
 	o := &diffOptions{options: newOptions()}
@@ -46,6 +55,14 @@ kubeconfig: what applying the manifests would change.
 A Space that is missing from one of the two states is compared as an empty
 Space (a new or a deleted Space).
 
+By default the difference is summarised: the number of changes and subjects,
+the groups and the targets with the most changes (a change counts for the
+group that decides the answer after it, or before it for access lost), and the
+first changes (--first N). --all lists every change instead, written as it is
+computed, so two large states that differ for everyone stream; with -o json it
+is one JSON document (a DiffResult) written the same way. -o json or yaml
+without --all prints the summary (a DiffSummary).
+
 Like diff(1), exits 0 when no answer changes, 1 when some do, and 2 when the
 states cannot be compared (unreadable manifests, a Space in neither state,
 no cluster).`,
@@ -56,8 +73,11 @@ no cluster).`,
   # What would applying these manifests change in the cluster?
   governor diff --space payments -f spaces/payments/
 
-  # Machine-readable, for a bot comment
-  governor diff --space payments --from base/ --to head/ -o json`,
+  # Machine-readable, for a bot comment: the summary
+  governor diff --space payments --from base/ --to head/ -o json
+
+  # Every change, streamed, for an audit trail
+  governor diff --space payments --from base/ --to head/ --all > changes.txt`,
 		Args: exactArgs(0, "none"),
 		RunE: func(cmd *cobra.Command, _ []string) error { return o.run(cmd) },
 	}
@@ -66,6 +86,8 @@ no cluster).`,
 	fs.StringArrayVar(&o.from, "from", nil, "the state before: a manifest file or directory (repeatable; default: the cluster)")
 	fs.StringArrayVar(&o.to, "to", nil, "the state after: a manifest file or directory (repeatable)")
 	fs.StringArrayVarP(&o.files, "filename", "f", nil, "the state after, compared with the cluster (same as --to)")
+	fs.BoolVar(&o.all, "all", false, "list every change (streamed) instead of the summary")
+	fs.IntVar(&o.first, "first", 20, "how many changes the summary shows")
 	o.addCluster(fs)
 	o.addOutput(cmd)
 	return prepare(cmd)
@@ -74,6 +96,9 @@ no cluster).`,
 func (o *diffOptions) run(cmd *cobra.Command) error {
 	if err := o.validate(); err != nil {
 		return err
+	}
+	if o.first < 0 {
+		return invalidf("--first: a number of changes, 0 or more, got %d", o.first)
 	}
 	to := o.to
 	switch {
@@ -111,19 +136,146 @@ func (o *diffOptions) run(cmd *cobra.Command) error {
 		fmt.Fprintf(stderr, "note: no Space %q in %s: comparing with an empty Space\n", o.space, toSrc)
 	}
 
-	res := access.Diff(fromSnap, toSnap)
 	out := cmd.OutOrStdout()
-	if done, err := o.structured(out, "DiffResult", res); done {
-		if err != nil {
-			return cannotAnswer(err)
-		}
+	var changed bool
+	if o.all {
+		changed, err = o.stream(out, fromSnap, toSnap, fromSrc.String(), toSrc.String())
 	} else {
-		writeDiff(out, res, fromSrc.String(), toSrc.String())
+		changed, err = o.summary(out, fromSnap, toSnap, fromSrc.String(), toSrc.String())
 	}
-	if len(res.Changes) > 0 {
+	if err != nil {
+		return cannotAnswer(err)
+	}
+	if changed {
 		return silentExit(exitNo)
 	}
 	return nil
+}
+
+// summary prints SummarizeDiff: as a DiffSummary with -o, else for people.
+func (o *diffOptions) summary(out io.Writer, from, to *access.Snapshot, fromDesc, toDesc string) (bool, error) {
+	sum := access.SummarizeDiff(from, to, o.first, diffTop)
+	if done, err := o.structured(out, "DiffSummary", sum); done {
+		return sum.Total > 0, err
+	}
+	if sum.Total == 0 {
+		fmt.Fprintf(out, "No changes to effective access in Space %s.\n", sum.Space)
+		return false, nil
+	}
+	writeDiffHeader(out, sum.Space, fromDesc, toDesc, sum.FromRevision, sum.ToRevision)
+	if sum.Truncated {
+		fmt.Fprintf(out, "\n%s:\n", totals(sum.Total, sum.Subjects, sum.NowAllowed, sum.NoLongerAllowed))
+		for _, part := range []struct {
+			column string
+			of     int
+			counts []access.DiffCount
+		}{{"GROUP", sum.Groups, sum.ByGroup}, {"TARGET", sum.Targets, sum.ByTarget}} {
+			fmt.Fprintf(out, "\n  Changes per %s (the %d with the most, of %d):\n\n", strings.ToLower(part.column), len(part.counts), part.of)
+			t := newTable(out)
+			t.row("    "+part.column, "CHANGES", "SUBJECTS", "GAINED", "LOST")
+			for _, c := range part.counts {
+				name := c.Name
+				if name == "" {
+					name = "(no one group)"
+				}
+				t.row("    "+name, fmt.Sprint(c.Changes), fmt.Sprint(c.Subjects), fmt.Sprint(c.Gained), fmt.Sprint(c.Lost))
+			}
+			t.flush()
+		}
+		fmt.Fprintf(out, "\nThe first %s:\n", plural(len(sum.Changes), "change"))
+	}
+	last := ""
+	for _, c := range sum.Changes {
+		if c.Subject != last {
+			last = c.Subject
+			fmt.Fprintln(out)
+		}
+		fmt.Fprintln(out, c.String())
+	}
+	if sum.Truncated {
+		fmt.Fprintf(out, "\n... and %d more: --all lists every change.\n", sum.Total-len(sum.Changes))
+	}
+	fmt.Fprintf(out, "\n%s.\n", totals(sum.Total, sum.Subjects, sum.NowAllowed, sum.NoLongerAllowed))
+	return true, nil
+}
+
+// stream writes every change as DiffEach computes it: lines for people, or
+// with -o json one DiffResult document.
+func (o *diffOptions) stream(out io.Writer, from, to *access.Snapshot, fromDesc, toDesc string) (bool, error) {
+	w := bufio.NewWriterSize(out, 64<<10)
+	format := ""
+	if o.print.OutputFormat != nil {
+		format = *o.print.OutputFormat
+	}
+	switch format {
+	case "":
+	case "json":
+		return o.streamJSON(w, from, to)
+	default:
+		// Other printers need the whole document.
+		res := access.Diff(from, to)
+		_, err := o.structured(out, "DiffResult", res)
+		return len(res.Changes) > 0, err
+	}
+	total, subjects, allowed, denied := 0, 0, 0, 0
+	last := ""
+	err := access.DiffEach(from, to, func(c access.Change) error {
+		if total == 0 {
+			writeDiffHeader(w, to.Space(), fromDesc, toDesc, from.Revision(), to.Revision())
+		}
+		total++
+		if c.Subject != last {
+			last = c.Subject
+			subjects++
+			fmt.Fprintln(w)
+		}
+		allowed += len(c.NowAllowed)
+		denied += len(c.NoLongerAllowed)
+		_, err := fmt.Fprintln(w, c.String())
+		return err
+	})
+	if err != nil {
+		return false, err
+	}
+	if total == 0 {
+		fmt.Fprintf(w, "No changes to effective access in Space %s.\n", to.Space())
+	} else {
+		fmt.Fprintf(w, "\n%s.\n", totals(total, subjects, allowed, denied))
+	}
+	return total > 0, w.Flush()
+}
+
+func (o *diffOptions) streamJSON(w *bufio.Writer, from, to *access.Snapshot) (bool, error) {
+	head, err := json.Marshal(map[string]string{
+		"apiVersion": governorv1alpha1.GroupVersion.String(), "kind": "DiffResult",
+		"space": to.Space(), "fromRevision": from.Revision(), "toRevision": to.Revision(),
+	})
+	if err != nil {
+		return false, err
+	}
+	fmt.Fprintf(w, "%s,\"changes\":[", head[:len(head)-1])
+	total := 0
+	err = access.DiffEach(from, to, func(c access.Change) error {
+		b, err := json.Marshal(c)
+		if err != nil {
+			return err
+		}
+		sep := "\n"
+		if total > 0 {
+			sep = ",\n"
+		}
+		total++
+		if _, err := w.WriteString(sep); err != nil {
+			return err
+		}
+		_, err = w.Write(b)
+		return err
+	})
+	if err != nil {
+		return false, err
+	}
+	fmt.Fprint(w, "\n]}\n")
+	return total > 0, w.Flush()
 }
 
 // snapshotOrEmpty compiles the Space from src, or an empty Space (missing
@@ -138,27 +290,14 @@ func (o *diffOptions) snapshotOrEmpty(ctx context.Context, src source, warn io.W
 	return snap, false, err
 }
 
-func writeDiff(w io.Writer, res access.DiffResult, from, to string) {
-	if len(res.Changes) == 0 {
-		fmt.Fprintf(w, "No changes to effective access in Space %s.\n", res.Space)
-		return
-	}
+func writeDiffHeader(w io.Writer, space, from, to, fromRev, toRev string) {
 	fmt.Fprintf(w, "Effective access changes in Space %s\n  from %s (revision %s)\n  to   %s (revision %s)\n",
-		res.Space, from, access.ShortRevision(res.FromRevision), to, access.ShortRevision(res.ToRevision))
-	allowed, denied, subjects := 0, 0, 0
-	last := ""
-	for _, c := range res.Changes {
-		if c.Subject != last {
-			last = c.Subject
-			subjects++
-			fmt.Fprintln(w)
-		}
-		fmt.Fprintln(w, c.String())
-		allowed += len(c.NowAllowed)
-		denied += len(c.NoLongerAllowed)
-	}
-	fmt.Fprintf(w, "\n%s for %s: %s now allowed, %s no longer allowed.\n",
-		plural(len(res.Changes), "change"), plural(subjects, "subject"), plural(allowed, "action"), plural(denied, "action"))
+		space, from, access.ShortRevision(fromRev), to, access.ShortRevision(toRev))
+}
+
+func totals(changes, subjects, allowed, denied int) string {
+	return fmt.Sprintf("%s for %s: %s now allowed, %s no longer allowed",
+		plural(changes, "change"), plural(subjects, "subject"), plural(allowed, "action"), plural(denied, "action"))
 }
 
 func plural(n int, noun string) string {

@@ -46,6 +46,7 @@ member), 2 when it could not.
 	o.addSpace(fs)
 	fs.StringVar(&o.as, "as", "", "the user's email (required)")
 	fs.StringArrayVar(&o.asGroups, "as-group", nil, "an IdP group the identity provider sends for the user (repeatable)")
+	o.addAt(fs)
 	o.addOutput(cmd)
 	o.addInput(fs)
 	return prepare(cmd)

@@ -43,6 +43,8 @@ type serverAnswerer struct {
 	base  string
 	token string
 	http  *http.Client
+	// at is --at, RFC 3339 ("": now).
+	at string
 }
 
 func newServerAnswerer(o *options) (*serverAnswerer, error) {
@@ -135,7 +137,7 @@ func (a *serverAnswerer) Check(ctx context.Context, space string, req access.Req
 	var d access.Decision
 	err := a.do(ctx, http.MethodPost, spacePath(space)+"/check", map[string]any{
 		"user": req.User, "groups": req.Groups, "action": req.Action, "target": req.Target.String(),
-		"folder": req.Folder, "environment": req.Environment,
+		"folder": req.Folder, "environment": req.Environment, "at": a.at,
 	}, &d)
 	return d, err
 }
@@ -147,27 +149,43 @@ const pageAttempts = 3
 // errContinueExpired is the API's 410: the model changed between pages.
 var errContinueExpired = errors.New("ContinueExpired")
 
-// WhoCan asks page by page (the API bounds each answer) and joins the grants.
+// WhoCan asks page by page (the API bounds each answer) and joins the
+// pages, Together's members included.
 func (a *serverAnswerer) WhoCan(ctx context.Context, space string, req access.Request) (access.WhoCanResult, error) {
-	return paged(func(cont string) (access.WhoCanResult, string, error) {
+	res, err := paged(func(cont string) (access.WhoCanResult, string, error) {
 		var page struct {
 			access.WhoCanResult
 			Continue string `json:"continue"`
 		}
 		err := a.do(ctx, http.MethodPost, spacePath(space)+"/who-can", map[string]any{
 			"action": req.Action, "target": req.Target.String(), "folder": req.Folder, "environment": req.Environment,
-			"continue": cont,
+			"at": a.at, "continue": cont,
 		}, &page)
 		return page.WhoCanResult, page.Continue, err
 	}, func(all *access.WhoCanResult, next access.WhoCanResult) {
 		all.Grants = append(all.Grants, next.Grants...)
+		if next.Together != nil {
+			if all.Together == nil {
+				all.Together = &access.JointGrant{}
+			}
+			all.Together.LevelGroups = append(all.Together.LevelGroups, next.Together.LevelGroups...)
+			all.Together.FlagGroups = append(all.Together.FlagGroups, next.Together.FlagGroups...)
+			all.Together.Flag, all.Together.Level = next.Together.Flag, next.Together.Level
+		}
 	})
+	if err != nil {
+		return res, err
+	}
+	return access.JoinWhoCanPages(res), nil
 }
 
 // Permissions asks page by page and joins the permissions.
 func (a *serverAnswerer) Permissions(ctx context.Context, space, user string, idpGroups []string) (access.PermissionsResult, error) {
 	return paged(func(cont string) (access.PermissionsResult, string, error) {
 		q := url.Values{"group": idpGroups}
+		if a.at != "" {
+			q.Set("at", a.at)
+		}
 		if cont != "" {
 			q.Set("continue", cont)
 		}

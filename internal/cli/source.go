@@ -7,6 +7,7 @@ import (
 	"io"
 	"strings"
 	"sync"
+	"time"
 
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
@@ -72,6 +73,8 @@ func loadSnapshot(ctx context.Context, src source, space string, warn io.Writer)
 type localAnswerer struct {
 	src  source
 	warn io.Writer
+	// at is the instant to answer for (zero: when compiled, now).
+	at time.Time
 
 	mu    sync.Mutex
 	snaps map[string]*access.Snapshot
@@ -90,6 +93,9 @@ func (a *localAnswerer) snapshot(ctx context.Context, space string) (*access.Sna
 	s, err := loadSnapshot(ctx, a.src, space, a.warn)
 	if err != nil {
 		return nil, err
+	}
+	if !a.at.IsZero() {
+		s = s.AsOf(a.at)
 	}
 	a.snaps[space] = s
 	return s, nil

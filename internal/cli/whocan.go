@@ -46,6 +46,7 @@ could not (an unknown action, target, environment or Space, ...).
 	o.addSpace(fs)
 	fs.StringVar(&o.folder, "folder", "", "the folder path the object lives in (default: the root)")
 	fs.StringVar(&o.env, "env", "", "the environment the action happens in (default: none)")
+	o.addAt(fs)
 	o.addOutput(cmd)
 	o.addInput(fs)
 	return prepare(cmd)

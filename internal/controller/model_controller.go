@@ -47,7 +47,7 @@ func (r *ModelReconciler) Reconcile(ctx context.Context, req reconcile.Request) 
 		return reconcile.Result{}, err
 	}
 	r.Models.compiledOnce(req.Name)
-	return reconcile.Result{}, nil
+	return reconcile.Result{RequeueAfter: requeueAtNextExpiry(r.Models.Get(req.Name), r.Models.now())}, nil
 }
 
 func (r *ModelReconciler) compile(ctx context.Context, name string, observed revision.Position, ordered bool) error {
@@ -82,7 +82,8 @@ func (r *ModelReconciler) compile(ctx context.Context, name string, observed rev
 	pos, allNumbers := inputPosition(loaded)
 	pos, ordered = pos.Max(observed), ordered && allNumbers
 	fp := fingerprint(loaded.Effective, loaded.Source, groups, rules)
-	if cur := r.Models.Get(space.Name); cur != nil && cur.fingerprint == fp {
+	now := r.Models.now()
+	if cur := r.Models.Get(space.Name); cur != nil && cur.fingerprint == fp && !outOfDate(cur.Snapshot, now) {
 		r.Models.advance(space.Name, pos, ordered)
 		return nil
 	}
@@ -91,6 +92,7 @@ func (r *ModelReconciler) compile(ctx context.Context, name string, observed rev
 	}
 
 	start := time.Now()
+	loaded.Input.At = now
 	snapshot, problems := loaded.Compile()
 	compileSeconds.WithLabelValues(space.Name).Observe(time.Since(start).Seconds())
 

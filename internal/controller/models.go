@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"k8s.io/client-go/util/workqueue"
+	"k8s.io/utils/clock"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 	"sigs.k8s.io/controller-runtime/pkg/source"
 
@@ -75,6 +76,18 @@ type Models struct {
 	pendingSince map[string]time.Time
 	// compiled marks the Spaces compiled (or found to have no model) since start.
 	compiled map[string]bool
+	// Clock is the time the models answer for: members and rules that have
+	// ended by its Now are out of them (nil: the real clock). Set it before
+	// the controllers start.
+	Clock clock.PassiveClock
+}
+
+// now is the instant the models answer for.
+func (m *Models) now() time.Time {
+	if m.Clock == nil {
+		return time.Now()
+	}
+	return m.Clock.Now()
 }
 
 // historyLen bounds how many past revisions of a Space are remembered.

@@ -76,11 +76,9 @@ func (r *ModelObjectReconciler) Reconcile(ctx context.Context, req reconcile.Req
 	conds := obj.GetConditions()
 	setConditions(&conds, obj.GetGeneration(), out)
 	obj.SetConditions(conds)
-	if g, ok := obj.(*governorv1alpha1.PermissionGroup); ok {
-		g.Status.MemberCount = int32(len(g.Spec.Members))
-	}
+	expiryChange := reconcile.Result{RequeueAfter: setExpiryStatus(obj, r.Models.now())}
 	if equality.Semantic.DeepEqual(before, obj) { // status unchanged: no write
-		return reconcile.Result{}, nil
+		return expiryChange, nil
 	}
 	// Locked: the conditions list is replaced whole, and the group admins'
 	// reconciler writes GroupAdminsBound into the same list.
@@ -91,7 +89,8 @@ func (r *ModelObjectReconciler) Reconcile(ctx context.Context, req reconcile.Req
 		return reconcile.Result{}, client.IgnoreNotFound(err)
 	}
 	recordTransition(r.Recorder, obj, before.GetConditions(), obj.GetConditions())
-	return reconcile.Result{}, nil
+	recordExpired(r.Recorder, obj, expiredOf(before), expiredOf(obj))
+	return expiryChange, nil
 }
 
 func (r *ModelObjectReconciler) outcome(ctx context.Context, obj modelObject) (outcome, error) {
@@ -114,6 +113,9 @@ func (r *ModelObjectReconciler) outcome(ctx context.Context, obj modelObject) (o
 	}
 	if problems := model.Problems[ref]; len(problems) > 0 {
 		return stalled(problems[0].Reason, "%s", problemMessage(problems)), nil
+	}
+	if msg := expiredRuleMessage(obj, space.Name, r.Models.now()); msg != "" {
+		return ready("Expired", "%s", msg), nil
 	}
 	return ready("Compiled", "in the access model of Space %s", space.Name), nil
 }

@@ -39,6 +39,7 @@ func TestMain(m *testing.M) {
 		ctrl.SetLogger(zap.New(zap.UseDevMode(true), zap.WriteTo(os.Stderr), zap.Level(level)))
 		ctx, cancel := context.WithCancel(context.Background())
 		models = controller.NewModels()
+		models.Clock = testClock // expiry_test.go moves it
 		ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: governorNamespace}}
 		if err := e.Client.Create(ctx, ns); err != nil {
 			panic(err)

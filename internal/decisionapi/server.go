@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/go-logr/logr"
 
@@ -76,12 +77,17 @@ type CheckRequest struct {
 	Folder          string   `json:"folder,omitempty"`
 	Environment     string   `json:"environment,omitempty"`
 	AtLeastRevision string   `json:"atLeastRevision,omitempty"`
+	// At asks for the answer at another instant (RFC 3339): the members and
+	// rules whose expiry is after it. Absent: now.
+	At string `json:"at,omitempty"`
 }
 
-// BatchRequest is many checks answered from one model revision.
+// BatchRequest is many checks answered from one model revision, at one
+// instant (At, as a single check's; a check of a batch may not set its own).
 type BatchRequest struct {
 	Checks          []CheckRequest `json:"checks"`
 	AtLeastRevision string         `json:"atLeastRevision,omitempty"`
+	At              string         `json:"at,omitempty"`
 }
 
 // CheckResponse is one check's decision and the revision token of the
@@ -91,12 +97,15 @@ type CheckResponse struct {
 	// RevisionToken orders the answering model (hash@spaces.groups.rules):
 	// pass it as atLeastRevision to be answered from this state or a later one.
 	RevisionToken string `json:"revisionToken,omitempty"`
+	// At is the instant asked for, when the request gave one.
+	At string `json:"at,omitempty"`
 }
 
 // BatchResponse answers a batch, in order.
 type BatchResponse struct {
 	Revision      string        `json:"revision"`
 	RevisionToken string        `json:"revisionToken,omitempty"`
+	At            string        `json:"at,omitempty"`
 	Results       []BatchResult `json:"results"`
 }
 
@@ -108,22 +117,26 @@ type BatchResult struct {
 
 // WhoCanRequest asks which groups grant an action on a target. Limit
 // bounds the grants answered (DefaultLimit when 0); Continue, from the
-// previous page's answer, asks for the next page.
+// previous page's answer, asks for the next page. Each page is computed on
+// its own (access.Snapshot.WhoCanPage), never the whole answer.
 type WhoCanRequest struct {
 	Action          string `json:"action"`
 	Target          string `json:"target"`
 	Folder          string `json:"folder,omitempty"`
 	Environment     string `json:"environment,omitempty"`
 	AtLeastRevision string `json:"atLeastRevision,omitempty"`
+	At              string `json:"at,omitempty"`
 	Limit           int    `json:"limit,omitempty"`
 	Continue        string `json:"continue,omitempty"`
 }
 
 // WhoCanResponse is one page of who-can's grants. Continue is set when more
-// grants follow: pass it back (same question) for the next page.
+// grants may follow: pass it back (same question) for the next page. A page
+// may hold fewer grants than the limit, even none, and still continue.
 type WhoCanResponse struct {
 	access.WhoCanResult
 	RevisionToken string `json:"revisionToken,omitempty"`
+	At            string `json:"at,omitempty"`
 	Continue      string `json:"continue,omitempty"`
 }
 
@@ -132,6 +145,7 @@ type WhoCanResponse struct {
 type PermissionsResponse struct {
 	access.PermissionsResult
 	RevisionToken string `json:"revisionToken,omitempty"`
+	At            string `json:"at,omitempty"`
 	Continue      string `json:"continue,omitempty"`
 }
 
@@ -247,6 +261,32 @@ func (s *Server) guard(verb, subresource string, h handlerFunc) http.Handler {
 	})
 }
 
+// snapshotAt is snapshot as of the instant at (RFC 3339; "" is now): the
+// live model, or the model compiled for that instant.
+func (s *Server) snapshotAt(space, atLeast, at string) (*access.Snapshot, string, *apiError) {
+	var when time.Time
+	if at != "" {
+		t, err := time.Parse(time.RFC3339Nano, at)
+		if err != nil {
+			return nil, "", fail(http.StatusBadRequest, ReasonMalformedRequest, "at", "at: %q is not an RFC 3339 time (like 2026-12-31T17:00:00Z)", at)
+		}
+		when = t
+	}
+	snap, token, apiErr := s.snapshot(space, atLeast)
+	if apiErr != nil {
+		return nil, "", apiErr
+	}
+	if at == "" {
+		// The model controller compiles again at the next expiry; until
+		// that compile is published, an ended entry is not answered for.
+		if next := snap.NextExpiry(); next.IsZero() || time.Now().Before(next) {
+			return snap, token, nil
+		}
+		when = time.Now()
+	}
+	return snap.AsOf(when), token, nil
+}
+
 // snapshot finds the Space's model, at least at the revision asked for, and
 // its revision token.
 func (s *Server) snapshot(space, atLeast string) (*access.Snapshot, string, *apiError) {
@@ -288,12 +328,17 @@ func (s *Server) check(r *http.Request, space string) (any, *apiError) {
 		if len(req.Checks) == 0 || len(req.Checks) > MaxBatch {
 			return nil, fail(http.StatusBadRequest, ReasonMalformedRequest, "checks", "a batch holds 1 to %d checks, got %d", MaxBatch, len(req.Checks))
 		}
-		snap, token, apiErr := s.snapshot(space, req.AtLeastRevision)
+		snap, token, apiErr := s.snapshotAt(space, req.AtLeastRevision, req.At)
 		if apiErr != nil {
 			return nil, apiErr
 		}
-		resp := BatchResponse{Revision: snap.Revision(), RevisionToken: token, Results: make([]BatchResult, len(req.Checks))}
+		resp := BatchResponse{Revision: snap.Revision(), RevisionToken: token, At: req.At, Results: make([]BatchResult, len(req.Checks))}
 		for i, c := range req.Checks {
+			if c.At != "" {
+				resp.Results[i].Error = &ErrorBody{Reason: ReasonMalformedRequest, Field: fmt.Sprintf("checks[%d].at", i),
+					Message: "a batch is answered at one instant: set at on the batch, not on its checks"}
+				continue
+			}
 			d, apiErr := decide(snap, c)
 			if apiErr != nil {
 				body := apiErr.body
@@ -309,7 +354,7 @@ func (s *Server) check(r *http.Request, space string) (any, *apiError) {
 	if err := decodeStrict(body, &req); err != nil {
 		return nil, malformed(err)
 	}
-	snap, token, apiErr := s.snapshot(space, req.AtLeastRevision)
+	snap, token, apiErr := s.snapshotAt(space, req.AtLeastRevision, req.At)
 	if apiErr != nil {
 		return nil, apiErr
 	}
@@ -317,7 +362,7 @@ func (s *Server) check(r *http.Request, space string) (any, *apiError) {
 	if apiErr != nil {
 		return nil, apiErr
 	}
-	return CheckResponse{Decision: d, RevisionToken: token}, nil
+	return CheckResponse{Decision: d, RevisionToken: token, At: req.At}, nil
 }
 
 func decide(snap *access.Snapshot, c CheckRequest) (access.Decision, *apiError) {
@@ -344,7 +389,7 @@ func (s *Server) whoCan(r *http.Request, space string) (any, *apiError) {
 	if err := decodeStrict(body, &req); err != nil {
 		return nil, malformed(err)
 	}
-	snap, token, apiErr := s.snapshot(space, req.AtLeastRevision)
+	snap, token, apiErr := s.snapshotAt(space, req.AtLeastRevision, req.At)
 	if apiErr != nil {
 		return nil, apiErr
 	}
@@ -356,18 +401,24 @@ func (s *Server) whoCan(r *http.Request, space string) (any, *apiError) {
 	if err != nil {
 		return nil, invalidInput(err, "target")
 	}
-	res, err := snap.WhoCan(access.Request{Action: req.Action, Target: target, Folder: req.Folder, Environment: req.Environment})
+	res, next, err := snap.WhoCanPage(access.Request{Action: req.Action, Target: target, Folder: req.Folder, Environment: req.Environment}, pg.offset, pg.limit)
 	if err != nil {
+		var in *access.InvalidInputError
+		if errors.As(err, &in) && in.Reason == access.ReasonInvalidPage {
+			return nil, fail(http.StatusBadRequest, ReasonMalformedRequest, "continue", "continue: not a continue token of this question")
+		}
 		return nil, invalidInput(err, "")
 	}
-	var next string
-	res.Grants, next = page(pg, res.Grants)
-	return WhoCanResponse{WhoCanResult: res, RevisionToken: token, Continue: next}, nil
+	resp := WhoCanResponse{WhoCanResult: res, RevisionToken: token, At: req.At}
+	if next > 0 {
+		resp.Continue = encodeContinue(next, pg.revision)
+	}
+	return resp, nil
 }
 
 func (s *Server) permissions(r *http.Request, space string) (any, *apiError) {
 	q := r.URL.Query()
-	snap, token, apiErr := s.snapshot(space, q.Get("atLeastRevision"))
+	snap, token, apiErr := s.snapshotAt(space, q.Get("atLeastRevision"), q.Get("at"))
 	if apiErr != nil {
 		return nil, apiErr
 	}
@@ -389,7 +440,7 @@ func (s *Server) permissions(r *http.Request, space string) (any, *apiError) {
 	}
 	var next string
 	res.Permissions, next = page(pg, res.Permissions)
-	return PermissionsResponse{PermissionsResult: res, RevisionToken: token, Continue: next}, nil
+	return PermissionsResponse{PermissionsResult: res, RevisionToken: token, At: q.Get("at"), Continue: next}, nil
 }
 
 // pager is one page's bounds: limit items from offset of the list the

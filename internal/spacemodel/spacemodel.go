@@ -5,12 +5,17 @@
 package spacemodel
 
 import (
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
 	governorv1alpha1 "github.com/governor-dev/governor/api/v1alpha1"
 	"github.com/governor-dev/governor/internal/access"
 )
 
 // Input converts a Space (with inherited settings already applied), its
-// groups and its rules into the engine's input. Values the CRD's validation
+// groups and its rules into the engine's input. Its At is zero: the model
+// answers for the moment it is compiled, unless the caller sets another. Values the CRD's validation
 // refuses are passed through as the engine's zero values; the engine reports
 // what it cannot compile.
 func Input(space *governorv1alpha1.Space, groups []governorv1alpha1.PermissionGroup, rules []governorv1alpha1.AccessRule) access.SpaceInput {
@@ -44,7 +49,7 @@ func Input(space *governorv1alpha1.Space, groups []governorv1alpha1.PermissionGr
 func Group(g *governorv1alpha1.PermissionGroup) access.Group {
 	out := access.Group{Name: g.Name, DisplayName: g.Spec.DisplayName, Builtin: access.Builtin(g.Spec.Builtin), IdPGroups: g.Spec.IdPGroups, Created: g.CreationTimestamp.Time}
 	for _, m := range g.Spec.Members {
-		out.Members = append(out.Members, access.Member{Email: m.Email, GroupAdmin: m.GroupAdmin})
+		out.Members = append(out.Members, access.Member{Email: m.Email, GroupAdmin: m.GroupAdmin, Expires: expires(m.Expires)})
 	}
 	if u := g.Spec.Universal; u != nil {
 		out.Universal = access.Universal{
@@ -63,7 +68,8 @@ func Group(g *governorv1alpha1.PermissionGroup) access.Group {
 
 // Rule converts an AccessRule.
 func Rule(r *governorv1alpha1.AccessRule) access.Rule {
-	out := access.Rule{Name: r.Name, Group: r.Spec.Group, Level: level(string(r.Spec.Level)), Targets: make([]access.RuleTarget, 0, len(r.Spec.Targets))}
+	out := access.Rule{Name: r.Name, Group: r.Spec.Group, Level: level(string(r.Spec.Level)), Targets: make([]access.RuleTarget, 0, len(r.Spec.Targets)),
+		Expires: expires(r.Spec.Expires)}
 	for _, t := range r.Spec.Targets {
 		rt := access.RuleTarget{Name: t.Name}
 		kind := string(t.Kind)
@@ -82,6 +88,14 @@ func Rule(r *governorv1alpha1.AccessRule) access.Rule {
 		out.Targets = append(out.Targets, rt)
 	}
 	return out
+}
+
+// expires is an optional expiry as the engine takes it (zero: never).
+func expires(t *metav1.Time) time.Time {
+	if t == nil {
+		return time.Time{}
+	}
+	return t.Time
 }
 
 func level(s string) access.Level {
