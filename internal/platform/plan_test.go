@@ -299,7 +299,7 @@ func TestPlan(t *testing.T) {
 		"additive: a grant Governor made is lowered in an adopted group": {
 			desired:  desired(t, space(t, func(in *access.SpaceInput) { in.Rules[1].Level = access.Use }), "development", false),
 			observed: converged(), want: []string{"Grant"},
-			opts: Options{Ownership: Ownership{CreatedGrants: map[string]bool{GrantID(10, ObjectRef{Type: ObjectApp, ID: "0b0e3c9e-8d0e-4b8e-9a43-2f6c7d1e5a10"}): true}}},
+			opts:  Options{Ownership: Ownership{CreatedGrants: map[string]bool{GrantID(10, ObjectRef{Type: ObjectApp, ID: "0b0e3c9e-8d0e-4b8e-9a43-2f6c7d1e5a10"}): true}}},
 			drift: []string{`group "Finance": resource "ledger-db": the instance grants own, more than the model (use); only Authoritative mode lowers it`},
 		},
 		"additive: an adopted group's grants and levels are never lowered": {

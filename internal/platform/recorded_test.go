@@ -62,7 +62,7 @@ func recordedInstance() Observed {
 		Groups:  recordedGroups(),
 		Folders: recordedFolders(),
 		Users: map[string]string{
-			"lukew@retool.com":                       "user_37eb84a07b57447cb1dad0c17842b5d7",
+			"lukew@retool.com":                        "user_37eb84a07b57447cb1dad0c17842b5d7",
 			"tf-acc-test-user-1762820394@example.com": "user_e7d2cea90af0415eb04f332d0ef7cd13",
 			"tf-acc-test-user-1762820456@example.com": "user_c2618b5723a345d78ffff7bdbb25262a",
 		},
@@ -294,7 +294,7 @@ func TestNotExpressible(t *testing.T) {
 				Because: "the platform has no deny, and the group's universal level reaches it"}},
 		},
 		"a None override in a folder the group is granted": {
-			rules: []access.Rule{ledger, {Name: "books", Group: "team", Level: access.Edit, Targets: []access.RuleTarget{{Kind: access.Resource, Folder: true, Name: "Terraform Example Resource Folder"}}}},
+			rules:    []access.Rule{ledger, {Name: "books", Group: "team", Level: access.Edit, Targets: []access.RuleTarget{{Kind: access.Resource, Folder: true, Name: "Terraform Example Resource Folder"}}}},
 			settings: noneSettings, env: "production", inFolder: true,
 			held: map[ObjectRef]string{{Type: ObjectFolder, ID: "resource_2"}: "edit"},
 			want: []NotExpressible{{Rule: "ledger", Group: "team", Target: `resource "ledger-db"`, Environment: "production", Level: "none", InstanceLevel: "edit",

@@ -102,7 +102,7 @@ func TestSourceControlCredentials(t *testing.T) {
 			err: "AWS CodeCommit needs key(s) url, access_key_id, secret_access_key, https_username, https_password, missing from the Secret",
 		},
 		"no provider keys at all: nothing to write": {provider: "GitLab", data: secret(git...)},
-		"a provider Retool does not know":            {provider: "AzureRepos", data: secret("url", "u"), err: `provider "AzureRepos": the platform's source control has no such provider`},
+		"a provider Retool does not know":           {provider: "AzureRepos", data: secret("url", "u"), err: `provider "AzureRepos": the platform's source control has no such provider`},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
