@@ -338,6 +338,16 @@ type EnvironmentPlatformStatus struct {
 	// pendingCount counts everything pending, listed or not.
 	// +optional
 	PendingCount int32 `json:"pendingCount,omitempty"`
+	// notExpressible names the rule targets this instance cannot hold at the
+	// model's level (a None beneath a broader grant, a single workflow),
+	// each with the AccessRule, the group and the level the instance grants
+	// instead; at most 20. The AccessRule says it too (PlatformExpressible).
+	// +optional
+	// +listType=atomic
+	NotExpressible []string `json:"notExpressible,omitempty"`
+	// notExpressibleCount counts them, listed or not.
+	// +optional
+	NotExpressibleCount int32 `json:"notExpressibleCount,omitempty"`
 	// drift is what the instance holds in the Space that nothing declares.
 	// +optional
 	Drift *PlatformDrift `json:"drift,omitempty"`
