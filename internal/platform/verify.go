@@ -244,3 +244,90 @@ func (r VerifyResult) Format(w io.Writer) {
 		}
 	}
 }
+
+// InstanceItem is an app, workflow or resource of an instance.
+type InstanceItem struct {
+	// Type is ObjectApp, ObjectWorkflow or ObjectResource.
+	Type     ObjectType
+	ID, Name string
+	// FolderID is the folder it is in ("" for its type's root).
+	FolderID string
+}
+
+// VerifyObjects lists what Verify compares: every team folder (a folder
+// under its type's root) and every item in a root or a team folder, without
+// access lists yet. Items elsewhere (the archive, a user's drafts) are not
+// part of any Space's model: they are counted in outside.
+func VerifyObjects(folders []Folder, items []InstanceItem) (objects []InstanceObject, outside int) {
+	ix := NewFolderIndex(folders)
+	for _, k := range []access.Kind{access.App, access.Workflow, access.Resource} {
+		typ := FolderType(k)
+		for _, path := range ix.Paths(typ) {
+			id, _ := ix.Lookup(typ, path)
+			objects = append(objects, InstanceObject{Type: ObjectFolder, Kind: k, ID: id, Name: path})
+		}
+	}
+	for _, it := range items {
+		kind := access.Resource
+		switch it.Type {
+		case ObjectApp:
+			kind = access.App
+		case ObjectWorkflow:
+			kind = access.Workflow
+		}
+		folder := ""
+		if it.FolderID != "" && it.FolderID != ix.Root(FolderType(kind)) {
+			p, ok := ix.Path(it.FolderID)
+			if !ok {
+				outside++
+				continue
+			}
+			folder = p
+		}
+		objects = append(objects, InstanceObject{Type: it.Type, Kind: kind, ID: it.ID, Name: it.Name, Folder: folder})
+	}
+	return objects, outside
+}
+
+// IdPGroupsFromInstance infers the IdP groups to check each user with: a
+// user in an instance group that stands for a PermissionGroup with
+// idpGroups (or an sso.roleMappings entry), who is not listed in it, is
+// there through Retool's SSO mapping of one of those IdP groups.
+func IdPGroupsFromInstance(in access.SpaceInput, groups []ObservedGroup) map[string][]string {
+	mapped := map[string][]string{}
+	for _, m := range in.SSO.RoleMappings {
+		mapped[m.Group] = append(mapped[m.Group], m.IdPGroup)
+	}
+	byName := map[string]*ObservedGroup{}
+	for i := range groups {
+		byName[groups[i].Name] = &groups[i]
+	}
+	out := map[string][]string{}
+	for _, g := range in.Groups {
+		idp := append(append([]string(nil), g.IdPGroups...), mapped[g.Name]...)
+		if len(idp) == 0 {
+			continue
+		}
+		name := builtinGroupNames[g.Builtin]
+		if name == "" {
+			name = g.DisplayName
+			if name == "" {
+				name = g.Name
+			}
+		}
+		og := byName[name]
+		if og == nil {
+			continue
+		}
+		listed := map[string]bool{}
+		for _, m := range g.Members {
+			listed[access.EmailKey(m.Email)] = true
+		}
+		for _, m := range og.Members {
+			if email := access.EmailKey(m.Email); !listed[email] {
+				out[email] = append(out[email], idp[0])
+			}
+		}
+	}
+	return out
+}

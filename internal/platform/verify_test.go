@@ -159,3 +159,52 @@ func TestVerifyFormat(t *testing.T) {
 		t.Error("an environment the Space does not declare is an error")
 	}
 }
+
+func TestVerifyObjects(t *testing.T) {
+	items := []InstanceItem{
+		{Type: ObjectApp, ID: "u1", Name: "top", FolderID: "app_1"},
+		{Type: ObjectApp, ID: "u2", Name: "nested", FolderID: "app_10"},
+		{Type: ObjectApp, ID: "u3", Name: "draft", FolderID: "app_7"},
+		{Type: ObjectApp, ID: "u4", Name: "archived", FolderID: "app_2"},
+		{Type: ObjectWorkflow, ID: "w1", Name: "payroll", FolderID: "workflow_11"},
+		{Type: ObjectResource, ID: "r1", Name: "ledger-db"},
+	}
+	objects, outside := VerifyObjects(recordedFolders(), items)
+	var got []string
+	for _, o := range objects {
+		got = append(got, o.String())
+	}
+	want := []string{
+		`app folder "Terraform Example App Folder"`, `app folder "Terraform Example App Folder/Example Subfolder"`,
+		`workflow folder "Terraform Example Workflow Folder"`, `resource folder "Terraform Example Resource Folder"`,
+		`app "top"`, `app "nested" in folder "Terraform Example App Folder/Example Subfolder"`,
+		`workflow "payroll" in folder "Terraform Example Workflow Folder"`, `resource "ledger-db"`,
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("objects:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if outside != 2 {
+		t.Errorf("outside = %d, want 2 (a draft and an archived app)", outside)
+	}
+}
+
+func TestIdPGroupsFromInstance(t *testing.T) {
+	in := access.SpaceInput{
+		Groups: []access.Group{
+			{Name: "team", DisplayName: "Team", Members: []access.Member{{Email: "alice@example.com"}}, IdPGroups: []string{"finance-team"}},
+			{Name: "viewer", Builtin: access.Viewer},
+			{Name: "plain", Members: []access.Member{{Email: "alice@example.com"}}},
+		},
+		SSO: access.SSO{RoleMappings: []access.RoleMapping{{IdPGroup: "readers", Group: "viewer"}}},
+	}
+	groups := []ObservedGroup{
+		{ID: 3, Name: "viewer", Members: []ObservedMember{{Email: "Bob@example.com"}}},
+		{ID: 9, Name: "Team", Members: []ObservedMember{{Email: "alice@example.com"}, {Email: "dave@example.com"}}},
+		{ID: 10, Name: "plain", Members: []ObservedMember{{Email: "eve@example.com"}}},
+	}
+	got := IdPGroupsFromInstance(in, groups)
+	want := map[string][]string{"bob@example.com": {"readers"}, "dave@example.com": {"finance-team"}}
+	if len(got) != len(want) || strings.Join(got["bob@example.com"], ",") != "readers" || strings.Join(got["dave@example.com"], ",") != "finance-team" {
+		t.Errorf("IdP groups = %v, want %v", got, want)
+	}
+}
