@@ -130,7 +130,7 @@ type VerifyResult struct {
 	// Objects and Users count what was compared (every active user on
 	// every object).
 	Objects, Users int
-	Differences []Difference
+	Differences    []Difference
 	// Skipped names users not compared, and why.
 	Skipped []string
 }
