@@ -382,12 +382,12 @@ func (gg *groupGrants) plan() map[ObjectRef]bool {
 		}
 	}
 	for _, g := range gg.dg.Grants {
-		switch {
-		case g.Type == ObjectWorkflow:
+		if g.Type == ObjectWorkflow {
 			gg.singleWorkflow(g)
-		case g.Level == levelNone:
-			gg.none(g)
-		default:
+			continue
+		}
+		gg.broader(g)
+		if g.Level != levelNone {
 			gg.grant(g, false)
 		}
 	}
@@ -444,29 +444,31 @@ func (gg *groupGrants) singleWorkflow(g Grant) {
 	}
 }
 
-// none handles a rule (or override) of None: held by granting nothing,
-// unless a broader grant of the group gives more.
-func (gg *groupGrants) none(g Grant) {
-	universal := gg.universalOf(g.Kind)
+// broader reports a rule target whose level is below what a broader grant
+// of the same group gives it: the platform keeps the highest of a group's
+// levels on an object (its universal level, the grant on the folder that
+// holds the object, the object's own grant) and has no deny, so a lower
+// level (None included, held by granting nothing) cannot be held.
+func (gg *groupGrants) broader(g Grant) {
+	level, because := gg.universalOf(g.Kind), "the group's universal level reaches it"
 	if g.Type == ObjectFolder {
-		typ := FolderType(g.Kind)
-		if above, ok := gg.nearestFolderRule(typ, g.Name); ok && above.Level != levelNone {
-			gg.notExpressible(g, above.Level, fmt.Sprintf(
-				"the platform has no deny, and on an instance that passes folder grants down to sub-folders rule %s's grant on folder %q reaches it", above.Rule, above.Name))
-			return
+		// A folder's own grant decides it, unless the instance passes a
+		// parent folder's grant down to sub-folders.
+		if above, ok := gg.nearestFolderRule(FolderType(g.Kind), g.Name); ok && levelRank(above.Level) > levelRank(level) {
+			level, because = above.Level, fmt.Sprintf("on an instance that passes folder grants down to sub-folders, rule %s's grant on folder %q reaches it", above.Rule, above.Name)
 		}
-		if universal != levelNone {
-			gg.notExpressible(g, universal, "the platform has no deny, and the group's universal level reaches it")
-		}
+	} else if folder, rule, path := gg.objectFolderLevel(g); levelRank(folder) > levelRank(level) {
+		level, because = folder, fmt.Sprintf("rule %s's grant on folder %q, which holds it, reaches it", rule, path)
+	}
+	if levelRank(level) <= levelRank(g.Level) {
 		return
 	}
-	if folderLevel, rule, path := gg.objectFolderLevel(g); levelRank(folderLevel) > levelRank(universal) {
-		gg.notExpressible(g, folderLevel, fmt.Sprintf("the platform has no deny, and rule %s's grant on folder %q, which holds it, reaches it", rule, path))
-		return
+	if g.Level == levelNone {
+		because = "the platform has no deny, and " + because
+	} else {
+		because = "the platform keeps the highest of a group's levels, and " + because
 	}
-	if universal != levelNone {
-		gg.notExpressible(g, universal, "the platform has no deny, and the group's universal level reaches it")
-	}
+	gg.notExpressible(g, level, because)
 }
 
 // objectFolderLevel is the level the group's folder grants give an app or

@@ -187,6 +187,11 @@ func TestSubFolderGrants(t *testing.T) {
 			rules:    []access.Rule{top, folderRule("sub", access.Use, access.App, exampleSub)},
 			observed: func() (Observed, Options) { return withTeam(recordedInstance(), noneSettings, map[ObjectRef]string{}) },
 			grants:   []string{"app_9=edit top false", "app_10=use sub false"},
+			// The sub-folder's contents hold use under either behaviour; the
+			// sub-folder itself gets its parent's edit where folder grants
+			// reach sub-folders.
+			notExp: []string{`AccessRule sub: app folder "` + exampleSub + `": the platform keeps the highest of a group's levels, and on an instance that passes folder grants down to sub-folders, rule top's grant on folder "` +
+				exampleFolder + `" reaches it: in development, group team has use in the model and edit in the instance`},
 		},
 		"at rest nothing is written": {
 			rules: []access.Rule{top},
@@ -209,6 +214,7 @@ func TestSubFolderGrants(t *testing.T) {
 				return withTeam(recordedInstance(), noneSettings, map[ObjectRef]string{})
 			},
 			grants: []string{"new:a=edit a false", "new:a/b/c=use abc false", "new:a/b=edit a true"},
+			notExp: []string{`AccessRule abc: app folder "a/b/c": the platform keeps the highest of a group's levels, and on an instance that passes folder grants down to sub-folders, rule a's grant on folder "a" reaches it: in development, group team has use in the model and edit in the instance`},
 		},
 		"a None folder level beneath a granted folder is not expressible and gets no grant": {
 			rules: []access.Rule{top},
@@ -224,7 +230,7 @@ func TestSubFolderGrants(t *testing.T) {
 			},
 			observed: func() (Observed, Options) { return withTeam(recordedInstance(), noneSettings, map[ObjectRef]string{}) },
 			grants:   []string{"app_9=edit top false"},
-			notExp: []string{`AccessRule hide: app folder "` + exampleSub + `": the platform has no deny, and on an instance that passes folder grants down to sub-folders rule top's grant on folder "` +
+			notExp: []string{`AccessRule hide: app folder "` + exampleSub + `": the platform has no deny, and on an instance that passes folder grants down to sub-folders, rule top's grant on folder "` +
 				exampleFolder + `" reaches it: in development, group team has none in the model and edit in the instance`},
 		},
 	}
@@ -299,6 +305,23 @@ func TestNotExpressible(t *testing.T) {
 			held: map[ObjectRef]string{{Type: ObjectFolder, ID: "resource_2"}: "edit"},
 			want: []NotExpressible{{Rule: "ledger", Group: "team", Target: `resource "ledger-db"`, Environment: "production", Level: "none", InstanceLevel: "edit",
 				Because: `the platform has no deny, and rule books's grant on folder "Terraform Example Resource Folder", which holds it, reaches it`}},
+		},
+		"an object rule below the group's folder grant": {
+			rules: []access.Rule{{Name: "ledger-use", Group: "team", Level: access.Use, Targets: []access.RuleTarget{{Kind: access.Resource, Name: "ledger-db"}}},
+				{Name: "books", Group: "team", Level: access.Edit, Targets: []access.RuleTarget{{Kind: access.Resource, Folder: true, Name: "Terraform Example Resource Folder"}}}},
+			settings: noneSettings, env: "development", inFolder: true,
+			held: map[ObjectRef]string{{Type: ObjectFolder, ID: "resource_2"}: "edit", {Type: ObjectResource, ID: "r1b2c3d4-0000-4000-8000-000000000002"}: "use"},
+			want: []NotExpressible{{Rule: "ledger-use", Group: "team", Target: `resource "ledger-db"`, Environment: "development", Level: "use", InstanceLevel: "edit",
+				Because: `the platform keeps the highest of a group's levels, and rule books's grant on folder "Terraform Example Resource Folder", which holds it, reaches it`}},
+		},
+		"a folder rule below the group's universal level": {
+			team:     access.Group{Universal: access.Universal{Apps: access.Edit}},
+			rules:    []access.Rule{folderRule("top", access.Use, access.App, exampleFolder)},
+			settings: GroupSettings{UniversalApp: "edit", UniversalWorkflow: "none", UniversalResource: "none", UniversalQueryLibrary: "none"},
+			env:      "development",
+			held:     map[ObjectRef]string{{Type: ObjectFolder, ID: "app_9"}: "use", {Type: ObjectFolder, ID: "app_10"}: "use"},
+			want: []NotExpressible{{Rule: "top", Group: "team", Target: `app folder "` + exampleFolder + `"`, Environment: "development", Level: "use", InstanceLevel: "edit",
+				Because: "the platform keeps the highest of a group's levels, and the group's universal level reaches it"}},
 		},
 		"a None override with nothing broader is held by revoking the grant": {
 			rules: []access.Rule{ledger}, settings: noneSettings, env: "production",
