@@ -47,6 +47,9 @@ func (op Op) String() string {
 	case OpInvite:
 		return fmt.Sprintf("POST /user_invites                        %s into %s", op.Member.Email, group())
 	case OpGrant:
+		if op.InheritedFrom != "" {
+			return fmt.Sprintf("POST /permissions/grant                   %s: %s on %s (rule %s, carried down from folder %q)", group(), op.Level, object(), op.Rule, op.InheritedFrom)
+		}
 		return fmt.Sprintf("POST /permissions/grant                   %s: %s on %s (rule %s)", group(), op.Level, object(), op.Rule)
 	case OpRevoke:
 		return fmt.Sprintf("POST /permissions/revoke                  %s: %s", group(), object())

@@ -93,8 +93,10 @@ type Op struct {
 	FolderPath string
 	FolderKind access.Kind
 	Level      string
-	// Rule gives the grant.
-	Rule string
+	// Rule gives the grant; InheritedFrom is the path of the folder whose
+	// rule a sub-folder's grant carries ("" for a rule's own target).
+	Rule          string
+	InheritedFrom string
 	// Folder is the folder to create (path and kind in FolderPath/FolderKind).
 	Locked        *bool
 	SourceControl *SourceControl
@@ -388,7 +390,7 @@ func (gg *groupGrants) plan() map[ObjectRef]bool {
 		}
 		gg.broader(g)
 		if g.Level != levelNone {
-			gg.grant(g, false)
+			gg.grant(g, "")
 		}
 	}
 	// Sub-folders without a rule of their own get the level of the nearest
@@ -402,7 +404,7 @@ func (gg *groupGrants) plan() map[ObjectRef]bool {
 			if above, ok := gg.nearestFolderRule(typ, path); ok && above.Level != levelNone {
 				sub := above
 				sub.Name = path
-				gg.grant(sub, true)
+				gg.grant(sub, above.Name)
 			}
 		}
 	}
@@ -498,10 +500,11 @@ func (gg *groupGrants) objectFolderLevel(g Grant) (level, rule, path string) {
 
 // grant resolves a grant and, when the group's grants were read, plans it
 // unless it holds already. A held level above the model's is lowered only
-// when lowerable says so; otherwise it is drift.
-func (gg *groupGrants) grant(g Grant, inherited bool) {
+// when lowerable says so; otherwise it is drift. from is the folder whose
+// rule a sub-folder's grant carries.
+func (gg *groupGrants) grant(g Grant, from string) {
 	pl := gg.pl
-	pg := PlannedGrant{Rule: g.Rule, Group: gg.dg.Name, GroupID: gg.groupID, Inherited: inherited}
+	pg := PlannedGrant{Rule: g.Rule, Group: gg.dg.Name, GroupID: gg.groupID, Inherited: from != ""}
 	var ref ObjectRef
 	switch g.Type {
 	case ObjectFolder:
@@ -513,7 +516,7 @@ func (gg *groupGrants) grant(g Grant, inherited bool) {
 			pg.FolderPath, pg.FolderKind, pg.Made = g.Name, g.Kind, true
 			pl.p.Grants = append(pl.p.Grants, pg)
 			pl.add(Op{Kind: OpGrant, Group: gg.dg.Name, GroupName: gg.dg.PlatformName, GroupID: gg.groupID,
-				Object: ObjectRef{Type: ObjectFolder}, FolderPath: g.Name, FolderKind: g.Kind, Level: g.Level, Rule: g.Rule})
+				Object: ObjectRef{Type: ObjectFolder}, FolderPath: g.Name, FolderKind: g.Kind, Level: g.Level, Rule: g.Rule, InheritedFrom: from})
 			return
 		}
 		ref = ObjectRef{Type: ObjectFolder, ID: id}
@@ -537,7 +540,7 @@ func (gg *groupGrants) grant(g Grant, inherited bool) {
 				gg.groupName, g, held, g.Level))
 		} else {
 			pg.Made = true
-			pl.add(Op{Kind: OpGrant, Group: gg.dg.Name, GroupName: gg.dg.PlatformName, GroupID: gg.groupID, Object: ref, Level: g.Level, Rule: g.Rule})
+			pl.add(Op{Kind: OpGrant, Group: gg.dg.Name, GroupName: gg.dg.PlatformName, GroupID: gg.groupID, Object: ref, Level: g.Level, Rule: g.Rule, InheritedFrom: from})
 		}
 	}
 	pl.p.Grants = append(pl.p.Grants, pg)

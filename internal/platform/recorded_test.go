@@ -2,6 +2,7 @@ package platform
 
 import (
 	"bytes"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -273,6 +274,11 @@ func TestSubFolderGrants(t *testing.T) {
 			}
 			if len(p.Drift) > 0 {
 				t.Errorf("no drift expected: %q", p.Drift)
+			}
+			for _, op := range p.Ops {
+				if op.InheritedFrom != "" && !strings.Contains(op.String(), fmt.Sprintf("(rule %s, carried down from folder %q)", op.Rule, op.InheritedFrom)) {
+					t.Errorf("a sub-folder's grant names the folder rule it carries: %s", op)
+				}
 			}
 		})
 	}
