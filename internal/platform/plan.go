@@ -441,6 +441,9 @@ func (gg *groupGrants) notExpressible(g Grant, instance, because string) {
 // singleWorkflow reports a rule on one workflow unless the group's
 // universal workflow level already is the rule's.
 func (gg *groupGrants) singleWorkflow(g Grant) {
+	if gg.dg.Builtin == access.Admin {
+		return // Own on everything, in the model and the instance
+	}
 	if u := gg.universalOf(access.Workflow); u != g.Level {
 		gg.notExpressible(g, u, "the platform's API grants no single workflow (grant its folder or a universal level instead), so the group has its universal workflow level there")
 	}
@@ -452,6 +455,9 @@ func (gg *groupGrants) singleWorkflow(g Grant) {
 // holds the object, the object's own grant) and has no deny, so a lower
 // level (None included, held by granting nothing) cannot be held.
 func (gg *groupGrants) broader(g Grant) {
+	if gg.dg.Builtin == access.Admin {
+		return // no rule lowers Admin in the model either
+	}
 	level, because := gg.universalOf(g.Kind), "the group's universal level reaches it"
 	if g.Type == ObjectFolder {
 		// A folder's own grant decides it, unless the instance passes a

@@ -293,6 +293,7 @@ func TestNotExpressible(t *testing.T) {
 		rules    []access.Rule
 		settings GroupSettings
 		env      string
+		more     []access.Group
 		held     map[ObjectRef]string
 		inFolder bool
 		want     []NotExpressible
@@ -329,6 +330,12 @@ func TestNotExpressible(t *testing.T) {
 			want: []NotExpressible{{Rule: "top", Group: "team", Target: `app folder "` + exampleFolder + `"`, Environment: "development", Level: "use", InstanceLevel: "edit",
 				Because: "the platform keeps the highest of a group's levels, and the group's universal level reaches it"}},
 		},
+		"a rule on the Admin group lowers nothing, in the model or the instance": {
+			rules:    []access.Rule{{Name: "admin-use", Group: "admin", Level: access.Use, Targets: []access.RuleTarget{{Kind: access.App, Name: "payouts"}}}},
+			more:     []access.Group{{Name: "admin", Builtin: access.Admin}},
+			settings: noneSettings, env: "development",
+			ops: "Grant",
+		},
 		"a None override with nothing broader is held by revoking the grant": {
 			rules: []access.Rule{ledger}, settings: noneSettings, env: "production",
 			held: map[ObjectRef]string{{Type: ObjectResource, ID: "r1b2c3d4-0000-4000-8000-000000000002"}: "own"},
@@ -347,7 +354,7 @@ func TestNotExpressible(t *testing.T) {
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			snap := compileSpace(t, tc.team, tc.rules)
+			snap := compileSpace(t, tc.team, tc.rules, tc.more...)
 			held := tc.held
 			if held == nil {
 				held = map[ObjectRef]string{}
