@@ -395,13 +395,14 @@ func (gg *groupGrants) plan() map[ObjectRef]bool {
 	}
 	// Sub-folders without a rule of their own get the level of the nearest
 	// folder rule above them: a grant on a folder reaches its direct
-	// contents only.
+	// contents only. Where the group's universal level is as high, the
+	// instance gives that level without a grant.
 	for typ, rules := range gg.folderRules {
 		for _, path := range gg.pl.paths[typ] {
 			if _, own := rules[path]; own {
 				continue
 			}
-			if above, ok := gg.nearestFolderRule(typ, path); ok && above.Level != levelNone {
+			if above, ok := gg.nearestFolderRule(typ, path); ok && levelRank(above.Level) > levelRank(gg.universalOf(above.Kind)) {
 				sub := above
 				sub.Name = path
 				gg.grant(sub, above.Name)

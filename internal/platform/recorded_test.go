@@ -172,6 +172,7 @@ func TestSubFolderGrants(t *testing.T) {
 	team := access.Group{}
 	top := folderRule("top", access.Edit, access.App, exampleFolder)
 	cases := map[string]struct {
+		team     *access.Group
 		rules    []access.Rule
 		mutate   func(*Desired)
 		observed func() (Observed, Options)
@@ -193,6 +194,12 @@ func TestSubFolderGrants(t *testing.T) {
 			// reach sub-folders.
 			notExp: []string{`AccessRule sub: app folder "` + exampleSub + `": the platform keeps the highest of a group's levels, and on an instance that passes folder grants down to sub-folders, rule top's grant on folder "` +
 				exampleFolder + `" reaches it: in development, group team has use in the model and edit in the instance`},
+		},
+		"no sub-folder grant where the group's universal level is as high": {
+			team:     &access.Group{Universal: access.Universal{Apps: access.Edit}},
+			rules:    []access.Rule{top},
+			observed: func() (Observed, Options) { return withTeam(recordedInstance(), noneSettings, map[ObjectRef]string{}) },
+			grants:   []string{"app_9=edit top false"},
 		},
 		"at rest nothing is written": {
 			rules: []access.Rule{top},
@@ -237,7 +244,11 @@ func TestSubFolderGrants(t *testing.T) {
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			snap := compileSpace(t, team, tc.rules)
+			g := team
+			if tc.team != nil {
+				g = *tc.team
+			}
+			snap := compileSpace(t, g, tc.rules)
 			o, opts := tc.observed()
 			d := desired(t, snap, "development", false)
 			if tc.mutate != nil {
@@ -326,7 +337,9 @@ func TestNotExpressible(t *testing.T) {
 			rules:    []access.Rule{folderRule("top", access.Use, access.App, exampleFolder)},
 			settings: GroupSettings{UniversalApp: "edit", UniversalWorkflow: "none", UniversalResource: "none", UniversalQueryLibrary: "none"},
 			env:      "development",
-			held:     map[ObjectRef]string{{Type: ObjectFolder, ID: "app_9"}: "use", {Type: ObjectFolder, ID: "app_10"}: "use"},
+			// The sub-folder gets no grant of its own: the universal level
+			// is higher than the rule's anyway.
+			held: map[ObjectRef]string{{Type: ObjectFolder, ID: "app_9"}: "use"},
 			want: []NotExpressible{{Rule: "top", Group: "team", Target: `app folder "` + exampleFolder + `"`, Environment: "development", Level: "use", InstanceLevel: "edit",
 				Because: "the platform keeps the highest of a group's levels, and the group's universal level reaches it"}},
 		},
