@@ -88,52 +88,99 @@ func verify(ctx context.Context, f verifyFlags, progress io.Writer) (platform.Ve
 	if err != nil {
 		return platform.VerifyResult{}, err
 	}
+	st, err := readInstance(ctx, pe)
+	if err != nil {
+		return platform.VerifyResult{}, err
+	}
+	objects := st.objects
+	if len(only) > 0 {
+		objects = selectObjects(objects, only)
+		if len(objects) < len(only) {
+			return platform.VerifyResult{}, fmt.Errorf("--object: %d of the %d objects named are not in the %s instance", len(only)-len(objects), len(only), pe.env.Name)
+		}
+	}
+	start := time.Now()
+	for i := range objects {
+		o := &objects[i]
+		list, err := pe.rc.AccessList(ctx, accessListType(*o), accessListID(*o))
+		if err != nil {
+			return platform.VerifyResult{}, fmt.Errorf("reading the %s instance's access list of %s: %w", pe.env.Name, o, err)
+		}
+		for _, e := range list.User {
+			if e.Subject.Type == retool.SubjectUser {
+				o.Users = append(o.Users, platform.AccessEntry{UserID: e.Subject.ID, Level: e.AccessLevel, Source: accessSource(e.Sources, st.groupNames, st.folderNames)})
+			}
+		}
+		if (i+1)%50 == 0 {
+			fmt.Fprintf(progress, "read %d of %d access lists (%s)\n", i+1, len(objects), time.Since(start).Round(time.Second))
+		}
+	}
+	res, err := platform.Verify(platform.VerifyInput{Snapshot: pe.snap, Environment: pe.env.Name, Users: st.users, Objects: objects, IdPGroups: st.idpGroups})
+	if err != nil {
+		return res, err
+	}
+	if st.outside > 0 && len(only) == 0 {
+		res.Skipped = append(res.Skipped, fmt.Sprintf("%d item(s) in the archive or in users' drafts, which no Space's model covers", st.outside))
+	}
+	return res, nil
+}
+
+// instanceState is what verify reads of an instance before the access lists.
+type instanceState struct {
+	users     []platform.InstanceUser
+	idpGroups map[string][]string
+	// objects are the team folders and the items in them or in a root;
+	// outside counts the items elsewhere.
+	objects []platform.InstanceObject
+	outside int
+	// groupNames and folderNames name group and folder ids in sources.
+	groupNames, folderNames map[string]string
+}
+
+func readInstance(ctx context.Context, pe *platformEnv) (*instanceState, error) {
 	rc := pe.rc
 	reading := func(what string, err error) error {
 		return fmt.Errorf("reading the %s instance's %s: %w", pe.env.Name, what, err)
 	}
 	users, err := rc.ListUsers(ctx)
 	if err != nil {
-		return platform.VerifyResult{}, reading("users", err)
+		return nil, reading("users", err)
 	}
 	groups, err := rc.ListGroups(ctx)
 	if err != nil {
-		return platform.VerifyResult{}, reading("groups", err)
+		return nil, reading("groups", err)
 	}
 	folders, err := rc.ListFolders(ctx)
 	if err != nil {
-		return platform.VerifyResult{}, reading("folders", err)
+		return nil, reading("folders", err)
 	}
 	apps, err := rc.ListApps(ctx)
 	if err != nil {
-		return platform.VerifyResult{}, reading("apps", err)
+		return nil, reading("apps", err)
 	}
 	workflows, err := rc.ListWorkflows(ctx)
 	if err != nil {
-		return platform.VerifyResult{}, reading("workflows", err)
+		return nil, reading("workflows", err)
 	}
 	resources, err := rc.ListResources(ctx)
 	if err != nil {
-		return platform.VerifyResult{}, reading("resources", err)
+		return nil, reading("resources", err)
 	}
-
-	in := platform.VerifyInput{Snapshot: pe.snap, Environment: pe.env.Name}
+	st := &instanceState{groupNames: make(map[string]string, len(groups)), folderNames: map[string]string{}}
 	for _, u := range users {
-		in.Users = append(in.Users, platform.InstanceUser{ID: u.ID, Email: u.Email, Active: u.Active})
+		st.users = append(st.users, platform.InstanceUser{ID: u.ID, Email: u.Email, Active: u.Active})
 	}
-	groupNames := make(map[string]string, len(groups))
 	observed := make([]platform.ObservedGroup, 0, len(groups))
 	for _, g := range groups {
-		groupNames[strconv.FormatInt(g.ID, 10)] = g.Name
+		st.groupNames[strconv.FormatInt(g.ID, 10)] = g.Name
 		og := platform.ObservedGroup{ID: g.ID, Name: g.Name}
 		for _, m := range g.Members {
 			og.Members = append(og.Members, platform.ObservedMember{UserID: m.ID, Email: m.Email})
 		}
 		observed = append(observed, og)
 	}
-	in.IdPGroups = platform.IdPGroupsFromInstance(pe.loaded.Input, observed)
-	var instFolders []platform.Folder
-	folderPaths := map[string]string{}
+	st.idpGroups = platform.IdPGroupsFromInstance(pe.loaded.Input, observed)
+	instFolders := make([]platform.Folder, 0, len(folders))
 	for _, fo := range folders {
 		parent := ""
 		if fo.ParentFolderID != nil {
@@ -144,10 +191,10 @@ func verify(ctx context.Context, f verifyFlags, progress io.Writer) (platform.Ve
 	ix := platform.NewFolderIndex(instFolders)
 	for _, fo := range instFolders {
 		if p, ok := ix.Path(fo.ID); ok {
-			folderPaths[fo.ID] = fo.Type + " folder " + strconv.Quote(p)
+			st.folderNames[fo.ID] = fo.Type + " folder " + strconv.Quote(p)
 		}
 	}
-	var items []platform.InstanceItem
+	items := make([]platform.InstanceItem, 0, len(apps)+len(workflows)+len(resources))
 	for _, a := range apps {
 		items = append(items, platform.InstanceItem{Type: platform.ObjectApp, ID: a.ID, Name: a.Name, FolderID: a.FolderID})
 	}
@@ -161,39 +208,8 @@ func verify(ctx context.Context, f verifyFlags, progress io.Writer) (platform.Ve
 		}
 		items = append(items, platform.InstanceItem{Type: platform.ObjectResource, ID: r.ID, Name: r.DisplayName, FolderID: folder})
 	}
-	objects, outside := platform.VerifyObjects(instFolders, items)
-	if len(only) > 0 {
-		objects = selectObjects(objects, only)
-		if len(objects) < len(only) {
-			return platform.VerifyResult{}, fmt.Errorf("--object: %d of the %d objects named are not in the %s instance", len(only)-len(objects), len(only), pe.env.Name)
-		}
-	}
-	start := time.Now()
-	for i := range objects {
-		o := &objects[i]
-		list, err := rc.AccessList(ctx, accessListType(*o), accessListID(*o))
-		if err != nil {
-			return platform.VerifyResult{}, reading("access list of "+o.String(), err)
-		}
-		for _, e := range list.User {
-			if e.Subject.Type != retool.SubjectUser {
-				continue
-			}
-			o.Users = append(o.Users, platform.AccessEntry{UserID: e.Subject.ID, Level: e.AccessLevel, Source: accessSource(e.Sources, groupNames, folderPaths)})
-		}
-		if (i+1)%50 == 0 {
-			fmt.Fprintf(progress, "read %d of %d access lists (%s)\n", i+1, len(objects), time.Since(start).Round(time.Second))
-		}
-	}
-	in.Objects = objects
-	res, err := platform.Verify(in)
-	if err != nil {
-		return res, err
-	}
-	if outside > 0 && len(only) == 0 {
-		res.Skipped = append(res.Skipped, fmt.Sprintf("%d item(s) in the archive or in users' drafts, which no Space's model covers", outside))
-	}
-	return res, nil
+	st.objects, st.outside = platform.VerifyObjects(instFolders, items)
+	return st, nil
 }
 
 // verifyObjectType is the instance object type a check target names.

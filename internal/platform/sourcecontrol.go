@@ -6,14 +6,23 @@ import (
 	"strings"
 )
 
+// Retool's source control providers, as its API spells them.
+const (
+	providerGitHub     = "GitHub"
+	providerGitLab     = "GitLab"
+	providerBitbucket  = "Bitbucket"
+	providerAzureRepos = "Azure Repos"
+	providerCodeCommit = "AWS CodeCommit"
+)
+
 // retoolProviders maps spec.sourceControl.provider to the provider name
 // Retool's source control API takes (and answers).
 var retoolProviders = map[string]string{
-	"GitHub":        "GitHub",
-	"GitLab":        "GitLab",
-	"Bitbucket":     "Bitbucket",
-	"AzureRepos":    "Azure Repos",
-	"AWSCodeCommit": "AWS CodeCommit",
+	"GitHub":        providerGitHub,
+	"GitLab":        providerGitLab,
+	"Bitbucket":     providerBitbucket,
+	"AzureRepos":    providerAzureRepos,
+	"AWSCodeCommit": providerCodeCommit,
 }
 
 // RetoolProvider is Retool's name for a spec.sourceControl.provider ("AzureRepos":
@@ -53,21 +62,21 @@ func opt(name string) credentialKey { return credentialKey{name: name} }
 // spelling), in the order they are tried when the Secret does not name its
 // type.
 var credentialSchemas = map[string][]credentialSchema{
-	"GitHub": {
+	providerGitHub: {
 		{typ: "App", keys: []credentialKey{req("app_id"), req("installation_id"), req("private_key"), opt("url"), opt("enterprise_api_url")}},
 		{typ: "Personal", keys: []credentialKey{req("personal_access_token"), opt("url"), opt("enterprise_api_url")}},
 	},
-	"GitLab": {
+	providerGitLab: {
 		{keys: []credentialKey{{name: "project_id", required: true, kind: number}, req("url"), req("project_access_token")}},
 	},
-	"Bitbucket": {
+	providerBitbucket: {
 		{typ: "Token", keys: []credentialKey{req("token"), opt("url"), opt("enterprise_api_url")}},
 		{keys: []credentialKey{req("username"), req("app_password"), opt("url"), opt("enterprise_api_url")}},
 	},
-	"Azure Repos": {
+	providerAzureRepos: {
 		{keys: []credentialKey{req("url"), req("project"), req("user"), req("personal_access_token"), {name: "use_basic_auth", kind: boolean}}},
 	},
-	"AWS CodeCommit": {
+	providerCodeCommit: {
 		{keys: []credentialKey{req("url"), req("region"), req("access_key_id"), req("secret_access_key"), req("https_username"), req("https_password")}},
 	},
 }
