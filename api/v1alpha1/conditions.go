@@ -19,6 +19,13 @@ const (
 	// it. Only such a Space has an access model (checks, who-can, the
 	// platform sync); False says why not.
 	ConditionNamespaceOwned = "NamespaceOwned"
+	// ConditionPlatformExpressible is False on an AccessRule with a target
+	// that an environment's instance cannot hold at the rule's level (reason
+	// ReasonNotExpressible; the message names the target, the environment
+	// and the level the instance grants instead), and True otherwise.
+	ConditionPlatformExpressible = "PlatformExpressible"
+	// ReasonNotExpressible is PlatformExpressible's reason when it is False.
+	ReasonNotExpressible = "NotExpressible"
 )
 
 // Labels and annotations Governor sets or reads.

@@ -338,6 +338,19 @@ type EnvironmentPlatformStatus struct {
 	// pendingCount counts everything pending, listed or not.
 	// +optional
 	PendingCount int32 `json:"pendingCount,omitempty"`
+	// notExpressible names what this instance cannot hold as declared: rule
+	// targets below a broader grant of their group (a None override, an
+	// object rule below its folder's) or on a single workflow, each with the
+	// AccessRule, the group and the level the instance grants instead (the
+	// AccessRule's PlatformExpressible condition says it too); a group named
+	// like one of the platform's default groups; a source control provider
+	// the platform does not have. At most 20.
+	// +optional
+	// +listType=atomic
+	NotExpressible []string `json:"notExpressible,omitempty"`
+	// notExpressibleCount counts them, listed or not.
+	// +optional
+	NotExpressibleCount int32 `json:"notExpressibleCount,omitempty"`
 	// drift is what the instance holds in the Space that nothing declares.
 	// +optional
 	Drift *PlatformDrift `json:"drift,omitempty"`

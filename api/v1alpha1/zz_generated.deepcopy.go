@@ -234,6 +234,11 @@ func (in *EnvironmentPlatformStatus) DeepCopyInto(out *EnvironmentPlatformStatus
 		*out = make([]string, len(*in))
 		copy(*out, *in)
 	}
+	if in.NotExpressible != nil {
+		in, out := &in.NotExpressible, &out.NotExpressible
+		*out = make([]string, len(*in))
+		copy(*out, *in)
+	}
 	if in.Drift != nil {
 		in, out := &in.Drift, &out.Drift
 		*out = new(PlatformDrift)

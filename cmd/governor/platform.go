@@ -10,6 +10,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	governorv1alpha1 "github.com/governor-dev/governor/api/v1alpha1"
+	"github.com/governor-dev/governor/internal/access"
 	"github.com/governor-dev/governor/internal/controller"
 	"github.com/governor-dev/governor/internal/operator"
 	"github.com/governor-dev/governor/internal/platform"
@@ -24,7 +25,7 @@ func newPlatformCommand() *cobra.Command {
 		Short: "The platform's instances: what a sync would change",
 		Args:  cobra.NoArgs,
 	}
-	cmd.AddCommand(newPlanCommand())
+	cmd.AddCommand(newPlanCommand(), newVerifyCommand())
 	return cmd
 }
 
@@ -65,20 +66,33 @@ written, to the instance or to the cluster.`,
 	return cmd
 }
 
-func planFor(ctx context.Context, f planFlags) (platform.Plan, error) {
+// platformEnv is a Space's environment as the platform commands read it:
+// the cluster client, the loaded Space, the environment, the compiled model
+// and a connection to the environment's instance.
+type platformEnv struct {
+	client client.Client
+	loaded *spacemodel.Loaded
+	env    *governorv1alpha1.Environment
+	snap   *access.Snapshot
+	rc     *retool.Client
+}
+
+// openEnvironment loads the Space from the cluster, compiles its model and
+// connects to the environment's instance with the Space's token.
+func openEnvironment(ctx context.Context, f planFlags) (*platformEnv, error) {
 	rules := clientcmd.NewDefaultClientConfigLoadingRules()
 	rules.ExplicitPath = f.kubeconfig
 	cfg, err := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, &clientcmd.ConfigOverrides{CurrentContext: f.context}).ClientConfig()
 	if err != nil {
-		return platform.Plan{}, err
+		return nil, err
 	}
 	c, err := client.New(cfg, client.Options{Scheme: operator.Scheme()})
 	if err != nil {
-		return platform.Plan{}, err
+		return nil, err
 	}
 	loaded, err := spacemodel.Load(ctx, c, f.space)
 	if err != nil {
-		return platform.Plan{}, err
+		return nil, err
 	}
 	space := loaded.Space
 	var env *governorv1alpha1.Environment
@@ -93,9 +107,23 @@ func planFor(ctx context.Context, f planFlags) (platform.Plan, error) {
 		}
 	}
 	if env == nil || env.Instance == nil {
-		return platform.Plan{}, fmt.Errorf("the Space %s has no environment %q with an instance (environments with one: %s)", f.space, f.env, strings.Join(names, ", "))
+		return nil, fmt.Errorf("the Space %s has no environment %q with an instance (environments with one: %s)", f.space, f.env, strings.Join(names, ", "))
 	}
 	snap, _ := loaded.Compile()
+	conn, err := controller.NewConnections(c, controller.PlatformOptions{Namespace: f.namespace, RequestsPerMinute: f.requestsPerMinute}).Connect(ctx, space, *env)
+	if err != nil {
+		return nil, fmt.Errorf("the %s instance: %w", env.Name, err)
+	}
+	return &platformEnv{client: c, loaded: loaded, env: env, snap: snap, rc: conn.Client}, nil
+}
+
+func planFor(ctx context.Context, f planFlags) (platform.Plan, error) {
+	pe, err := openEnvironment(ctx, f)
+	if err != nil {
+		return platform.Plan{}, err
+	}
+	c, loaded, env, snap, rc := pe.client, pe.loaded, pe.env, pe.snap, pe.rc
+	space := loaded.Space
 	// What Governor recorded of the instance is on every group and rule,
 	// those being deleted included (the loader leaves those out).
 	var groups governorv1alpha1.PermissionGroupList
@@ -106,11 +134,6 @@ func planFor(ctx context.Context, f planFlags) (platform.Plan, error) {
 	if err := c.List(ctx, &accessRules, client.InNamespace(loaded.Namespace)); err != nil {
 		return platform.Plan{}, err
 	}
-	conn, err := controller.NewConnections(c, controller.PlatformOptions{Namespace: f.namespace, RequestsPerMinute: f.requestsPerMinute}).Connect(ctx, space, *env)
-	if err != nil {
-		return platform.Plan{}, fmt.Errorf("the %s instance: %w", env.Name, err)
-	}
-	rc := conn.Client
 	desired, err := platform.Project(snap, platform.Environment{Name: env.Name, ReadOnly: env.ReadOnly, Branch: env.Branch}, controller.PlatformSource(space))
 	if err != nil {
 		return platform.Plan{}, err

@@ -244,14 +244,7 @@ func (c *compiler) compileGroups(s *Snapshot) {
 			cg.universal[k] = universalOf(g.Builtin, g.Universal, k)
 		}
 		cg.queryLib = queryLibraryOf(g.Builtin, g.Universal)
-		switch g.Builtin {
-		case Admin:
-			cg.additional = Additional{UserList: true, AuditLog: true, UnpublishedReleases: true, UsageAnalytics: true, Themes: true, AccountDetails: true}
-		case Viewer, Editor:
-			// The built-in table: organisation "nothing". The CRD refuses
-			// spec.additional here; offline input may still carry it.
-			cg.additional = Additional{}
-		}
+		cg.additional = additionalOf(g.Builtin, g.Additional)
 		cg.flags = flagsOf(cg.additional)
 		if g.Builtin == AllUsers {
 			s.allUsers = id

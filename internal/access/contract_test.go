@@ -283,7 +283,7 @@ func TestBuiltinGroupsTable(t *testing.T) {
 	}
 	table := map[string]row{
 		"p@x.io": {Use, Edit, None, Use},  // AllUsers: from spec.universal
-		"v@x.io": {Use, Edit, Use, Use},   // Viewer: Use, Use, Use, None (+ AllUsers)
+		"v@x.io": {Use, Edit, Use, Use},   // Viewer: Use, Use, Use, Use (+ AllUsers)
 		"e@x.io": {Edit, Edit, Own, Edit}, // Editor: Edit, Edit, Own, Edit
 		"a@x.io": {Own, Own, Own, Edit},   // Admin: Own, Own, Own, Edit
 	}
@@ -301,7 +301,7 @@ func TestBuiltinGroupsTable(t *testing.T) {
 	// Without AllUsers' levels, each builtin on its own.
 	alone := SpaceInput{Name: "s", Groups: in.Groups[1:]}
 	s = mustCompile(t, alone)
-	for user, want := range map[string]row{"v@x.io": {Use, Use, Use, None}, "e@x.io": {Edit, Edit, Own, Edit}, "a@x.io": {Own, Own, Own, Edit}, "p@x.io": {None, None, None, None}} {
+	for user, want := range map[string]row{"v@x.io": {Use, Use, Use, Use}, "e@x.io": {Edit, Edit, Own, Edit}, "a@x.io": {Own, Own, Own, Edit}, "p@x.io": {None, None, None, None}} {
 		got := row{}
 		for tgt, lvl := range map[string]*Level{"app/a": &got.app, "workflow/w": &got.workflow, "resource/r": &got.resource, "querylibrary": &got.queryLibrary} {
 			*lvl = mustCheck(t, s, Request{User: user, Action: "use", Target: target(t, tgt)}).Level
@@ -317,18 +317,32 @@ func TestBuiltinGroupsTable(t *testing.T) {
 	if d := mustCheck(t, s, Request{User: "e@x.io", Action: "configure", Target: target(t, "resource/r")}); !d.Allowed {
 		t.Error("an Editor configures resources")
 	}
-	// Organisation: Viewer and Editor nothing, Admin everything, AllUsers from spec.additional.
+	// Organisation: Retool's default groups' flags (Viewer: user list and
+	// account details; Editor: those and unpublished releases; Admin:
+	// everything), AllUsers from spec.additional (here the audit log).
 	s = mustCompile(t, in)
-	for user, want := range map[string][2]bool{"v@x.io": {false, true}, "e@x.io": {false, true}, "a@x.io": {true, true}, "p@x.io": {false, true}} {
-		for i, action := range []string{"view-users", "view-audit-log"} {
+	orgActions := []string{"view-users", "view-audit-log", "view-usage-analytics", "manage-themes", "view-account-details"}
+	for user, want := range map[string][5]bool{
+		"v@x.io": {true, true, false, false, true},
+		"e@x.io": {true, true, false, false, true},
+		"a@x.io": {true, true, true, true, true},
+		"p@x.io": {false, true, false, false, false},
+	} {
+		for i, action := range orgActions {
 			if d := mustCheck(t, s, Request{User: user, Action: action, Target: Target{Type: TargetSpace}}); d.Allowed != want[i] {
 				t.Errorf("%s %s: %v, want %v", user, action, d.Allowed, want[i])
 			}
 		}
 	}
+	s = mustCompile(t, alone)
+	for user, want := range map[string]bool{"v@x.io": false, "e@x.io": true, "a@x.io": true} {
+		if d := mustCheck(t, s, Request{User: user, Action: "view-unpublished", Target: target(t, "app/a")}); d.Allowed != want {
+			t.Errorf("%s view-unpublished: %v, want %v (%s)", user, d.Allowed, want, d.Message)
+		}
+	}
 	// spec.universal and spec.additional on Viewer, Editor and Admin are
 	// refused by the CRD; offline input that carries them anyway does not
-	// change the fixed levels ("Viewer ... organisation: nothing").
+	// change the fixed levels.
 	fixed := SpaceInput{Name: "s", Groups: []Group{
 		{Name: "viewers", Builtin: Viewer, Members: []Member{{Email: "v@x.io"}}, Universal: Universal{Apps: Own, QueryLibrary: Edit}, Additional: everyFlagBut(Additional{})},
 		{Name: "editors", Builtin: Editor, Members: []Member{{Email: "e@x.io"}}, Universal: Universal{Apps: Own}, Additional: everyFlagBut(Additional{})},
@@ -338,14 +352,14 @@ func TestBuiltinGroupsTable(t *testing.T) {
 		if d := mustCheck(t, s, Request{User: user, Action: "delete", Target: target(t, "app/a")}); d.Allowed {
 			t.Errorf("%s: a built-in role's universal levels are fixed: %+v", user, d)
 		}
-		for _, action := range []string{"view-users", "view-audit-log", "view-usage-analytics", "manage-themes", "view-account-details"} {
+		for _, action := range []string{"view-audit-log", "view-usage-analytics", "manage-themes"} {
 			if d := mustCheck(t, s, Request{User: user, Action: action, Target: Target{Type: TargetSpace}}); d.Allowed {
-				t.Errorf("%s %s: Viewer and Editor have nothing at the organisation level: %+v", user, action, d)
+				t.Errorf("%s %s: the input's spec.additional does not add to the role's flags: %+v", user, action, d)
 			}
 		}
 	}
-	if d := mustCheck(t, s, Request{User: "v@x.io", Action: "use", Target: Target{Type: TargetQueryLibrary}}); d.Allowed {
-		t.Errorf("a Viewer's query-library level is None whatever the input says: %+v", d)
+	if d := mustCheck(t, s, Request{User: "v@x.io", Action: "edit", Target: Target{Type: TargetQueryLibrary}}); d.Allowed {
+		t.Errorf("a Viewer's query-library level is Use whatever the input says: %+v", d)
 	}
 	if d := mustCheck(t, s, Request{User: "v@x.io", Action: "view-unpublished", Target: target(t, "app/a")}); d.Allowed {
 		t.Errorf("a Viewer does not open unpublished releases: %+v", d)
@@ -840,7 +854,8 @@ func TestWhoCanRows(t *testing.T) {
 		"edit app/payouts: Use is not Edit": {Request{Action: "edit", Target: Target{Type: TargetApp, Name: "payouts"}, Folder: "finance"}, []string{"admin", "editor"}},
 		"write resource/ledger-db":          {Request{Action: "write", Target: Target{Type: TargetResource, Name: "ledger-db"}}, []string{"admin", "editor", "ops"}},
 		"write resource/ledger-db in prod":  {Request{Action: "write", Target: Target{Type: TargetResource, Name: "ledger-db"}, Environment: "production"}, []string{"admin", "editor"}},
-		"view-users":                        {Request{Action: "view-users", Target: Target{Type: TargetSpace}}, []string{"admin", "ops"}},
+		"view-users":                        {Request{Action: "view-users", Target: Target{Type: TargetSpace}}, []string{"admin", "editor", "ops", "viewer"}},
+		"view-audit-log":                    {Request{Action: "view-audit-log", Target: Target{Type: TargetSpace}}, []string{"admin", "ops"}},
 		"manage-settings":                   {Request{Action: "manage-settings", Target: Target{Type: TargetSpace}}, []string{"admin"}},
 		"manage-members group/ops":          {Request{Action: "manage-members", Target: Target{Type: TargetGroup, Name: "ops"}}, []string{"admin", "ops"}},
 		"edit querylibrary":                 {Request{Action: "edit", Target: Target{Type: TargetQueryLibrary}}, []string{"admin", "editor"}},

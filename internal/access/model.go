@@ -226,19 +226,30 @@ const (
 	ReasonDuplicateEnvironment = "DuplicateEnvironment"
 )
 
+// builtinRole is a built-in role's fixed levels and organisation-level
+// permissions: those of the platform's default group of the same role
+// (Retool's admin, editor and viewer groups, as a real instance holds them).
+type builtinRole struct {
+	apps, workflows, resources, queryLibrary Level
+	additional                               Additional
+}
+
+// builtinRoles is the built-in roles table (docs/access-model.md, "Built-in
+// groups"). AllUsers is not in it: its levels come from spec.universal.
+var builtinRoles = map[Builtin]builtinRole{
+	Viewer: {apps: Use, workflows: Use, resources: Use, queryLibrary: Use,
+		additional: Additional{UserList: true, AccountDetails: true}},
+	Editor: {apps: Edit, workflows: Edit, resources: Own, queryLibrary: Edit,
+		additional: Additional{UserList: true, UnpublishedReleases: true, AccountDetails: true}},
+	Admin: {apps: Own, workflows: Own, resources: Own, queryLibrary: Edit,
+		additional: Additional{UserList: true, AuditLog: true, UnpublishedReleases: true, UsageAnalytics: true, Themes: true, AccountDetails: true}},
+}
+
 // universalOf is a group's level on every object of k: its built-in role's
 // fixed level, or its spec.universal.
 func universalOf(b Builtin, u Universal, k Kind) Level {
-	switch b {
-	case Viewer:
-		return Use
-	case Editor:
-		if k == Resource {
-			return Own
-		}
-		return Edit
-	case Admin:
-		return Own
+	if r, ok := builtinRoles[b]; ok {
+		u = Universal{Apps: r.apps, Workflows: r.workflows, Resources: r.resources}
 	}
 	switch k {
 	case App:
@@ -252,16 +263,23 @@ func universalOf(b Builtin, u Universal, k Kind) Level {
 
 // queryLibraryOf is a group's query-library level.
 func queryLibraryOf(b Builtin, u Universal) Level {
-	switch b {
-	case Viewer:
-		return None
-	case Editor, Admin:
-		return Edit
+	if r, ok := builtinRoles[b]; ok {
+		return r.queryLibrary
 	}
 	if u.QueryLibrary > Edit {
 		return Edit
 	}
 	return u.QueryLibrary
+}
+
+// additionalOf is a group's organisation-level permissions: its built-in
+// role's (the CRD refuses spec.additional there; offline input may still
+// carry it), or its spec.additional.
+func additionalOf(b Builtin, a Additional) Additional {
+	if r, ok := builtinRoles[b]; ok {
+		return r.additional
+	}
+	return a
 }
 
 // canonicalUser is a request's user email in canonical form, or invalid input.

@@ -15,8 +15,10 @@ type GroupState struct {
 	Additional Additional
 	// Members are sorted by email, emails canonical (none on AllUsers).
 	Members []Member
-	// Grants are the group's rule targets with a level above None in the
-	// environment, sorted by kind, folder and name.
+	// Grants are the group's rule targets with their level in the
+	// environment, sorted by kind, folder and name. A level of None is a rule
+	// (or an environment override) that takes the level away: the platform
+	// holds it only by granting nothing.
 	Grants []GrantState
 }
 
@@ -49,9 +51,6 @@ func (s *Snapshot) GroupStates(env string) ([]GroupState, error) {
 		}
 		for i, k := range g.targets {
 			level, rule := g.targetRules[i].levelIn(ei)
-			if level == None {
-				continue
-			}
 			gs.Grants = append(gs.Grants, GrantState{Kind: k.kind, Folder: k.folder, Name: k.name, Level: level, Rule: rule})
 		}
 		sort.Slice(gs.Grants, func(i, j int) bool {

@@ -146,12 +146,14 @@ func TestCreateFolderNeedsAdminOrUniversalEdit(t *testing.T) {
 func TestSpaceAndGroupActions(t *testing.T) {
 	s := mustCompile(t, workedExample())
 	flags := map[string]bool{"view-users": true, "view-audit-log": true, "view-usage-analytics": false, "manage-themes": false, "view-account-details": false, "manage-settings": false}
+	// A Viewer has Retool's viewer group's flags: the user list and account details.
+	viewerHas := map[string]bool{"view-users": true, "view-account-details": true}
 	for action, opsHas := range flags {
 		t.Run(action, func(t *testing.T) {
 			if d := check(t, s, "olga@example.com", action, "space", "", ""); d.Allowed != opsHas {
 				t.Errorf("ops (additional flags) %s: %v, want %v", action, d.Allowed, opsHas)
 			}
-			if d := check(t, s, "bob@example.com", action, "space", "", ""); d.Allowed || d.Reason != ReasonNotPermitted {
+			if d := check(t, s, "bob@example.com", action, "space", "", ""); d.Allowed != viewerHas[action] || !d.Allowed && d.Reason != ReasonNotPermitted {
 				t.Errorf("a Viewer %s: %+v", action, d)
 			}
 			if d := check(t, s, "root@example.com", action, "space", "", ""); !d.Allowed {
@@ -193,7 +195,8 @@ func TestBuiltinGroups(t *testing.T) {
 		allowed              bool
 	}{
 		{"bob@example.com", "use", "app/a", true}, {"bob@example.com", "run", "workflow/w", true}, {"bob@example.com", "use", "resource/r", true},
-		{"bob@example.com", "write", "resource/r", false}, {"bob@example.com", "use", "querylibrary", false},
+		{"bob@example.com", "write", "resource/r", false}, {"bob@example.com", "use", "querylibrary", true}, {"bob@example.com", "edit", "querylibrary", false},
+		{"bob@example.com", "view-unpublished", "app/a", false}, {"ed@example.com", "view-unpublished", "app/a", true},
 		{"ed@example.com", "edit", "app/a", true}, {"ed@example.com", "delete", "app/a", false}, {"ed@example.com", "edit", "workflow/w", true},
 		{"ed@example.com", "configure", "resource/r", true}, {"ed@example.com", "edit", "querylibrary", true},
 		{"root@example.com", "delete", "app/payouts", true}, // Admin is never lowered by a rule

@@ -45,11 +45,14 @@ func IsBuiltinGroupName(name string) bool {
 // ObjectType is the type of a grant's object in Retool's permissions API.
 type ObjectType string
 
-// The object types Governor grants on.
+// The object types Governor grants on. A single workflow is not one of them
+// (Retool's API grants none); a rule on one is projected as ObjectWorkflow
+// so that the plan can say what the instance grants instead.
 const (
 	ObjectFolder   ObjectType = "folder"
 	ObjectApp      ObjectType = "app"
 	ObjectResource ObjectType = "resource"
+	ObjectWorkflow ObjectType = "workflow"
 )
 
 // FolderType is Retool's folder_type for a kind of object.
@@ -67,7 +70,10 @@ type Desired struct {
 	// none (Governor then leaves the instance's configuration alone).
 	SourceControl *SourceControl
 	Groups        []DesiredGroup
-	// NotExpressible names rule targets the platform's API cannot grant.
+	// NotExpressible names what of the Space the platform cannot hold at all
+	// (a group named like a default group, a source control the platform
+	// has no provider for). Rule targets an instance cannot hold at their
+	// level depend on what the instance holds: the plan reports those.
 	NotExpressible []string
 }
 
@@ -84,7 +90,10 @@ type DesiredGroup struct {
 	Settings *GroupSettings
 	// Members by canonical email, sorted; none for AllUsers.
 	Members []access.Member
-	// Grants sorted by Key.
+	// Grants sorted by Key, one per rule target of the group: a level of
+	// "none" is a rule (or environment override) that takes the level
+	// away, held by granting nothing; a single workflow (ObjectWorkflow)
+	// has no grant in the platform.
 	Grants []Grant
 }
 
@@ -120,7 +129,8 @@ func (g Grant) String() string {
 // SourceControl is the Space's repository as the instance should be
 // configured with it.
 type SourceControl struct {
-	// Provider is Retool's provider name (GitHub, GitLab, Bitbucket, AzureRepos, AWSCodeCommit).
+	// Provider is Retool's provider name (GitHub, GitLab, Bitbucket, Azure
+	// Repos, AWS CodeCommit).
 	Provider string
 	// Org and Repo come from the repository URL.
 	Org, Repo string
@@ -178,11 +188,6 @@ func Project(snap *access.Snapshot, env Environment, source *SpaceSource) (Desir
 			g.Members = s.Members
 		}
 		for _, gr := range s.Grants {
-			if !gr.Folder && gr.Kind == access.Workflow {
-				d.NotExpressible = append(d.NotExpressible, fmt.Sprintf(
-					"AccessRule %s: workflow %q: the platform's API grants no single workflow (grant its folder or a universal level)", gr.Rule, gr.Name))
-				continue
-			}
 			g.Grants = append(g.Grants, Grant{Type: objectType(gr), Kind: gr.Kind, Name: gr.Name, Level: levelName(gr.Level), Rule: gr.Rule})
 		}
 		d.Groups = append(d.Groups, g)
@@ -196,6 +201,8 @@ func objectType(g access.GrantState) ObjectType {
 		return ObjectFolder
 	case g.Kind == access.App:
 		return ObjectApp
+	case g.Kind == access.Workflow:
+		return ObjectWorkflow
 	default:
 		return ObjectResource
 	}
@@ -211,6 +218,19 @@ func settingsOf(s access.GroupState) *GroupSettings {
 	}
 }
 
+// levelRank orders Retool's level names: none < use < edit < own.
+func levelRank(level string) int {
+	switch level {
+	case levelUse:
+		return 1
+	case levelEdit:
+		return 2
+	case levelOwn:
+		return 3
+	}
+	return 0
+}
+
 func levelName(l access.Level) string {
 	switch l {
 	case access.Use:
@@ -223,11 +243,9 @@ func levelName(l access.Level) string {
 	return levelNone
 }
 
-// retoolProviders are the providers Retool's source control API knows.
-var retoolProviders = map[string]bool{"GitHub": true, "GitLab": true, "Bitbucket": true, "AzureRepos": true, "AWSCodeCommit": true}
-
 func projectSourceControl(s SpaceSource, env Environment) (SourceControl, error) {
-	if !retoolProviders[s.Provider] {
+	provider, ok := RetoolProvider(s.Provider)
+	if !ok {
 		return SourceControl{}, fmt.Errorf("provider %q has no counterpart in the platform's source control (want GitHub, GitLab, Bitbucket, AzureRepos or AWSCodeCommit)", s.Provider)
 	}
 	org, repo, err := splitRepository(s.Repository)
@@ -241,7 +259,7 @@ func projectSourceControl(s SpaceSource, env Environment) (SourceControl, error)
 	if branch == "" {
 		branch = "main"
 	}
-	return SourceControl{Provider: s.Provider, Org: org, Repo: repo, Branch: branch}, nil
+	return SourceControl{Provider: provider, Org: org, Repo: repo, Branch: branch}, nil
 }
 
 // splitRepository reads the owner and repository name from a clone URL

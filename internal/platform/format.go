@@ -47,9 +47,14 @@ func (op Op) String() string {
 	case OpInvite:
 		return fmt.Sprintf("POST /user_invites                        %s into %s", op.Member.Email, group())
 	case OpGrant:
+		if op.InheritedFrom != "" {
+			return fmt.Sprintf("POST /permissions/grant                   %s: %s on %s (rule %s, carried down from folder %q)", group(), op.Level, object(), op.Rule, op.InheritedFrom)
+		}
 		return fmt.Sprintf("POST /permissions/grant                   %s: %s on %s (rule %s)", group(), op.Level, object(), op.Rule)
 	case OpRevoke:
 		return fmt.Sprintf("POST /permissions/revoke                  %s: %s", group(), object())
+	case OpRevokeUserGrant:
+		return fmt.Sprintf("POST /permissions/revoke                  user %s (%s): %s", op.Member.Email, op.Member.UserID, object())
 	case OpDeleteGroup:
 		return fmt.Sprintf("DELETE /groups/%d%s%q", op.GroupID, pad(len(fmt.Sprint(op.GroupID))+8), op.GroupName)
 	}
@@ -119,7 +124,7 @@ func (p Plan) Format(w io.Writer) {
 	}
 	section("Pending", p.Pending)
 	section("Not expressible in the platform", p.NotExpressible)
-	section("Drift (in the instance, declared nowhere; left alone in Additive mode)", p.Drift)
+	section("Drift (the instance holds or grants more than declared; left alone in Additive mode)", p.Drift)
 	if p.Unverified > 0 {
 		fmt.Fprintf(w, "\n%d group(s)' grants were not read this time (request budget); they are verified on later passes.\n", p.Unverified)
 	}

@@ -7,15 +7,35 @@ type Observed struct {
 	Groups  []ObservedGroup
 	// Users maps canonical emails to user ids, for the users looked up.
 	Users map[string]string
+	// Inactive holds the canonical emails of users whose account is
+	// deactivated (active: false): they are never added to a group.
+	Inactive map[string]bool
 	// Invited holds the emails with an open invitation.
 	Invited map[string]bool
-	Folders []Folder
+	// ExpiredInvites holds the emails without an account whose every
+	// invitation expired unclaimed (Retool's invitations expire 7 days after
+	// they are made); an email with an open invitation is in Invited only.
+	ExpiredInvites map[string]bool
+	Folders        []Folder
 	// Apps and Resources map names to ids.
 	Apps, Resources map[string]string
+	// AppFolders and ResourceFolders map app and resource names to the id of
+	// the folder they are in ("" or absent: the root, or unknown).
+	AppFolders, ResourceFolders map[string]string
+	// UserGrants are the grants whose subject is a user, not a group; nil
+	// when they were not read (the plan then says nothing of them).
+	UserGrants []UserGrant
 	// Locked is version_control_locked.
 	Locked bool
 	// SourceControl is the configured repository; nil when none.
 	SourceControl *SourceControl
+}
+
+// UserGrant is a grant to one user (Retool API 2.7+: subject type user).
+type UserGrant struct {
+	UserID, Email string
+	Object        ObjectRef
+	Level         string
 }
 
 // ObservedGroup is a group of the instance.
@@ -46,7 +66,7 @@ func (r ObjectRef) String() string { return string(r.Type) + "/" + r.ID }
 // Folder is a folder of the instance.
 type Folder struct {
 	ID, Name, ParentID string
-	// Type is Retool's folder_type (app, workflow, resource, ...).
+	// Type is Retool's folder_type (app, workflow, resource, file).
 	Type   string
 	System bool
 }
