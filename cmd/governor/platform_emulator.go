@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/url"
 	"os/signal"
+	"slices"
 	"syscall"
 	"time"
 
@@ -33,6 +35,9 @@ GET /emulator/v1/stats counts the requests served.`,
   curl -H 'Authorization: Bearer dev-token' http://127.0.0.1:8500/api/v2/groups`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if u, err := url.Parse(opts.GitBaseURL); opts.GitBaseURL != "" && (err != nil || !slices.Contains([]string{"file", "http", "https"}, u.Scheme)) {
+				return fmt.Errorf("--git-base-url %q: want a file://, http:// or https:// URL", opts.GitBaseURL)
+			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
 			defer stop()
 			return runPlatformEmulator(ctx, cmd, listen, opts)
@@ -43,6 +48,8 @@ GET /emulator/v1/stats counts the requests served.`,
 	f.StringVar(&opts.Domain, "domain", "retool.localhost", "the admin Space's domain")
 	f.StringVar(&opts.Token, "token", "", "the admin Space's API token (random when empty)")
 	f.IntVar(&opts.RequestsPerMinute, "requests-per-minute", 0, "rate limit of the instance (0: unlimited)")
+	f.StringVar(&opts.GitBaseURL, "git-base-url", "", "where the Spaces' repositories are: a release pushes its branch to "+
+		"<url>/<org>/<repo>.git of the Space's source control configuration (file:///srv/git, http://127.0.0.1:7010); empty: releases are refused")
 	return cmd
 }
 

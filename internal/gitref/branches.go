@@ -79,9 +79,12 @@ func (c *clone) push(ctx context.Context, branch string) error {
 	return nil
 }
 
+// ErrBranchExists is returned (wrapped) by PushBranch when the repository has a branch of that name.
+var ErrBranchExists = errors.New("the branch exists already")
+
 // PushBranch makes a branch off the tip of base in the repository at repoURL holding one commit that
 // writes files (path -> content), and pushes it: what Retool does when it releases an app. It returns
-// the commit's sha. A branch of that name that exists already is refused.
+// the commit's sha. A branch of that name that exists already is refused (ErrBranchExists).
 func PushBranch(ctx context.Context, repoURL string, creds Credentials, base, branch string,
 	files map[string][]byte, message string, author Signature) (string, error) {
 	c, err := cloneBranch(ctx, repoURL, creds, base)
@@ -102,7 +105,7 @@ func PushBranch(ctx context.Context, repoURL string, creds Credentials, base, br
 	}
 	for _, r := range refs {
 		if r.Name() == name {
-			return "", c.rm.fail(ReasonInvalid, fmt.Sprintf("branch %s exists already", branch), nil)
+			return "", c.rm.fail(ReasonInvalid, fmt.Sprintf("branch %s", branch), ErrBranchExists)
 		}
 	}
 	if err := c.wt.Checkout(&git.CheckoutOptions{Branch: name, Create: true}); err != nil {

@@ -34,6 +34,12 @@ type Options struct {
 	RequestsPerMinute int
 	// Now is the clock (default time.Now).
 	Now func() time.Time
+	// GitBaseURL is where the Spaces' repositories are: a release pushes its
+	// branch to <GitBaseURL>/<org>/<repo>.git of the Space's source control
+	// configuration: a directory (file:///srv/git) or a git server
+	// (http://127.0.0.1:7010).
+	// Empty: releases are refused, as by an instance that reaches no git server.
+	GitBaseURL string
 }
 
 // Stats counts the /api/v2 requests served.
@@ -60,6 +66,9 @@ type Server struct {
 	stats   Stats
 	window  []time.Time // requests received in the last minute
 	allowed []time.Time // requests admitted in the last minute
+	// gitBaseURL and releases: see releases.go.
+	gitBaseURL string
+	releases   releaseBook
 }
 
 type token struct {
@@ -81,12 +90,13 @@ const (
 // New returns an emulated instance holding the admin Space.
 func New(opts Options) *Server {
 	s := &Server{
-		now:    opts.Now,
-		limit:  opts.RequestsPerMinute,
-		spaces: map[string]*space{},
-		tokens: map[string]*token{},
-		mux:    http.NewServeMux(),
-		stats:  Stats{Requests: map[string]int{}},
+		now:        opts.Now,
+		limit:      opts.RequestsPerMinute,
+		gitBaseURL: opts.GitBaseURL,
+		spaces:     map[string]*space{},
+		tokens:     map[string]*token{},
+		mux:        http.NewServeMux(),
+		stats:      Stats{Requests: map[string]int{}},
 	}
 	if s.now == nil {
 		s.now = time.Now
@@ -208,6 +218,9 @@ func (s *Server) handleAPI(r *http.Request, body []byte, scope string, h handler
 	if h == nil {
 		st, b := fail(http.StatusNotFound, "Not found: %s %s", r.Method, r.URL.Path)
 		return st, b, nil
+	}
+	if r.Method == http.MethodGet {
+		s.pullReleases(r.Context(), sp) // a read sees the releases merged since
 	}
 	st, b := h(sp, r, body)
 	return st, b, nil
