@@ -71,7 +71,7 @@ func TestDevClusterSamplesCanIAndDeletion(t *testing.T) {
 
 	// governor dev, until Ctrl-C (SIGINT) at the end of the test.
 	apiAddr := freePort(t)
-	dev := exec.Command(bin, "dev", "--kubeconfig-out", kubeconfig, "--state-dir", "",
+	dev := exec.Command(bin, "dev", "--kubeconfig-out", kubeconfig, "--state-dir", "", "--apps-repo-dir", filepath.Join(dir, "apps"),
 		"--metrics-bind-address", "0", "--health-probe-bind-address", "0", "--api-bind-address", apiAddr)
 	dev.Dir = root
 	logs := &syncBuffer{}
@@ -130,6 +130,19 @@ func TestDevClusterSamplesCanIAndDeletion(t *testing.T) {
 		if !strings.Contains(out, col) {
 			t.Errorf("kubectl get accessrules lacks %q:\n%s", col, out)
 		}
+	}
+	// The live release is created in the development instance, which pushes
+	// its branch to the dev git server: AwaitingMerge until the pull request
+	// is merged (governor dev merge stands in for it), then Live.
+	if out, code := kubectl("wait", "-n", "payments", "release/payouts-1-4-0", "--for=jsonpath={.status.phase}=AwaitingMerge", "--timeout=90s"); code != 0 {
+		t.Fatalf("payouts 1.4.0 not AwaitingMerge: %s\n%s", out, tail(logs.String(), 60))
+	}
+	branch, _ := kubectl("get", "-n", "payments", "release/payouts-1-4-0", "-o", "jsonpath={.status.published.branch}")
+	if out, code := run(t, bin, "dev", "merge", strings.TrimSpace(branch)); code != 0 || !strings.Contains(out, "merged") {
+		t.Fatalf("governor dev merge %s (exit %d): %s", branch, code, out)
+	}
+	if out, code := kubectl("wait", "-n", "payments", "release/payouts-1-4-0", "--for=jsonpath={.status.liveIn}=development,staging,production", "--timeout=120s"); code != 0 {
+		t.Errorf("payouts 1.4.0 not live in every environment after the merge: %s", out)
 	}
 	out, _ = kubectl("get", "releases", "-n", "payments")
 	if !strings.Contains(out, "Live") || !strings.Contains(out, "Superseded") {
