@@ -118,7 +118,7 @@ func (r *ReleaseReconciler) evaluate(ctx context.Context, rel *governorv1alpha1.
 	if pub.awaitingMerge {
 		p := rel.Status.Published
 		return reconciling("AwaitingMerge", "%s %s is created in the %s instance and awaits the merge of its pull request: branch %s (commit %s) into %s: %s",
-			rel.Spec.App, rel.Spec.Version, p.Environment, p.Branch, short(p.Commit), defaultBranch(space.EffectiveSourceControl()), p.PullRequestURL), r.mergePoll()
+			rel.Spec.App, rel.Spec.Version, p.Environment, p.Branch, shortSHA(p.Commit), mergeTarget(space.EffectiveSourceControl()), p.PullRequestURL), r.mergePoll()
 	}
 	out := releaseOutcome(rel, phase, order)
 	if pub.note != "" {

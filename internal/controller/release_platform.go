@@ -132,7 +132,7 @@ func (r *ReleaseReconciler) publish(ctx context.Context, space *governorv1alpha1
 		Branch: art.BranchName, Commit: art.CommitSHA, PullRequestURL: art.URL}
 	r.Recorder.Eventf(rel, nil, corev1.EventTypeNormal, "Published", "Publish",
 		"created release %s of app %s in the %s instance: branch %s (commit %s) awaits its merge: %s",
-		version, rel.Spec.App, writable.Name, art.BranchName, short(art.CommitSHA), art.URL)
+		version, rel.Spec.App, writable.Name, art.BranchName, shortSHA(art.CommitSHA), art.URL)
 	return r.followMerge(ctx, space, rel)
 }
 
@@ -147,7 +147,7 @@ func (r *ReleaseReconciler) followMerge(ctx context.Context, space *governorv1al
 		return platformOutcome{}, nil
 	}
 	sc := space.EffectiveSourceControl()
-	into := defaultBranch(sc)
+	into := mergeTarget(sc)
 	if p.MergedTime != nil || p.Commit == "" { // merged, or published before Governor followed merges
 		setPublished(rel, metav1.ConditionTrue, "Merged", "released in %s: branch %s merged into %s", p.Environment, p.Branch, into)
 		return platformOutcome{}, nil
@@ -171,27 +171,27 @@ func (r *ReleaseReconciler) followMerge(ctx context.Context, space *governorv1al
 	}
 	if !merged {
 		setPublished(rel, metav1.ConditionFalse, "AwaitingMerge", "branch %s (commit %s) awaits its merge into %s: %s",
-			p.Branch, short(p.Commit), into, p.PullRequestURL)
+			p.Branch, shortSHA(p.Commit), into, p.PullRequestURL)
 		return platformOutcome{awaitingMerge: true}, nil
 	}
 	now := metav1.Now()
 	p.MergedTime = &now
 	setPublished(rel, metav1.ConditionTrue, "Merged", "released in %s: branch %s merged into %s", p.Environment, p.Branch, into)
 	r.Recorder.Eventf(rel, nil, corev1.EventTypeNormal, "Merged", "Publish",
-		"branch %s (commit %s) is merged into %s: %s %s is released", p.Branch, short(p.Commit), into, rel.Spec.App, platformVersion(rel.Spec.Version))
+		"branch %s (commit %s) is merged into %s: %s %s is released", p.Branch, shortSHA(p.Commit), into, rel.Spec.App, platformVersion(rel.Spec.Version))
 	return platformOutcome{}, nil
 }
 
 // defaultBranch is the branch release branches merge into (the platform's
 // source control default branch).
-func defaultBranch(sc *governorv1alpha1.SourceControl) string {
+func mergeTarget(sc *governorv1alpha1.SourceControl) string {
 	if sc == nil || sc.DefaultBranch == "" {
 		return "main"
 	}
 	return sc.DefaultBranch
 }
 
-func short(sha string) string {
+func shortSHA(sha string) string {
 	if len(sha) > 7 {
 		return sha[:7]
 	}
