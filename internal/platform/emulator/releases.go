@@ -199,13 +199,17 @@ func (s *Server) repositoryURL(sp *space) string {
 	return strings.TrimRight(s.gitBaseURL, "/") + "/" + strings.Trim(sp.config.Org, "/") + "/" + sp.config.Repo + ".git"
 }
 
+// pushTokenKeys are the keys of a source control configuration that may
+// hold the token a push authenticates with, in the order they are tried.
+var pushTokenKeys = []string{"personal_access_token", "project_access_token", gitref.KeyToken, "app_password", "https_password"}
+
 // gitCredentials are the configuration's token, sent as Retool sends it
 // (basic auth); none for a file:// repository.
 func (s *Server) gitCredentials(sp *space) (gitref.Credentials, error) {
 	if strings.HasPrefix(s.gitBaseURL, "file:") {
 		return gitref.Credentials{}, nil
 	}
-	for _, k := range []string{"personal_access_token", "project_access_token", "token", "app_password", "https_password"} {
+	for _, k := range pushTokenKeys {
 		if v, ok := sp.config.Config[k].(string); ok && v != "" {
 			return gitref.CredentialsFromSecret(map[string][]byte{gitref.KeyToken: []byte(v)})
 		}
