@@ -178,6 +178,7 @@ const (
 	devGitAddr  = "127.0.0.1:7010"
 	devGitPath  = "/acme/retool-apps.git"
 	devGitToken = "dev-token"
+	devRepoURL  = "http://" + devGitAddr + devGitPath
 )
 
 // serveSampleRepository creates the sample repository in dir (once) and
@@ -196,7 +197,7 @@ func serveSampleRepository(ctx context.Context, dir string) (string, error) {
 	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 5 * time.Second}
 	go func() { _ = hs.Serve(ln) }()
 	go func() { <-ctx.Done(); _ = hs.Close() }()
-	return "http://" + devGitAddr + devGitPath, nil
+	return devRepoURL, nil
 }
 
 // newDevMergeCommand merges a release branch into main of the dev git
@@ -224,7 +225,11 @@ commit; a file both changed differently is refused.`,
 			m, err := gitref.MergeBranch(cmd.Context(), repo, creds, args[0], into,
 				gitref.Signature{Name: "governor dev", Email: "dev@governor.localhost"})
 			if err != nil {
-				return fmt.Errorf("merging %s into %s of %s: %w (is governor dev running?)", args[0], into, repo, err)
+				hint := ""
+				if repo == devRepoURL {
+					hint = " (is governor dev running?)"
+				}
+				return fmt.Errorf("merging %s into %s of %s: %w%s", args[0], into, repo, err, hint)
 			}
 			out := cmd.OutOrStdout()
 			switch {
@@ -238,7 +243,7 @@ commit; a file both changed differently is refused.`,
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&repo, "repo", "http://"+devGitAddr+devGitPath, "the repository (governor dev's git server)")
+	cmd.Flags().StringVar(&repo, "repo", devRepoURL, "the repository (governor dev's git server)")
 	cmd.Flags().StringVar(&into, "into", gitref.SampleBranchMain, "the branch to merge into (the Space's default branch)")
 	return cmd
 }
