@@ -3,6 +3,7 @@ package controller
 import (
 	"context"
 	"slices"
+	"sync"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -45,6 +46,10 @@ type ReleaseReconciler struct {
 	Resync time.Duration
 
 	apps appsCache
+	// created remembers the publications this process made (by Release
+	// UID) until their status is read back: a pass on a cache that does not
+	// show the status write yet must not create the release a second time.
+	created sync.Map
 }
 
 // +kubebuilder:rbac:groups=governor.dev,resources=releases,verbs=get;list;watch
@@ -56,6 +61,9 @@ func (r *ReleaseReconciler) Reconcile(ctx context.Context, req reconcile.Request
 	rel := &governorv1alpha1.Release{}
 	if err := r.Get(ctx, req.NamespacedName, rel); err != nil {
 		return reconcile.Result{}, client.IgnoreNotFound(err)
+	}
+	if rel.Status.Published != nil {
+		r.created.Delete(rel.UID) // the status holds it now
 	}
 	if !rel.DeletionTimestamp.IsZero() {
 		return reconcile.Result{}, nil

@@ -88,6 +88,11 @@ func (r *ReleaseReconciler) publish(ctx context.Context, space *governorv1alpha1
 				"(Governor's answers make it live all the same); release it as a new Release with an X.Y.Z version", rel.Spec.Version)
 		return platformOutcome{note: fmt.Sprintf("published in no instance: %s is not a plain X.Y.Z version", rel.Spec.Version)}, nil
 	}
+	if rel.Status.Published == nil {
+		if p, ok := r.created.Load(rel.UID); ok { // created by an earlier pass whose status write this read predates
+			rel.Status.Published = p.(*governorv1alpha1.ReleasePublication).DeepCopy()
+		}
+	}
 	if p := rel.Status.Published; p != nil && p.Environment == writable.Name {
 		return r.followMerge(ctx, space, rel)
 	}
@@ -130,6 +135,7 @@ func (r *ReleaseReconciler) publish(ctx context.Context, space *governorv1alpha1
 	r.apps.forget(conn.Key)
 	rel.Status.Published = &governorv1alpha1.ReleasePublication{Environment: writable.Name, Time: metav1.Now(),
 		Branch: art.BranchName, Commit: art.CommitSHA, PullRequestURL: art.URL}
+	r.created.Store(rel.UID, rel.Status.Published.DeepCopy())
 	r.Recorder.Eventf(rel, nil, corev1.EventTypeNormal, "Published", "Publish",
 		"created release %s of app %s in the %s instance: branch %s (commit %s) awaits its merge: %s",
 		version, rel.Spec.App, writable.Name, art.BranchName, shortSHA(art.CommitSHA), art.URL)
