@@ -138,12 +138,18 @@ func TestDevClusterSamplesCanIAndDeletion(t *testing.T) {
 		t.Fatalf("payouts 1.4.0 not AwaitingMerge: %s\n%s", out, tail(logs.String(), 60))
 	}
 	branch, _ := kubectl("get", "-n", "payments", "release/payouts-1-4-0", "-o", "jsonpath={.status.published.branch}")
+	merged := time.Now()
 	if out, code := run(t, bin, "dev", "merge", strings.TrimSpace(branch)); code != 0 || !strings.Contains(out, "merged") {
 		t.Fatalf("governor dev merge %s (exit %d): %s", branch, code, out)
 	}
+	if out, code := kubectl("wait", "-n", "payments", "release/payouts-1-4-0", "--for=jsonpath={.status.phase}=Live", "--timeout=90s"); code != 0 {
+		t.Errorf("payouts 1.4.0 not Live after the merge: %s", out)
+	}
+	t.Logf("payouts 1.4.0 Live %s after governor dev merge", time.Since(merged).Round(time.Second))
 	if out, code := kubectl("wait", "-n", "payments", "release/payouts-1-4-0", "--for=jsonpath={.status.liveIn}=development,staging,production", "--timeout=120s"); code != 0 {
 		t.Errorf("payouts 1.4.0 not live in every environment after the merge: %s", out)
 	}
+	t.Logf("payouts 1.4.0 live in development, staging and production %s after governor dev merge", time.Since(merged).Round(time.Second))
 	out, _ = kubectl("get", "releases", "-n", "payments")
 	if !strings.Contains(out, "Live") || !strings.Contains(out, "Superseded") {
 		t.Errorf("releases should show Live and Superseded phases:\n%s", out)
