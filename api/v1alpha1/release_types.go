@@ -16,15 +16,25 @@ const (
 // another commit: release tags are meant not to move.
 const ConditionTagMoved = "TagMoved"
 
+// ConditionPublished says whether a Release is released in the platform:
+// True once the branch of its release artifact is merged into the Space's
+// default branch (reason Merged) or the instance already had it (Adopted);
+// False while that branch awaits its merge (AwaitingMerge) or when it cannot
+// be published (VersionNotReleasable, InstanceNewer, NoWritableEnvironment).
+const ConditionPublished = "Published"
+
 // ReleasePhase is where a release stands among its app's releases.
 type ReleasePhase string
 
 // The release phases.
 const (
-	PhaseDraft      ReleasePhase = "Draft"
-	PhaseLive       ReleasePhase = "Live"
-	PhaseSuperseded ReleasePhase = "Superseded"
-	PhaseFailed     ReleasePhase = "Failed"
+	PhaseDraft ReleasePhase = "Draft"
+	// PhaseAwaitingMerge: the live release, created in the platform, whose
+	// artifact's branch is not merged into the default branch yet.
+	PhaseAwaitingMerge ReleasePhase = "AwaitingMerge"
+	PhaseLive          ReleasePhase = "Live"
+	PhaseSuperseded    ReleasePhase = "Superseded"
+	PhaseFailed        ReleasePhase = "Failed"
 )
 
 // ReleaseSpec declares a version of an app.
@@ -81,8 +91,10 @@ type ReleaseStatus struct {
 	// resolvedRef is what ref named: refs/tags/..., refs/heads/... or a commit sha.
 	// +optional
 	ResolvedRef string `json:"resolvedRef,omitempty"`
-	// phase is Draft, Live, Superseded or Failed: the release's place among
-	// its app's releases in Governor's answers.
+	// phase is Draft, AwaitingMerge, Live, Superseded or Failed: the
+	// release's place among its app's releases. The highest Published
+	// release is AwaitingMerge while the branch the platform pushed for it
+	// is not merged into the Space's default branch, then Live.
 	// +optional
 	Phase ReleasePhase `json:"phase,omitempty"`
 	// published records the release's creation in the Space's writable
@@ -114,6 +126,17 @@ type ReleasePublication struct {
 	// branch the platform pushed the release artifact to.
 	// +optional
 	Branch string `json:"branch,omitempty"`
+	// commit is the sha of the branch's commit holding the release artifact.
+	// +optional
+	Commit string `json:"commit,omitempty"`
+	// pullRequestURL opens the pull request that merges branch into the
+	// Space's default branch.
+	// +optional
+	PullRequestURL string `json:"pullRequestURL,omitempty"`
+	// mergedTime is when Governor first saw commit on the Space's default
+	// branch: from then on the release is released.
+	// +optional
+	MergedTime *metav1.Time `json:"mergedTime,omitempty"`
 }
 
 // ReleaseEnvironmentStatus is the app's live version in one environment.

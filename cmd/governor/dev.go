@@ -53,6 +53,7 @@ and keeps nothing. Ctrl-C stops everything.`,
 	f.StringVar(&opts.MetricsAddr, "metrics-bind-address", opts.MetricsAddr, "address of the operator's metrics endpoint")
 	f.StringVar(&opts.ProbeAddr, "health-probe-bind-address", opts.ProbeAddr, "address of /healthz and /readyz")
 	f.StringVar(&opts.APIAddr, "api-bind-address", "127.0.0.1:9443", `address of the decision API ("" disables it)`)
+	cmd.AddCommand(newDevMergeCommand())
 	return cmd
 }
 
@@ -170,6 +171,7 @@ Governor is running against %s, with emulated platform instances:
   kubectl get spaces                       # Platform: Synced once the instances hold the model
   kubectl get governor -A
   kubectl get releases -n payments          # each release's commit, phase and where it is live
+  bin/governor dev merge release/payouts/1.4.0   # merge 1.4.0's pull request: AwaitingMerge, then Live
   bin/governor can-i edit app/ledger --space payments --as carol@example.com --folder finance/reports
   bin/governor platform plan --space payments --env development
 

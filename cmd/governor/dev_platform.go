@@ -15,6 +15,8 @@ import (
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/spf13/cobra"
+
 	"github.com/governor-dev/governor/internal/gitref"
 	"github.com/governor-dev/governor/internal/gitref/gitserver"
 	"github.com/governor-dev/governor/internal/platform/emulator"
@@ -79,7 +81,8 @@ func startDevInstances(ctx context.Context, cfg *rest.Config, stateDir string, o
 	for _, e := range devEnvironments {
 		// Unlimited: the tour's operator spends a large budget on local
 		// instances so that it syncs in seconds.
-		opts := emulator.Options{Domain: devDomain("hub", e.name), RequestsPerMinute: -1}
+		// Releases push their branches to the dev git server, as Retool pushes to GitHub.
+		opts := emulator.Options{Domain: devDomain("hub", e.name), RequestsPerMinute: -1, GitBaseURL: "http://" + devGitAddr}
 		if stateDir != "" {
 			opts.StateDir = filepath.Join(stateDir, e.name)
 		}
@@ -133,7 +136,7 @@ func provisionChildSpaces(ctx context.Context, c client.Client, instances []devI
 				done[key] = true
 			}
 		}
-		deployReleases(instances)
+		deployReleases(ctx, instances)
 		select {
 		case <-ctx.Done():
 			return
@@ -158,13 +161,15 @@ func storeSecret(ctx context.Context, c client.Client, name string, data map[str
 
 // deployReleases stands in for the read-only instances pulling their
 // branches once a release artifact is merged: each team app's live release
-// in the writable instance (development) becomes live in the others.
-func deployReleases(instances []devInstance) {
+// in the writable instance (development), which it has once its branch is
+// merged (`governor dev merge`), becomes live in the others.
+func deployReleases(ctx context.Context, instances []devInstance) {
 	for _, child := range devChildSpaces {
 		writable := instances[0].server.Space(devDomain(child.name, instances[0].env))
 		if writable == nil {
 			continue
 		}
+		writable.PullReleases(ctx)
 		for _, a := range child.apps {
 			v := writable.ReleaseVersion(a)
 			if v == "" || v == "latest" {
@@ -184,10 +189,12 @@ const (
 	devGitAddr  = "127.0.0.1:7010"
 	devGitPath  = "/acme/retool-apps.git"
 	devGitToken = "dev-token"
+	devRepoURL  = "http://" + devGitAddr + devGitPath
 )
 
 // serveSampleRepository creates the sample repository in dir (once) and
-// serves it read-only over HTTP, behind the dev token.
+// serves it over HTTP, behind the dev token; the emulated instances push
+// their release branches to it, and `governor dev merge` merges them.
 func serveSampleRepository(ctx context.Context, dir string) (string, error) {
 	if _, err := gitref.CreateSampleRepository(dir); err != nil {
 		return "", err
@@ -197,9 +204,57 @@ func serveSampleRepository(ctx context.Context, dir string) (string, error) {
 		return "", fmt.Errorf("the dev git server: %w", err)
 	}
 	srv := gitserver.New(gitserver.Options{Repositories: map[string]string{devGitPath: dir},
-		Username: gitref.DefaultTokenUsername, Password: devGitToken})
+		Username: gitref.DefaultTokenUsername, Password: devGitToken, Push: true})
 	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 5 * time.Second}
 	go func() { _ = hs.Serve(ln) }()
 	go func() { <-ctx.Done(); _ = hs.Close() }()
-	return "http://" + devGitAddr + devGitPath, nil
+	return devRepoURL, nil
+}
+
+// newDevMergeCommand merges a release branch into main of the dev git
+// server: what a reviewer merging the release's pull request does.
+func newDevMergeCommand() *cobra.Command {
+	var repo, into string
+	cmd := &cobra.Command{
+		Use:   "merge BRANCH",
+		Short: "Merge a release branch into main of governor dev's git repository (stands in for merging its pull request)",
+		Long: `Merge BRANCH into --into (main) of the sample repository that governor dev
+serves, and push it: what a reviewer does when merging the pull request that
+the platform opened for a release. The Release (AwaitingMerge until then) is
+Live once Governor sees the branch's commit on main, and the emulated instances
+pick the release up. A Release names its branch in status.published.branch.
+A fast-forward when main has not moved since the branch was made, else a merge
+commit; a file both changed differently is refused.`,
+		Example: `  governor dev merge $(kubectl get release payouts-1-4-0 -n payments -o jsonpath='{.status.published.branch}')
+  governor dev merge release/payouts/1.4.0`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			creds, err := gitref.CredentialsFromSecret(map[string][]byte{gitref.KeyToken: []byte(devGitToken)})
+			if err != nil {
+				return err
+			}
+			m, err := gitref.MergeBranch(cmd.Context(), repo, creds, args[0], into,
+				gitref.Signature{Name: "governor dev", Email: "dev@governor.localhost"})
+			if err != nil {
+				hint := ""
+				if repo == devRepoURL {
+					hint = " (is governor dev running?)"
+				}
+				return fmt.Errorf("merging %s into %s of %s: %w%s", args[0], into, repo, err, hint)
+			}
+			out := cmd.OutOrStdout()
+			switch {
+			case m.AlreadyMerged:
+				fmt.Fprintf(out, "%s is already merged into %s (%s)\n", args[0], into, m.Commit[:7])
+			case m.FastForward:
+				fmt.Fprintf(out, "merged %s into %s: fast-forward to %s\n", args[0], into, m.Commit[:7])
+			default:
+				fmt.Fprintf(out, "merged %s into %s: merge commit %s\n", args[0], into, m.Commit[:7])
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&repo, "repo", devRepoURL, "the repository (governor dev's git server)")
+	cmd.Flags().StringVar(&into, "into", gitref.SampleBranchMain, "the branch to merge into (the Space's default branch)")
+	return cmd
 }

@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/url"
 	"os/signal"
+	"slices"
 	"syscall"
 	"time"
 
@@ -42,6 +44,9 @@ instance is saved there after every change and loaded at start.`,
   curl -H 'Authorization: Bearer dev-token' http://127.0.0.1:8500/api/v2/groups`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if u, err := url.Parse(opts.GitBaseURL); opts.GitBaseURL != "" && (err != nil || !slices.Contains([]string{"file", "http", "https"}, u.Scheme)) {
+				return fmt.Errorf("--git-base-url %q: want a file://, http:// or https:// URL", opts.GitBaseURL)
+			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
 			defer stop()
 			return runPlatformEmulator(ctx, cmd, listen, opts)
@@ -55,6 +60,8 @@ instance is saved there after every change and loaded at start.`,
 	f.StringVar(&opts.FolderGrants, "folder-grants", emulator.FolderGrantsDirect,
 		"how far a folder grant reaches: direct (the folder's direct contents, Retool's documented behaviour) or nested (everything beneath it)")
 	f.StringVar(&opts.StateDir, "state-dir", "", `directory the instance is saved to after every change and loaded from at start ("": in memory only)`)
+	f.StringVar(&opts.GitBaseURL, "git-base-url", "", "where the Spaces' repositories are: a release pushes its branch to "+
+		"<url>/<org>/<repo>.git of the Space's source control configuration (file:///srv/git, http://127.0.0.1:7010); empty: releases are refused")
 	return cmd
 }
 

@@ -3,6 +3,7 @@ package controller
 import (
 	"context"
 	"slices"
+	"sync"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -25,7 +26,9 @@ import (
 // ReleaseReconciler orders each app's releases by semantic version (the
 // highest Published one is Live), resolves each release's ref against its
 // Space's repository, publishes the live release to the Space's writable
-// instance, and reports the version each environment's users get.
+// instance (AwaitingMerge until the branch the platform pushed for it is
+// merged into the default branch), and reports the version each
+// environment's users get.
 type ReleaseReconciler struct {
 	client.Client
 	Recorder events.EventRecorder
@@ -43,6 +46,10 @@ type ReleaseReconciler struct {
 	Resync time.Duration
 
 	apps appsCache
+	// created remembers the publications this process made (by Release
+	// UID) until their status is read back: a pass on a cache that does not
+	// show the status write yet must not create the release a second time.
+	created sync.Map
 }
 
 // +kubebuilder:rbac:groups=governor.dev,resources=releases,verbs=get;list;watch
@@ -54,6 +61,9 @@ func (r *ReleaseReconciler) Reconcile(ctx context.Context, req reconcile.Request
 	rel := &governorv1alpha1.Release{}
 	if err := r.Get(ctx, req.NamespacedName, rel); err != nil {
 		return reconcile.Result{}, client.IgnoreNotFound(err)
+	}
+	if rel.Status.Published != nil {
+		r.created.Delete(rel.UID) // the status holds it now
 	}
 	if !rel.DeletionTimestamp.IsZero() {
 		return reconcile.Result{}, nil
@@ -100,7 +110,10 @@ func (r *ReleaseReconciler) evaluate(ctx context.Context, rel *governorv1alpha1.
 	if resolveErr == nil {
 		r.recordResolution(rel, res)
 	}
-	note, platformErr := r.platform(ctx, space, rel, phase, resolveErr == nil)
+	pub, platformErr := r.platform(ctx, space, rel, phase, resolveErr == nil)
+	if phase == governorv1alpha1.PhaseLive && awaitingMerge(rel.Status.Published) {
+		rel.Status.Phase = governorv1alpha1.PhaseAwaitingMerge // also while the repository cannot be read
+	}
 	for _, err := range []error{resolveErr, platformErr} {
 		if err != nil {
 			out, _ := classify(err)
@@ -110,12 +123,26 @@ func (r *ReleaseReconciler) evaluate(ctx context.Context, rel *governorv1alpha1.
 			return out, r.resync() // the repository or the instance may change without an event
 		}
 	}
+	if pub.awaitingMerge {
+		p := rel.Status.Published
+		return reconciling("AwaitingMerge", "%s %s is created in the %s instance and awaits the merge of its pull request: branch %s (commit %s) into %s: %s",
+			rel.Spec.App, rel.Spec.Version, p.Environment, p.Branch, shortSHA(p.Commit), mergeTarget(space.EffectiveSourceControl()), p.PullRequestURL), r.mergePoll()
+	}
 	out := releaseOutcome(rel, phase, order)
-	if note != "" {
-		out.message += "; " + note
+	if pub.note != "" {
+		out.message += "; " + pub.note
 	}
 	return out, r.resync()
 }
+
+// awaitingMerge reports whether a publication's branch is yet to be merged.
+func awaitingMerge(p *governorv1alpha1.ReleasePublication) bool {
+	return p != nil && !p.Adopted && p.Commit != "" && p.MergedTime == nil
+}
+
+// mergePoll is how often a release awaiting the merge of its branch looks
+// at the repository (one listing, shared by the repository's releases).
+func (r *ReleaseReconciler) mergePoll() time.Duration { return min(time.Minute, r.resync()) }
 
 func (r *ReleaseReconciler) resync() time.Duration {
 	if r.Resync > 0 {

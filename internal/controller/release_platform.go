@@ -9,41 +9,65 @@ import (
 
 	"github.com/Masterminds/semver/v3"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	governorv1alpha1 "github.com/governor-dev/governor/api/v1alpha1"
+	"github.com/governor-dev/governor/internal/gitref"
 	"github.com/governor-dev/governor/internal/platform/retool"
 )
 
+// platformOutcome is what publishing a release found.
+type platformOutcome struct {
+	// note is added to the Ready message.
+	note string
+	// awaitingMerge: the release is created in the platform, its branch not
+	// merged into the default branch yet.
+	awaitingMerge bool
+}
+
 // platform publishes a live, resolved release to the Space's writable
-// instance and records, per environment with an instance, the app's live
-// version there. It returns a note for the Ready message, or why publishing
-// failed (stalled or waiting).
+// instance, follows its branch until it is merged, and records, per
+// environment with an instance, the app's live version there. It sets the
+// Published condition of the release it publishes, and returns why
+// publishing failed (stalled or waiting).
 func (r *ReleaseReconciler) platform(ctx context.Context, space *governorv1alpha1.Space, rel *governorv1alpha1.Release,
-	phase governorv1alpha1.ReleasePhase, resolved bool) (string, error) {
+	phase governorv1alpha1.ReleasePhase, resolved bool) (platformOutcome, error) {
 	envs := instanceEnvironments(space)
 	if r.Connections == nil || len(envs) == 0 {
 		rel.Status.Environments, rel.Status.LiveIn = nil, ""
-		return "", nil
+		return platformOutcome{}, nil
 	}
-	var note string
+	var out platformOutcome
 	var err error
-	if resolved && phase == governorv1alpha1.PhaseLive && rel.Spec.State == governorv1alpha1.ReleasePublished {
-		note, err = r.publish(ctx, space, rel, envs)
+	if phase == governorv1alpha1.PhaseLive && rel.Spec.State == governorv1alpha1.ReleasePublished {
+		if resolved {
+			out, err = r.publish(ctx, space, rel, envs)
+		}
+	} else if rel.Status.Published == nil {
+		meta.RemoveStatusCondition(&rel.Status.Conditions, governorv1alpha1.ConditionPublished)
 	}
 	r.observe(ctx, space, rel, envs)
-	return note, err
+	return out, err
 }
 
 // platformVersion is a release's version as the platform writes it (x.y.z).
 func platformVersion(v string) string { return strings.TrimPrefix(v, "v") }
 
+// setPublished sets the Published condition.
+func setPublished(rel *governorv1alpha1.Release, status metav1.ConditionStatus, reason, format string, args ...any) {
+	meta.SetStatusCondition(&rel.Status.Conditions, metav1.Condition{Type: governorv1alpha1.ConditionPublished, Status: status,
+		Reason: reason, Message: fmt.Sprintf(format, args...), ObservedGeneration: rel.Generation})
+}
+
 // publish creates the release in the first writable environment's instance,
-// once: a release the instance already has is adopted; an instance whose
-// live release is newer is left alone (the platform releases the app's
-// current state, so an older version created now would be mislabelled).
+// once, and then watches its branch until it is merged: a release the
+// instance already has is adopted; an instance whose live release is newer
+// is left alone (the platform releases the app's current state, so an older
+// version created now would be mislabelled); a version that is not plain
+// X.Y.Z is published nowhere.
 func (r *ReleaseReconciler) publish(ctx context.Context, space *governorv1alpha1.Space, rel *governorv1alpha1.Release,
-	envs []governorv1alpha1.Environment) (string, error) {
+	envs []governorv1alpha1.Environment) (platformOutcome, error) {
 	var writable *governorv1alpha1.Environment
 	for i := range envs {
 		if !envs[i].ReadOnly {
@@ -52,53 +76,132 @@ func (r *ReleaseReconciler) publish(ctx context.Context, space *governorv1alpha1
 		}
 	}
 	if writable == nil {
-		return "no writable environment: nothing is published to the platform", nil
-	}
-	if p := rel.Status.Published; p != nil && p.Environment == writable.Name {
-		return "", nil
+		setPublished(rel, metav1.ConditionFalse, "NoWritableEnvironment",
+			"the Space has no writable environment with an instance: releases are created in the writable one")
+		return platformOutcome{note: "no writable environment: nothing is published to the platform"}, nil
 	}
 	version := platformVersion(rel.Spec.Version)
 	v, err := semver.StrictNewVersion(version)
 	if err != nil || v.Prerelease() != "" || v.Metadata() != "" {
-		return "", stall("VersionNotReleasable",
-			"spec.version: %s is live in Governor's answers but cannot be released in the platform, which takes x.y.z versions only", rel.Spec.Version)
+		setPublished(rel, metav1.ConditionFalse, "VersionNotReleasable",
+			"spec.version %s is not a plain X.Y.Z version, the only versions Retool releases: it is published in no instance "+
+				"(Governor's answers make it live all the same); release it as a new Release with an X.Y.Z version", rel.Spec.Version)
+		return platformOutcome{note: fmt.Sprintf("published in no instance: %s is not a plain X.Y.Z version", rel.Spec.Version)}, nil
+	}
+	if rel.Status.Published == nil {
+		if p, ok := r.created.Load(rel.UID); ok { // created by an earlier pass whose status write this read predates
+			rel.Status.Published = p.(*governorv1alpha1.ReleasePublication).DeepCopy()
+		}
+	}
+	if p := rel.Status.Published; p != nil && p.Environment == writable.Name {
+		return r.followMerge(ctx, space, rel)
 	}
 	conn, err := r.Connections.Connect(ctx, space, *writable)
 	if err != nil {
-		return "", platformFailure(writable.Name, err)
+		return platformOutcome{}, platformFailure(writable.Name, err)
 	}
 	app, err := r.apps.find(ctx, conn, rel.Spec.App)
 	if err != nil {
-		return "", platformFailure(writable.Name, err)
+		return platformOutcome{}, platformFailure(writable.Name, err)
 	}
 	if app == nil {
-		return "", wait("AppNotFound", "app %s is not in the %s instance of Space %s yet: the release is published once it is there",
+		return platformOutcome{}, wait("AppNotFound", "app %s is not in the %s instance of Space %s yet: the release is published once it is there",
 			rel.Spec.App, writable.Name, space.Name)
 	}
-	existing, err := conn.Client.ListAppReleases(ctx, app.ID)
+	existing, err := conn.Client.ListReleases(ctx, retool.ElementApp, app.ID)
 	if err != nil {
-		return "", platformFailure(writable.Name, err)
+		return platformOutcome{}, platformFailure(writable.Name, err)
 	}
 	for _, e := range existing {
 		if e.ReleaseVersion == version {
 			rel.Status.Published = &governorv1alpha1.ReleasePublication{Environment: writable.Name, Time: metav1.Now(), Adopted: true}
+			setPublished(rel, metav1.ConditionTrue, "Adopted", "the %s instance already had release %s of app %s", writable.Name, version, rel.Spec.App)
 			r.Recorder.Eventf(rel, nil, corev1.EventTypeNormal, "Adopted", "Publish",
 				"the %s instance already has release %s of app %s: adopted", writable.Name, version, rel.Spec.App)
-			return "", nil
+			return platformOutcome{}, nil
 		}
 	}
 	if live, err := semver.NewVersion(liveVersion(app.ReleaseVersion)); err == nil && live.GreaterThan(v) {
-		return fmt.Sprintf("not published in %s, whose live release %s is newer (see docs/releases.md, Rollback)", writable.Name, live), nil
+		setPublished(rel, metav1.ConditionFalse, "InstanceNewer",
+			"not created in %s, whose live release %s is newer: Retool would release today's app as %s (see docs/releases.md, Rollback)",
+			writable.Name, live, version)
+		return platformOutcome{note: fmt.Sprintf("not published in %s, whose live release %s is newer (see docs/releases.md, Rollback)", writable.Name, live)}, nil
 	}
-	art, err := conn.Client.CreateAppRelease(ctx, app.ID, version, rel.Spec.Description)
+	art, err := conn.Client.CreateRelease(ctx, retool.ElementApp, app.ID, retool.ReleaseCreate{Version: version, Description: rel.Spec.Description,
+		CommitMessage: fmt.Sprintf("Release %s %s (Release %s/%s)", rel.Spec.App, version, rel.Namespace, rel.Name)})
 	if err != nil {
-		return "", platformFailure(writable.Name, err)
+		return platformOutcome{}, platformFailure(writable.Name, err)
 	}
 	r.apps.forget(conn.Key)
-	rel.Status.Published = &governorv1alpha1.ReleasePublication{Environment: writable.Name, Time: metav1.Now(), Branch: art.BranchName}
+	rel.Status.Published = &governorv1alpha1.ReleasePublication{Environment: writable.Name, Time: metav1.Now(),
+		Branch: art.BranchName, Commit: art.CommitSHA, PullRequestURL: art.URL}
+	r.created.Store(rel.UID, rel.Status.Published.DeepCopy())
 	r.Recorder.Eventf(rel, nil, corev1.EventTypeNormal, "Published", "Publish",
-		"created release %s of app %s in the %s instance (branch %s)", version, rel.Spec.App, writable.Name, art.BranchName)
-	return "", nil
+		"created release %s of app %s in the %s instance: branch %s (commit %s) awaits its merge: %s",
+		version, rel.Spec.App, writable.Name, art.BranchName, shortSHA(art.CommitSHA), art.URL)
+	return r.followMerge(ctx, space, rel)
+}
+
+// followMerge checks, with go-git, whether the commit of a published
+// release's branch is on the Space's default branch: the release is released
+// once it is, and awaits its merge until then.
+func (r *ReleaseReconciler) followMerge(ctx context.Context, space *governorv1alpha1.Space, rel *governorv1alpha1.Release) (platformOutcome, error) {
+	p := rel.Status.Published
+	if p.Adopted {
+		setPublished(rel, metav1.ConditionTrue, "Adopted", "the %s instance already had release %s of app %s",
+			p.Environment, platformVersion(rel.Spec.Version), rel.Spec.App)
+		return platformOutcome{}, nil
+	}
+	sc := space.EffectiveSourceControl()
+	into := mergeTarget(sc)
+	if p.MergedTime != nil || p.Commit == "" { // merged, or published before Governor followed merges
+		setPublished(rel, metav1.ConditionTrue, "Merged", "released in %s: branch %s merged into %s", p.Environment, p.Branch, into)
+		return platformOutcome{}, nil
+	}
+	if sc == nil || sc.Repository == "" { // resolve stalls the release first; kept for safety
+		return platformOutcome{}, stall("NoSourceControl", "the Space %s has no sourceControl.repository to follow branch %s in", space.Name, p.Branch)
+	}
+	creds, err := r.credentials(ctx, sc, into)
+	if err != nil {
+		return platformOutcome{}, err
+	}
+	merged, err := r.Resolver.Contains(ctx, sc.Repository, creds, into, p.Commit)
+	switch {
+	case err == nil:
+	case gitref.IsAuthError(err):
+		return platformOutcome{}, stall("AuthFailed", "following the merge of branch %s: %v; %s", p.Branch, err, credentialsHint(sc, r.Namespace))
+	case gitref.IsNotFound(err) || gitref.IsInvalid(err):
+		return platformOutcome{}, stall("DefaultBranchNotFound", "following the merge of branch %s: %v: set sourceControl.defaultBranch to the branch pull requests merge into", p.Branch, err)
+	default:
+		return platformOutcome{}, wait("RepositoryUnreachable", "following the merge of branch %s: %v; retrying", p.Branch, err)
+	}
+	if !merged {
+		setPublished(rel, metav1.ConditionFalse, "AwaitingMerge", "branch %s (commit %s) awaits its merge into %s: %s",
+			p.Branch, shortSHA(p.Commit), into, p.PullRequestURL)
+		return platformOutcome{awaitingMerge: true}, nil
+	}
+	now := metav1.Now()
+	p.MergedTime = &now
+	setPublished(rel, metav1.ConditionTrue, "Merged", "released in %s: branch %s merged into %s", p.Environment, p.Branch, into)
+	r.Recorder.Eventf(rel, nil, corev1.EventTypeNormal, "Merged", "Publish",
+		"branch %s (commit %s) is merged into %s: %s %s is released", p.Branch, shortSHA(p.Commit), into, rel.Spec.App, platformVersion(rel.Spec.Version))
+	return platformOutcome{}, nil
+}
+
+// defaultBranch is the branch release branches merge into (the platform's
+// source control default branch).
+func mergeTarget(sc *governorv1alpha1.SourceControl) string {
+	if sc == nil || sc.DefaultBranch == "" {
+		return "main"
+	}
+	return sc.DefaultBranch
+}
+
+func shortSHA(sha string) string {
+	if len(sha) > 7 {
+		return sha[:7]
+	}
+	return sha
 }
 
 // platformFailure words an instance's failure as a release's condition.

@@ -17,6 +17,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	governorv1alpha1 "github.com/governor-dev/governor/api/v1alpha1"
+	"github.com/governor-dev/governor/internal/gitref"
 	"github.com/governor-dev/governor/internal/gitref/gitserver"
 	"github.com/governor-dev/governor/internal/platform/emulator"
 	"github.com/governor-dev/governor/internal/platform/retool"
@@ -33,10 +34,29 @@ type gitRepo struct {
 	n    int
 	// url is the repository's http:// URL (basic auth when the server has a user).
 	url string
+	// base is the server's URL: an emulated instance's GitBaseURL.
+	base  string
+	token string
 }
 
-// newGitRepo makes a repository with one commit on main and serves it; with
-// a token, reading it takes basic auth as x-access-token.
+// merge merges a branch into main, as a person merging its pull request.
+func (r *gitRepo) merge(branch string) {
+	r.t.Helper()
+	var creds gitref.Credentials
+	if r.token != "" {
+		var err error
+		if creds, err = gitref.CredentialsFromSecret(map[string][]byte{gitref.KeyToken: []byte(r.token)}); err != nil {
+			r.t.Fatal(err)
+		}
+	}
+	if _, err := gitref.MergeBranch(ctx(), r.url, creds, branch, "main", gitref.Signature{Name: "Reviewer", Email: "reviewer@example.invalid"}); err != nil {
+		r.t.Fatal(err)
+	}
+}
+
+// newGitRepo makes a repository with one commit on main and serves it,
+// taking pushes (an emulated instance's release branches, a test's merge);
+// with a token, it takes basic auth as x-access-token.
 func newGitRepo(t *testing.T, token string) *gitRepo {
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), "apps")
@@ -45,13 +65,13 @@ func newGitRepo(t *testing.T, token string) *gitRepo {
 	if err != nil {
 		t.Fatal(err)
 	}
-	opts := gitserver.Options{Repositories: map[string]string{"/acme/apps.git": dir}}
+	opts := gitserver.Options{Repositories: map[string]string{"/acme/apps.git": dir}, Push: true}
 	if token != "" {
 		opts.Username, opts.Password = "x-access-token", token
 	}
 	ts := httptest.NewServer(gitserver.New(opts))
 	t.Cleanup(ts.Close)
-	r := &gitRepo{t: t, dir: dir, repo: repo, url: ts.URL + "/acme/apps.git"}
+	r := &gitRepo{t: t, dir: dir, repo: repo, url: ts.URL + "/acme/apps.git", base: ts.URL, token: token}
 	r.commit("first")
 	return r
 }
@@ -264,9 +284,9 @@ type releaseInstance struct {
 	secret string
 }
 
-func newReleaseInstance(t *testing.T, secret string) *releaseInstance {
+func newReleaseInstance(t *testing.T, secret, gitBase string) *releaseInstance {
 	t.Helper()
-	srv := emulator.New(emulator.Options{Domain: strings.ToLower(secret) + ".retool.localhost"})
+	srv := emulator.New(emulator.Options{Domain: strings.ToLower(secret) + ".retool.localhost", GitBaseURL: gitBase})
 	ts := httptest.NewServer(srv)
 	t.Cleanup(ts.Close)
 	s := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: secret, Namespace: governorNamespace},
@@ -297,21 +317,21 @@ func (i *releaseInstance) client(t *testing.T) *retool.Client {
 
 // releasePosts counts the releases created in the instance.
 func (i *releaseInstance) releasePosts() int {
-	return i.srv.Stats().Requests["POST /api/v2/source_control/releases/apps/{appUuid}"]
+	return i.srv.Stats().Requests["POST /api/v2/source_control/releases/{elementUuid}"]
 }
 
 func liveIn(g Gomega, r *governorv1alpha1.Release) string {
 	return getRelease(g, r).Status.LiveIn
 }
 
-func TestReleasesArePublishedOnceAndReportWhereTheyAreLive(t *testing.T) {
+func TestReleasesArePublishedOnceMergedAndReportWhereTheyAreLive(t *testing.T) {
 	g := NewWithT(t)
 	repo := newGitRepo(t, "pub-token")
 	for _, v := range []string{"1.0.0", "1.1.0", "2.0.0"} {
 		repo.tag("v"+v, repo.commit(v))
 	}
 	gitSecret(t, "release-pub-git", "pub-token")
-	dev, prod := newReleaseInstance(t, "release-pub-dev"), newReleaseInstance(t, "release-pub-prod")
+	dev, prod := newReleaseInstance(t, "release-pub-dev", repo.base), newReleaseInstance(t, "release-pub-prod", "")
 	space := newSpace("release-pub")
 	space.Spec.SourceControl = sourceControl(repo.url, "release-pub-git")
 	space.Spec.Environments = []governorv1alpha1.Environment{dev.env("rel-dev", false), prod.env("rel-prod", true)}
@@ -333,22 +353,53 @@ func TestReleasesArePublishedOnceAndReportWhereTheyAreLive(t *testing.T) {
 	}, releaseTimeout, interval).Should(Succeed())
 	g.Expect(dev.releasePosts()).To(BeZero())
 
-	// The app appears: the live release is created there once; the
-	// superseded one and the draft are not.
+	// The app appears: the live release is created there once (a branch
+	// pushed to the Space's repository); the superseded one and the draft are
+	// not. Until the branch is merged, the release awaits it.
 	_, err := dev.srv.Space("").AddApp("payouts", "")
 	g.Expect(err).NotTo(HaveOccurred())
 	_, err = prod.srv.Space("").AddApp("payouts", "")
 	g.Expect(err).NotTo(HaveOccurred())
-	eventuallyReady(t, v110)
+	const branch = "release/payouts/1.1.0"
 	g.Eventually(func(g Gomega) {
 		p := getRelease(g, v110).Status.Published
 		g.Expect(p).NotTo(BeNil())
+		g.Expect(v110.Status.Phase).To(Equal(governorv1alpha1.PhaseAwaitingMerge))
 		g.Expect(p.Environment).To(Equal("rel-dev"))
 		g.Expect(p.Adopted).To(BeFalse())
-		g.Expect(p.Branch).To(Equal("release/payouts/1.1.0"))
-		g.Expect(liveIn(g, v110)).To(Equal("rel-dev"))
-		g.Expect(v110.Status.Environments).To(Equal([]governorv1alpha1.ReleaseEnvironmentStatus{
+		g.Expect(p.Branch).To(Equal(branch))
+		g.Expect(p.PullRequestURL).To(Equal("https://github.com/acme/apps/compare/main...release/payouts/1.1.0?expand=1"))
+		g.Expect(p.MergedTime).To(BeNil())
+		c := condition(g, v110, governorv1alpha1.ConditionReconciling)
+		g.Expect(c).NotTo(BeNil())
+		g.Expect(c.Reason).To(Equal("AwaitingMerge"))
+		g.Expect(c.Message).To(ContainSubstring(branch))
+		g.Expect(c.Message).To(ContainSubstring(p.PullRequestURL))
+		pub := condition(g, v110, governorv1alpha1.ConditionPublished)
+		g.Expect(pub).NotTo(BeNil())
+		g.Expect(pub.Status).To(Equal(metav1.ConditionFalse))
+		g.Expect(pub.Reason).To(Equal("AwaitingMerge"))
+		g.Expect(v110.Status.LiveIn).To(BeEmpty(), "not released anywhere before the merge")
+	}, releaseTimeout, interval).Should(Succeed())
+	tip, err := gitref.NewResolver(gitref.Options{CacheTTL: -1}).Resolve(ctx(), repo.url, repoCreds(t, "pub-token"), branch)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(getRelease(g, v110).Status.Published.Commit).To(Equal(tip.Commit), "status names the branch's commit")
+	g.Expect(phaseOf(g, v100)).To(Equal(governorv1alpha1.PhaseSuperseded))
+
+	// The pull request is merged: the release is live in the writable instance.
+	repo.merge(branch)
+	eventuallyReady(t, v110)
+	g.Eventually(func(g Gomega) {
+		r := getRelease(g, v110)
+		g.Expect(r.Status.Phase).To(Equal(governorv1alpha1.PhaseLive))
+		g.Expect(r.Status.Published.MergedTime).NotTo(BeNil())
+		pub := condition(g, r, governorv1alpha1.ConditionPublished)
+		g.Expect(pub.Status).To(Equal(metav1.ConditionTrue))
+		g.Expect(pub.Reason).To(Equal("Merged"))
+		g.Expect(r.Status.LiveIn).To(Equal("rel-dev"))
+		g.Expect(r.Status.Environments).To(Equal([]governorv1alpha1.ReleaseEnvironmentStatus{
 			{Name: "rel-dev", LiveVersion: "1.1.0"}, {Name: "rel-prod"}}))
+		g.Expect(eventReasons(g, ns, v110.Name)).To(ContainElements("Published", "Merged"))
 	}, releaseTimeout, interval).Should(Succeed())
 
 	// Production pulls its branch: the release is live there too, in the
@@ -365,14 +416,15 @@ func TestReleasesArePublishedOnceAndReportWhereTheyAreLive(t *testing.T) {
 	// Resyncs go by: still one release created, none of the draft.
 	time.Sleep(3 * platformOptions.Resync)
 	g.Expect(dev.releasePosts()).To(Equal(1))
-	rels, err := dev.client(t).ListAppReleases(ctx(), appID(t, dev, "payouts"))
+	rels, err := dev.client(t).ListReleases(ctx(), retool.ElementApp, appID(t, dev, "payouts"))
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(rels).To(HaveLen(1))
 	g.Expect(rels[0].ReleaseVersion).To(Equal("1.1.0"))
 
 	// A release the instance already has is adopted, not duplicated.
-	_, err = dev.client(t).CreateAppRelease(ctx(), appID(t, dev, "payouts"), "2.0.0", "made in the instance")
+	art, err := dev.client(t).CreateRelease(ctx(), retool.ElementApp, appID(t, dev, "payouts"), retool.ReleaseCreate{Version: "2.0.0", Description: "made in the instance"})
 	g.Expect(err).NotTo(HaveOccurred())
+	repo.merge(art.BranchName)
 	dev.srv.ResetStats()
 	v200 := refRelease(ns, "payouts-2-0-0", "2.0.0", "v2.0.0", governorv1alpha1.ReleasePublished)
 	create(t, v200)
@@ -380,6 +432,7 @@ func TestReleasesArePublishedOnceAndReportWhereTheyAreLive(t *testing.T) {
 		p := getRelease(g, v200).Status.Published
 		g.Expect(p).NotTo(BeNil())
 		g.Expect(p.Adopted).To(BeTrue())
+		g.Expect(v200.Status.Phase).To(Equal(governorv1alpha1.PhaseLive))
 		g.Expect(liveIn(g, v200)).To(Equal("rel-dev"))
 	}, releaseTimeout, interval).Should(Succeed())
 	g.Expect(dev.releasePosts()).To(BeZero())
@@ -400,9 +453,40 @@ func TestReleasesArePublishedOnceAndReportWhereTheyAreLive(t *testing.T) {
 		c := condition(g, v100, governorv1alpha1.ConditionReady)
 		g.Expect(c.Status).To(Equal(metav1.ConditionTrue))
 		g.Expect(c.Message).To(ContainSubstring("not published in rel-dev, whose live release 2.0.0 is newer"))
+		pub := condition(g, v100, governorv1alpha1.ConditionPublished)
+		g.Expect(pub).NotTo(BeNil())
+		g.Expect(pub.Reason).To(Equal("InstanceNewer"))
 	}, releaseTimeout, interval).Should(Succeed())
 	g.Expect(getRelease(g, v100).Status.Published).To(BeNil())
 	g.Expect(dev.releasePosts()).To(BeZero())
+
+	// A pre-release made the live one is published nowhere, and says so.
+	rc := refRelease(ns, "payouts-3-0-0-rc-1", "3.0.0-rc.1", "main", governorv1alpha1.ReleasePublished)
+	create(t, rc)
+	g.Eventually(func(g Gomega) {
+		g.Expect(phaseOf(g, rc)).To(Equal(governorv1alpha1.PhaseLive))
+		pub := condition(g, rc, governorv1alpha1.ConditionPublished)
+		g.Expect(pub).NotTo(BeNil())
+		g.Expect(pub.Status).To(Equal(metav1.ConditionFalse))
+		g.Expect(pub.Reason).To(Equal("VersionNotReleasable"))
+		g.Expect(pub.Message).To(ContainSubstring("3.0.0-rc.1 is not a plain X.Y.Z version"))
+		c := condition(g, rc, governorv1alpha1.ConditionReady)
+		g.Expect(c.Status).To(Equal(metav1.ConditionTrue), "Governor's answers make it live")
+		g.Expect(c.Message).To(ContainSubstring("published in no instance"))
+		g.Expect(condition(g, rc, governorv1alpha1.ConditionStalled)).To(BeNil())
+	}, releaseTimeout, interval).Should(Succeed())
+	time.Sleep(2 * platformOptions.Resync)
+	g.Expect(dev.releasePosts()).To(BeZero())
+	g.Expect(getRelease(g, rc).Status.Published).To(BeNil())
+}
+
+func repoCreds(t *testing.T, token string) gitref.Credentials {
+	t.Helper()
+	c, err := gitref.CredentialsFromSecret(map[string][]byte{gitref.KeyToken: []byte(token)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
 }
 
 func appID(t *testing.T, i *releaseInstance, name string) string {

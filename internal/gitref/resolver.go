@@ -76,10 +76,11 @@ type Resolver struct {
 
 	group singleflight.Group
 
-	mu       sync.Mutex
-	listings map[string]*listing
-	commits  map[string]time.Time     // repoKey|sha -> expiry of "exists"
-	peeled   map[string]plumbing.Hash // repoKey|object -> commit (immutable)
+	mu        sync.Mutex
+	listings  map[string]*listing
+	commits   map[string]time.Time     // repoKey|sha -> expiry of "exists"
+	peeled    map[string]plumbing.Hash // repoKey|object -> commit (immutable)
+	ancestors map[string]bool          // repoKey|tip|commit -> commit is tip or an ancestor (immutable)
 
 	listCount  atomic.Int64
 	fetchCount atomic.Int64
@@ -100,7 +101,8 @@ const maxCached = 4096
 // NewResolver returns a Resolver.
 func NewResolver(opts Options) *Resolver {
 	r := &Resolver{ttl: opts.CacheTTL, now: opts.Now, timeout: opts.Timeout,
-		listings: map[string]*listing{}, commits: map[string]time.Time{}, peeled: map[string]plumbing.Hash{}}
+		listings: map[string]*listing{}, commits: map[string]time.Time{}, peeled: map[string]plumbing.Hash{},
+		ancestors: map[string]bool{}}
 	if r.ttl == 0 {
 		r.ttl = 30 * time.Second
 	}
@@ -427,7 +429,7 @@ func (r *Resolver) peel(ctx context.Context, rm *remote, l *listing, name plumbi
 		if commit, ok := r.cachedPeel(key); ok { // peeled by a call that just ended
 			return commit, nil
 		}
-		sto, err := r.fetch(c, rm, []plumbing.Hash{target})
+		sto, err := r.fetch(c, rm, []plumbing.Hash{target}, true)
 		if err != nil {
 			return nil, err
 		}
@@ -529,7 +531,7 @@ func (r *Resolver) commitExists(ctx context.Context, rm *remote, l *listing, sha
 		if r.commitKnown(key) { // found by a call that just ended
 			return nil, nil
 		}
-		sto, err := r.fetch(c, rm, wants)
+		sto, err := r.fetch(c, rm, wants, true)
 		if err != nil {
 			if notOurRef(err) {
 				return nil, rm.fail(ReasonRefNotFound, "no commit with that sha", nil)
@@ -611,8 +613,9 @@ func (r *Resolver) abbreviated(ctx context.Context, rm *remote, l *listing, pref
 	return Resolution{}, rm.fail(ReasonInvalid, fmt.Sprintf("abbreviated sha matches %d commits: give more characters", len(found)), nil)
 }
 
-// fetch fetches wants (and what they reach, to depth 1 where the server allows it) into memory.
-func (r *Resolver) fetch(ctx context.Context, rm *remote, wants []plumbing.Hash) (sto *memory.Storage, err error) {
+// fetch fetches wants and what they reach into memory: with shallow, to depth 1 where the server
+// allows it; otherwise their whole history.
+func (r *Resolver) fetch(ctx context.Context, rm *remote, wants []plumbing.Hash, shallow bool) (sto *memory.Storage, err error) {
 	r.fetchCount.Add(1)
 	sess, ar, err := r.session(ctx, rm)
 	if err != nil {
@@ -628,7 +631,7 @@ func (r *Resolver) fetch(ctx context.Context, rm *remote, wants []plumbing.Hash)
 	}()
 	req := packp.NewUploadPackRequestFromCapabilities(ar.Capabilities)
 	req.Wants = wants
-	if ar.Capabilities.Supports(capability.Shallow) {
+	if shallow && ar.Capabilities.Supports(capability.Shallow) {
 		req.Depth = packp.DepthCommits(1)
 		if err := req.Capabilities.Set(capability.Shallow); err != nil {
 			return nil, err

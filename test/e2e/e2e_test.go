@@ -71,7 +71,7 @@ func TestDevClusterSamplesCanIAndDeletion(t *testing.T) {
 
 	// governor dev, until Ctrl-C (SIGINT) at the end of the test.
 	apiAddr := freePort(t)
-	dev := exec.Command(bin, "dev", "--kubeconfig-out", kubeconfig, "--state-dir", "",
+	dev := exec.Command(bin, "dev", "--kubeconfig-out", kubeconfig, "--state-dir", "", "--apps-repo-dir", filepath.Join(dir, "apps"),
 		"--metrics-bind-address", "0", "--health-probe-bind-address", "0", "--api-bind-address", apiAddr)
 	dev.Dir = root
 	logs := &syncBuffer{}
@@ -131,6 +131,25 @@ func TestDevClusterSamplesCanIAndDeletion(t *testing.T) {
 			t.Errorf("kubectl get accessrules lacks %q:\n%s", col, out)
 		}
 	}
+	// The live release is created in the development instance, which pushes
+	// its branch to the dev git server: AwaitingMerge until the pull request
+	// is merged (governor dev merge stands in for it), then Live.
+	if out, code := kubectl("wait", "-n", "payments", "release/payouts-1-4-0", "--for=jsonpath={.status.phase}=AwaitingMerge", "--timeout=90s"); code != 0 {
+		t.Fatalf("payouts 1.4.0 not AwaitingMerge: %s\n%s", out, tail(logs.String(), 60))
+	}
+	branch, _ := kubectl("get", "-n", "payments", "release/payouts-1-4-0", "-o", "jsonpath={.status.published.branch}")
+	merged := time.Now()
+	if out, code := run(t, bin, "dev", "merge", strings.TrimSpace(branch)); code != 0 || !strings.Contains(out, "merged") {
+		t.Fatalf("governor dev merge %s (exit %d): %s", branch, code, out)
+	}
+	if out, code := kubectl("wait", "-n", "payments", "release/payouts-1-4-0", "--for=jsonpath={.status.phase}=Live", "--timeout=90s"); code != 0 {
+		t.Errorf("payouts 1.4.0 not Live after the merge: %s", out)
+	}
+	t.Logf("payouts 1.4.0 Live %s after governor dev merge", time.Since(merged).Round(time.Second))
+	if out, code := kubectl("wait", "-n", "payments", "release/payouts-1-4-0", "--for=jsonpath={.status.liveIn}=development,staging,production", "--timeout=120s"); code != 0 {
+		t.Errorf("payouts 1.4.0 not live in every environment after the merge: %s", out)
+	}
+	t.Logf("payouts 1.4.0 live in development, staging and production %s after governor dev merge", time.Since(merged).Round(time.Second))
 	out, _ = kubectl("get", "releases", "-n", "payments")
 	if !strings.Contains(out, "Live") || !strings.Contains(out, "Superseded") {
 		t.Errorf("releases should show Live and Superseded phases:\n%s", out)

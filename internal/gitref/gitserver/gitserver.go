@@ -1,8 +1,8 @@
-// Package gitserver serves local git repositories read-only over git's smart
-// HTTP protocol, with go-git's server behind net/http (no git binary): for
+// Package gitserver serves local git repositories over git's smart HTTP
+// protocol, with go-git's server behind net/http (no git binary): for
 // `governor dev` and tests. Like the git servers people use, and unlike
 // go-git's own, it advertises peeled tags and lets clients fetch any
-// reachable commit.
+// reachable commit. It is read-only unless Options.Push allows pushes.
 package gitserver
 
 import (
@@ -28,8 +28,11 @@ type Options struct {
 	// directory (bare or not).
 	Repositories map[string]string
 	// Username and Password, when Username is set, are required as basic
-	// auth; otherwise anyone may read.
+	// auth; otherwise anyone may read (and push, with Push).
 	Username, Password string
+	// Push accepts pushes (git-receive-pack): an emulated Retool pushing
+	// release branches, a person merging one. Default: read-only.
+	Push bool
 }
 
 // Server is an http.Handler serving the repositories; safe for concurrent use.
@@ -65,7 +68,8 @@ func (LocalLoader) Load(ep *transport.Endpoint) (storer.Storer, error) {
 }
 
 // ServeHTTP answers GET <repo>/info/refs?service=git-upload-pack and
-// POST <repo>/git-upload-pack.
+// POST <repo>/git-upload-pack; with Push, also
+// GET <repo>/info/refs?service=git-receive-pack and POST <repo>/git-receive-pack.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if s.opts.Username != "" && !s.authorized(r) {
 		w.Header().Set("WWW-Authenticate", `Basic realm="git"`)
@@ -80,6 +84,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if dir == "" {
 		http.NotFound(w, r)
+		return
+	}
+	if r.URL.Query().Get("service") == transport.ReceivePackServiceName || op == "git-receive-pack" {
+		s.receive(w, r, dir, op)
 		return
 	}
 	sess, err := s.upload.NewUploadPackSession(&transport.Endpoint{Protocol: "file", Path: dir}, nil)
@@ -107,7 +115,7 @@ func (s *Server) authorized(r *http.Request) bool {
 
 func (s *Server) advertise(w http.ResponseWriter, r *http.Request, sess transport.UploadPackSession, dir string) {
 	if svc := r.URL.Query().Get("service"); svc != "" && svc != transport.UploadPackServiceName {
-		http.Error(w, "only "+transport.UploadPackServiceName+" is served: the repositories are read-only", http.StatusForbidden)
+		http.Error(w, "only "+transport.UploadPackServiceName+" and "+transport.ReceivePackServiceName+" are served", http.StatusForbidden)
 		return
 	}
 	ar, err := sess.AdvertisedReferencesContext(r.Context())
@@ -148,4 +156,48 @@ func uploadPack(w http.ResponseWriter, r *http.Request, sess transport.UploadPac
 	}
 	defer func() { _ = resp.Close() }()
 	_ = resp.Encode(w)
+}
+
+// receive serves a push: the advertisement of git-receive-pack and the
+// reference update request, which go-git's server applies to the repository.
+func (s *Server) receive(w http.ResponseWriter, r *http.Request, dir, op string) {
+	if !s.opts.Push {
+		http.Error(w, "the repository is read-only: pushes are refused", http.StatusForbidden)
+		return
+	}
+	sess, err := s.upload.NewReceivePackSession(&transport.Endpoint{Protocol: "file", Path: dir}, nil)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	defer func() { _ = sess.Close() }()
+	switch {
+	case r.Method == http.MethodGet && op == "info/refs":
+		ar, err := sess.AdvertisedReferencesContext(r.Context())
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		ar.Prefix = [][]byte{[]byte("# service=" + transport.ReceivePackServiceName), pktline.Flush}
+		w.Header().Set("Content-Type", "application/x-git-receive-pack-advertisement")
+		w.Header().Set("Cache-Control", "no-cache")
+		_ = ar.Encode(w)
+	case r.Method == http.MethodPost && op == "git-receive-pack":
+		req := packp.NewReferenceUpdateRequest()
+		if err := req.Decode(r.Body); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		status, err := sess.ReceivePack(r.Context(), req)
+		w.Header().Set("Content-Type", "application/x-git-receive-pack-result")
+		if status != nil {
+			_ = status.Encode(w)
+			return
+		}
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+		}
+	default:
+		http.NotFound(w, r)
+	}
 }

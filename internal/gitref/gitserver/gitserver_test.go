@@ -61,7 +61,7 @@ func TestBasicAuthIsRequiredWhenSet(t *testing.T) {
 	}
 }
 
-func TestPushIsRefused(t *testing.T) {
+func TestPushIsRefusedUnlessAllowed(t *testing.T) {
 	_, url := sample(t, "", "")
 	resp, err := http.Get(url + "/acme/retool-apps.git/info/refs?service=git-receive-pack")
 	if err != nil {
@@ -76,7 +76,45 @@ func TestPushIsRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 	_ = resp.Body.Close()
-	if resp.StatusCode != http.StatusNotFound {
-		t.Errorf("receive-pack: %d, want 404", resp.StatusCode)
+	if resp.StatusCode != http.StatusForbidden {
+		t.Errorf("receive-pack: %d, want 403", resp.StatusCode)
+	}
+}
+
+func TestPushesWhenAllowed(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "retool-apps")
+	if _, err := gitref.CreateSampleRepository(dir); err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(gitserver.New(gitserver.Options{Repositories: map[string]string{"/acme/retool-apps.git": dir},
+		Username: "dev", Password: "secret", Push: true}))
+	t.Cleanup(ts.Close)
+	repo := ts.URL + "/acme/retool-apps.git"
+	ctx := context.Background()
+	good, err := gitref.CredentialsFromSecret(map[string][]byte{"username": []byte("dev"), "password": []byte("secret")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := map[string][]byte{"dist/apps/payouts/1.6.0.json": []byte("{}")}
+	if _, err := gitref.PushBranch(ctx, repo, gitref.Credentials{}, "main", "release/x", files, "m", gitref.Signature{Name: "t"}); !gitref.IsAuthError(err) {
+		t.Errorf("anonymous push: %v, want an auth error", err)
+	}
+	sha, err := gitref.PushBranch(ctx, repo, good, "main", "release/payouts/1.6.0", files, "m", gitref.Signature{Name: "t"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := gitref.NewResolver(gitref.Options{CacheTTL: -1})
+	if got, err := r.Resolve(ctx, repo, good, "release/payouts/1.6.0"); err != nil || got.Commit != sha {
+		t.Errorf("the pushed branch resolves to %+v, %v; want %s", got, err, sha)
+	}
+	m, err := gitref.MergeBranch(ctx, repo, good, "release/payouts/1.6.0", "main", gitref.Signature{Name: "t"})
+	if err != nil || !m.FastForward {
+		t.Fatalf("merge = %+v, %v", m, err)
+	}
+	if ok, err := r.Contains(ctx, repo, good, "main", sha); err != nil || !ok {
+		t.Errorf("Contains after the merge = %v, %v", ok, err)
+	}
+	if ok, err := r.Contains(ctx, repo, good, gitref.SampleBranchStaging, sha); err != nil || ok {
+		t.Errorf("staging contains the release: %v, %v; want false", ok, err)
 	}
 }

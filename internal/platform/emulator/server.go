@@ -44,6 +44,12 @@ type Options struct {
 	StateDir string
 	// Now is the clock (default time.Now): invites expire by it.
 	Now func() time.Time
+	// GitBaseURL is where the Spaces' repositories are: a release pushes its
+	// branch to <GitBaseURL>/<org>/<repo>.git of the Space's source control
+	// configuration: a directory (file:///srv/git) or a git server
+	// (http://127.0.0.1:7010).
+	// Empty: releases are refused, as by an instance that reaches no git server.
+	GitBaseURL string
 }
 
 // DefaultRequestsPerMinute is a self-hosted Retool instance's rate limit
@@ -77,6 +83,9 @@ type Server struct {
 	stats        Stats
 	window       []time.Time // requests received in the last minute
 	allowed      []time.Time // requests admitted in the last minute
+	// gitBaseURL and releases: see releases.go.
+	gitBaseURL string
+	releases   releaseBook
 }
 
 type token struct {
@@ -127,6 +136,7 @@ func Open(opts Options) (*Server, error) {
 		limit:        opts.RequestsPerMinute,
 		folderGrants: opts.FolderGrants,
 		stateDir:     opts.StateDir,
+		gitBaseURL:   opts.GitBaseURL,
 		spaces:       map[string]*space{},
 		tokens:       map[string]*token{},
 		mux:          http.NewServeMux(),
@@ -263,6 +273,9 @@ func (s *Server) handleAPI(r *http.Request, body []byte, scope string, h handler
 	if h == nil {
 		st, b := fail(http.StatusNotFound, "Not found: %s %s", r.Method, r.URL.Path)
 		return st, b, nil
+	}
+	if r.Method == http.MethodGet {
+		s.pullReleases(r.Context(), sp) // a read sees the releases merged since
 	}
 	st, b := h(sp, r, body)
 	if st < http.StatusBadRequest && changes(r) {

@@ -30,7 +30,13 @@ const (
 	pathSCConfig     = "/source_control/config"
 	pathSpaces       = "/spaces"
 	pathSpace        = "/spaces/{spaceId}"
-	pathAppReleases  = "/source_control/releases/apps/{appUuid}"
+	pathReleases     = "/source_control/releases/{elementUuid}"
+)
+
+// The element types of a release (the elementType query parameter).
+const (
+	ElementApp      = "PAGE"
+	ElementWorkflow = "WORKFLOW"
 )
 
 var semver = regexp.MustCompile(`^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$`)
@@ -319,27 +325,43 @@ func (c *Client) DeleteSpace(ctx context.Context, id string) error {
 	return err
 }
 
-// ListAppReleases returns an app's releases.
-func (c *Client) ListAppReleases(ctx context.Context, appUUID string) ([]Release, error) {
+// ListReleases returns the releases of an app (elementType ElementApp) or
+// a workflow (ElementWorkflow). Retool lists a release once the branch its
+// creation pushed is merged into the Space's default branch.
+func (c *Client) ListReleases(ctx context.Context, elementType, elementUUID string) ([]Release, error) {
 	var rs []Release
-	_, err := c.do(ctx, call{method: http.MethodGet, template: pathAppReleases, args: []string{appUUID}, idempotent: true}, &rs)
+	_, err := c.do(ctx, call{method: http.MethodGet, template: pathReleases, args: []string{elementUUID},
+		query: url.Values{"elementType": {elementType}}, idempotent: true}, &rs)
 	return rs, err
 }
 
-// CreateAppRelease releases version (x.y.z) of an app; the Space needs a
-// source control configuration. It becomes the app's release_version.
-func (c *Client) CreateAppRelease(ctx context.Context, appUUID, version, description string) (ReleaseArtifact, error) {
-	if !semver.MatchString(version) {
-		return ReleaseArtifact{}, fmt.Errorf("retool: release_version %q of app %s: want x.y.z", version, appUUID)
+// ReleaseCreate is the body of POST /source_control/releases/{elementUuid}.
+type ReleaseCreate struct {
+	// Version is X.Y.Z (Retool refuses anything else).
+	Version     string
+	Description string
+	// CommitMessage of the release's commit ("": Retool's default).
+	CommitMessage string
+}
+
+// CreateRelease releases the current state of an app or workflow as
+// in.Version: Retool pushes a branch with the release artifact to the
+// Space's repository and answers the branch, its commit and the URL that
+// opens its pull request. The release exists once that branch is merged.
+func (c *Client) CreateRelease(ctx context.Context, elementType, elementUUID string, in ReleaseCreate) (ReleaseArtifact, error) {
+	if !semver.MatchString(in.Version) {
+		return ReleaseArtifact{}, fmt.Errorf("retool: release_version %q of %s %s: want X.Y.Z", in.Version, elementType, elementUUID)
 	}
 	body := struct {
 		ReleaseVersion     string `json:"release_version"`
 		ReleaseDescription string `json:"release_description,omitempty"`
-	}{ReleaseVersion: version, ReleaseDescription: description}
+		CommitMessage      string `json:"commit_message,omitempty"`
+	}{ReleaseVersion: in.Version, ReleaseDescription: in.Description, CommitMessage: in.CommitMessage}
 	var a ReleaseArtifact
-	_, err := c.do(ctx, call{method: http.MethodPost, template: pathAppReleases, args: []string{appUUID}, body: body}, &a)
+	_, err := c.do(ctx, call{method: http.MethodPost, template: pathReleases, args: []string{elementUUID},
+		query: url.Values{"elementType": {elementType}}, body: body}, &a)
 	if err != nil {
-		return a, fmt.Errorf("release %s of app %s: %w", version, appUUID, err)
+		return a, fmt.Errorf("release %s of %s %s: %w", in.Version, elementType, elementUUID, err)
 	}
 	return a, nil
 }

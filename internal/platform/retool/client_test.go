@@ -288,40 +288,6 @@ func TestSourceControl(t *testing.T) {
 	}
 }
 
-func TestReleases(t *testing.T) {
-	ctx := context.Background()
-	f := newFixture(t, emulator.Options{}, retool.Options{})
-	c := f.client
-	payroll := must[emulator.Object](t)(f.emu.Space("").AddApp("Payroll", ""))
-	if _, err := c.CreateAppRelease(ctx, payroll.ID, "1.0.0", "first"); err == nil || !strings.Contains(err.Error(), "Source control is not configured") {
-		t.Errorf("a release without source control: err = %v", err)
-	}
-	must[retool.SourceControlConfig](t)(c.PutSourceControlConfig(ctx, retool.SourceControlConfig{Provider: "GitHub", Org: "acme", Repo: "apps",
-		DefaultBranch: "main", Config: map[string]any{"type": "Personal", "personal_access_token": "x"}}))
-	art := must[retool.ReleaseArtifact](t)(c.CreateAppRelease(ctx, payroll.ID, "1.0.0", "first"))
-	if art.BranchName == "" || len(art.CommitSHA) != 40 {
-		t.Errorf("artifact = %+v", art)
-	}
-	sent := f.emu.Stats().Total()
-	if _, err := c.CreateAppRelease(ctx, payroll.ID, "v1", ""); err == nil || !strings.Contains(err.Error(), "release_version") {
-		t.Errorf("a version that is not x.y.z: err = %v", err)
-	}
-	if f.emu.Stats().Total() != sent {
-		t.Error("a version that is not x.y.z was sent")
-	}
-	rels := must[[]retool.Release](t)(c.ListAppReleases(ctx, payroll.ID))
-	if len(rels) != 1 || rels[0].ReleaseVersion != "1.0.0" || rels[0].ReleaseDescription != "first" {
-		t.Errorf("releases = %+v", rels)
-	}
-	apps := must[[]retool.App](t)(c.ListApps(ctx))
-	if apps[0].ReleaseVersion != "1.0.0" {
-		t.Errorf("the app's release_version = %q, want 1.0.0", apps[0].ReleaseVersion)
-	}
-	if _, err := c.ListAppReleases(ctx, "6f1c1f7e-0000-4000-8000-000000000000"); !retool.IsNotFound(err) {
-		t.Errorf("releases of a missing app: err = %v, want 404", err)
-	}
-}
-
 func TestSpacesAndTokens(t *testing.T) {
 	ctx := context.Background()
 	f := newFixture(t, emulator.Options{Domain: "admin.example.com"}, retool.Options{})
@@ -391,7 +357,8 @@ func TestForbiddenNamesTheScope(t *testing.T) {
 // openapi.yaml (run with the rest of the package).
 func TestEveryOperationValidated(t *testing.T) {
 	ctx := context.Background()
-	f := newFixture(t, emulator.Options{}, retool.Options{})
+	base, _ := releaseRepository(t, "o", "r") // the Space's repository, for the release
+	f := newFixture(t, emulator.Options{GitBaseURL: base}, retool.Options{})
 	c := f.client
 	admin := f.emu.Space("")
 	alice := admin.AddUser("alice@example.com")
@@ -439,8 +406,11 @@ func TestEveryOperationValidated(t *testing.T) {
 				Config: map[string]any{"project_id": 1, "url": "https://gitlab.example.com", "project_access_token": "t"}})
 			return err
 		},
-		func() error { _, err := c.CreateAppRelease(ctx, app.ID, "0.1.0", ""); return err },
-		func() error { _, err := c.ListAppReleases(ctx, app.ID); return err },
+		func() error {
+			_, err := c.CreateRelease(ctx, retool.ElementApp, app.ID, retool.ReleaseCreate{Version: "0.1.0"})
+			return err
+		},
+		func() error { _, err := c.ListReleases(ctx, retool.ElementApp, app.ID); return err },
 		func() error {
 			sp, err := c.CreateSpace(ctx, retool.SpaceCreate{Name: "s", Domain: "s.example.com"})
 			if err != nil {
