@@ -24,6 +24,19 @@ if [[ -x "$out/kube-apiserver" && -x "$out/etcd" && -x "$out/kube-controller-man
 fi
 
 log() { echo "build-control-plane: $*" >&2; }
+
+# One build at a time: a second caller (another test run, another clone)
+# waits for the first and then finds the binaries.
+mkdir -p "$cache/k8s"
+exec 9>"$cache/k8s/.build.lock"
+if ! flock -n 9; then
+  log "another build of the control plane is running; waiting for it"
+  flock 9
+fi
+if [[ -x "$out/kube-apiserver" && -x "$out/etcd" && -x "$out/kube-controller-manager" ]]; then
+  echo "$out"
+  exit 0
+fi
 work="$(mktemp -d "${TMPDIR:-/tmp}/governor-control-plane.XXXXXX")"
 trap 'rm -rf "$work"' EXIT
 mkdir -p "$out"
