@@ -92,11 +92,16 @@ func stallRecheck(d time.Duration, reason, format string, args ...any) error {
 	return &stalledError{reason: reason, message: fmt.Sprintf(format, args...), recheck: d}
 }
 
-// recheckAfter is how long a stalled error asks to wait before looking again (0: never).
+// recheckAfter is how long a stalled or waiting error asks to wait before
+// looking again (0: never, the watches bring the object back).
 func recheckAfter(err error) time.Duration {
 	var s *stalledError
 	if errors.As(err, &s) {
 		return s.recheck
+	}
+	var w *waitingError
+	if errors.As(err, &w) {
+		return w.recheck
 	}
 	return 0
 }
@@ -106,12 +111,20 @@ func recheckAfter(err error) time.Duration {
 type waitingError struct {
 	reason  string
 	message string
+	// recheck, when set, looks again after this long: the wait ends with
+	// time, not with an event.
+	recheck time.Duration
 }
 
 func (e *waitingError) Error() string { return e.message }
 
 func wait(reason, format string, args ...any) error {
 	return &waitingError{reason: reason, message: fmt.Sprintf(format, args...)}
+}
+
+// waitUntil is a wait that ends after d.
+func waitUntil(d time.Duration, reason, format string, args ...any) error {
+	return &waitingError{reason: reason, message: fmt.Sprintf(format, args...), recheck: d}
 }
 
 // classify maps a phase's error to an outcome and whether to return it to
@@ -141,8 +154,10 @@ func errorClass(err error) string {
 }
 
 // quietConflicts retries a pass whose write lost a race with another writer
-// of the same object (the Space and platform controllers both write a
-// Space's status, with optimistic locking) without logging it as an error.
+// of the same object without logging it as an error. Status writers of
+// groups, rules and the Space's own fields do not need it: each applies only
+// its fields (server-side apply, no lock). The platform controller uses it
+// for its locked status patches until it applies its own fields too.
 func quietConflicts(r reconcile.Reconciler) reconcile.Reconciler {
 	return reconcile.Func(func(ctx context.Context, req reconcile.Request) (reconcile.Result, error) {
 		res, err := r.Reconcile(ctx, req)

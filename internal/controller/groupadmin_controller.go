@@ -6,22 +6,24 @@ import (
 	"encoding/hex"
 	"fmt"
 	"sort"
+	"sync"
 
 	admissionv1 "k8s.io/api/admissionregistration/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+	"sigs.k8s.io/controller-runtime/pkg/source"
 
 	governorv1alpha1 "github.com/governor-dev/governor/api/v1alpha1"
 	"github.com/governor-dev/governor/internal/access"
@@ -29,13 +31,16 @@ import (
 
 // GroupAdminReconciler gives a group's group admins (members with
 // groupAdmin: true, as Kubernetes users named by their email) a Role limited
-// to that one PermissionGroup by name. What they may change in it (spec.members
-// and nothing else) is enforced by the governor-group-admins
-// ValidatingAdmissionPolicy: while that policy and its binding are not
-// installed as shipped, group admins get no Role at all, and the group's
-// GroupAdminsBound condition says why.
+// to that one PermissionGroup by name, while a Space governs the group's
+// namespace. What they may change in it (spec.members and nothing else) is
+// enforced by the governor-group-admins ValidatingAdmissionPolicy: while that
+// policy and its binding are not installed as shipped, group admins get no
+// Role at all. It never writes the group's status: it publishes the
+// GroupAdminsBound condition to Bindings, and the group's object reconciler
+// writes it with the rest of the status (one writer, one write per change).
 type GroupAdminReconciler struct {
 	client.Client
+	Bindings *GroupAdminBindings
 }
 
 // The operator holds update on permissiongroups only so that it can delegate
@@ -49,24 +54,26 @@ type GroupAdminReconciler struct {
 func (r *GroupAdminReconciler) Reconcile(ctx context.Context, req reconcile.Request) (reconcile.Result, error) {
 	group := &governorv1alpha1.PermissionGroup{}
 	if err := r.Get(ctx, req.NamespacedName, group); err != nil {
-		return reconcile.Result{}, client.IgnoreNotFound(err) // owner references remove the Role and binding
+		if apierrors.IsNotFound(err) {
+			r.Bindings.forget(req.NamespacedName) // owner references remove the Role and binding
+		}
+		return reconcile.Result{}, client.IgnoreNotFound(err)
 	}
 	name := groupAdminObjectName(group.Name)
-	var admins []rbacv1.Subject
-	for _, m := range group.Spec.Members {
-		// The canonical email (access.CanonicalEmail), as the engine compares
-		// it; one without a canonical form is bound to nothing.
-		if email, err := access.CanonicalEmail(m.Email); m.GroupAdmin && err == nil {
-			admins = append(admins, rbacv1.Subject{Kind: rbacv1.UserKind, APIGroup: rbacv1.GroupName, Name: email})
-		}
-	}
-	sort.Slice(admins, func(i, j int) bool { return admins[i].Name < admins[j].Name })
+	admins := groupAdminSubjects(group)
 	key := types.NamespacedName{Namespace: group.Namespace, Name: name}
-	if len(admins) == 0 || !group.DeletionTimestamp.IsZero() {
+	space, err := spaceForNamespace(ctx, r.Client, group.Namespace)
+	if err != nil {
+		return reconcile.Result{}, err
+	}
+	// No rights outside a governed namespace: a Space being deleted takes
+	// its group admins' rights with it (and its finalizer waits for that).
+	if len(admins) == 0 || !group.DeletionTimestamp.IsZero() || !governs(space) {
 		if err := r.revoke(ctx, group, key); err != nil {
 			return reconcile.Result{}, err
 		}
-		return reconcile.Result{}, r.setCondition(ctx, group, nil)
+		r.Bindings.publish(group, governs(space), nil)
+		return reconcile.Result{}, nil
 	}
 	reason, message, err := groupAdminPolicyProblem(ctx, r.Client)
 	if err != nil {
@@ -76,9 +83,10 @@ func (r *GroupAdminReconciler) Reconcile(ctx context.Context, req reconcile.Requ
 		if err := r.revoke(ctx, group, key); err != nil {
 			return reconcile.Result{}, err
 		}
-		return reconcile.Result{}, r.setCondition(ctx, group, &metav1.Condition{
+		r.Bindings.publish(group, true, &metav1.Condition{
 			Type: governorv1alpha1.ConditionGroupAdminsBound, Status: metav1.ConditionFalse, Reason: reason, Message: message,
 		})
+		return reconcile.Result{}, nil
 	}
 	labels := map[string]string{governorv1alpha1.LabelManagedBy: governorv1alpha1.ManagedByGovernor}
 	role := &rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: group.Namespace, Labels: labels},
@@ -109,10 +117,31 @@ func (r *GroupAdminReconciler) Reconcile(ctx context.Context, req reconcile.Requ
 	}); err != nil {
 		return reconcile.Result{}, err
 	}
-	return reconcile.Result{}, r.setCondition(ctx, group, &metav1.Condition{
+	r.Bindings.publish(group, true, &metav1.Condition{
 		Type: governorv1alpha1.ConditionGroupAdminsBound, Status: metav1.ConditionTrue, Reason: ReasonGroupAdminsBound,
 		Message: fmt.Sprintf("%d group admin(s) may change spec.members of this group (Role %s)", len(admins), name),
 	})
+	return reconcile.Result{}, nil
+}
+
+// groupAdminSubjects are the group's group admins as RBAC users, by their
+// canonical email (access.CanonicalEmail, as the engine compares it; one
+// without a canonical form is bound to nothing), sorted.
+func groupAdminSubjects(group *governorv1alpha1.PermissionGroup) []rbacv1.Subject {
+	var admins []rbacv1.Subject
+	for _, m := range group.Spec.Members {
+		if email, err := access.CanonicalEmail(m.Email); m.GroupAdmin && err == nil {
+			admins = append(admins, rbacv1.Subject{Kind: rbacv1.UserKind, APIGroup: rbacv1.GroupName, Name: email})
+		}
+	}
+	sort.Slice(admins, func(i, j int) bool { return admins[i].Name < admins[j].Name })
+	return admins
+}
+
+// governs reports whether space governs its namespace now: it owns it and
+// is not being deleted.
+func governs(space *governorv1alpha1.Space) bool {
+	return space != nil && space.DeletionTimestamp.IsZero() && ownsNamespace(space)
 }
 
 // revoke deletes the group's admin RoleBinding and Role, when the group controls them.
@@ -127,24 +156,6 @@ func (r *GroupAdminReconciler) revoke(ctx context.Context, group *governorv1alph
 		}
 	}
 	return nil
-}
-
-// setCondition writes GroupAdminsBound (removes it when cond is nil), only
-// when it changes, with optimistic locking: the model's object reconciler
-// writes the other conditions of the same list.
-func (r *GroupAdminReconciler) setCondition(ctx context.Context, group *governorv1alpha1.PermissionGroup, cond *metav1.Condition) error {
-	before := group.DeepCopy()
-	if cond == nil {
-		if !meta.RemoveStatusCondition(&group.Status.Conditions, governorv1alpha1.ConditionGroupAdminsBound) {
-			return nil
-		}
-	} else {
-		cond.ObservedGeneration = group.Generation
-		if !meta.SetStatusCondition(&group.Status.Conditions, *cond) {
-			return nil
-		}
-	}
-	return client.IgnoreNotFound(r.Status().Patch(ctx, group, client.MergeFromWithOptions(before, client.MergeFromWithOptimisticLock{})))
 }
 
 // apply creates obj owned by the group, or updates the existing one when
@@ -190,15 +201,28 @@ func (r *GroupAdminReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		// two objects by name only (operator.cacheByObject).
 		Watches(&admissionv1.ValidatingAdmissionPolicy{}, handler.EnqueueRequestsFromMapFunc(r.groupsWithAdmins)).
 		Watches(&admissionv1.ValidatingAdmissionPolicyBinding{}, handler.EnqueueRequestsFromMapFunc(r.groupsWithAdmins)).
+		// A Space gaining, losing or giving up its namespace gives or takes
+		// its group admins' rights.
+		Watches(&governorv1alpha1.Space{}, handler.EnqueueRequestsFromMapFunc(r.groupsWithAdminsInSpace),
+			builder.WithPredicates(predicate.Or(predicate.GenerationChangedPredicate{}, deletionPredicate(), ownershipChanged()))).
+		WithOptions(controller.Options{MaxConcurrentReconciles: 4}).
 		Complete(r)
+}
+
+func (r *GroupAdminReconciler) groupsWithAdminsInSpace(ctx context.Context, o client.Object) []reconcile.Request {
+	return r.listGroupsWithAdmins(ctx, client.InNamespace(o.(*governorv1alpha1.Space).TargetNamespace()))
 }
 
 func (r *GroupAdminReconciler) groupsWithAdmins(ctx context.Context, o client.Object) []reconcile.Request {
 	if o.GetName() != GroupAdminPolicy {
 		return nil
 	}
+	return r.listGroupsWithAdmins(ctx)
+}
+
+func (r *GroupAdminReconciler) listGroupsWithAdmins(ctx context.Context, opts ...client.ListOption) []reconcile.Request {
 	var groups governorv1alpha1.PermissionGroupList
-	if err := r.List(ctx, &groups); err != nil {
+	if err := r.List(ctx, &groups, opts...); err != nil {
 		log.FromContext(ctx).Error(err, "listing PermissionGroups for the group admins' policy")
 		return nil
 	}
@@ -213,3 +237,68 @@ func (r *GroupAdminReconciler) groupsWithAdmins(ctx context.Context, o client.Ob
 	}
 	return reqs
 }
+
+// GroupAdminBindings is what the group admin controller decided for each
+// group: the GroupAdminsBound condition of the group's generation (none when
+// it has no group admins or no Space governs it). The group's object
+// reconciler writes it into status with everything else, and waits for it
+// when the group has group admins, so that a change costs one status write.
+// Like Models, it lives in memory and is rebuilt by the first reconcile of
+// every group after a start.
+type GroupAdminBindings struct {
+	mu      sync.RWMutex
+	byGroup map[types.NamespacedName]groupAdminBinding
+	notify  notifier
+}
+
+type groupAdminBinding struct {
+	uid        types.UID
+	generation int64
+	// governed is whether a Space governed the group's namespace when decided.
+	governed  bool
+	condition *metav1.Condition // nil: no GroupAdminsBound condition
+}
+
+// NewGroupAdminBindings returns an empty registry.
+func NewGroupAdminBindings() *GroupAdminBindings {
+	return &GroupAdminBindings{byGroup: map[types.NamespacedName]groupAdminBinding{}}
+}
+
+// condition returns the published GroupAdminsBound of the group's current
+// generation in a governed namespace, and false while none is published.
+func (b *GroupAdminBindings) condition(group *governorv1alpha1.PermissionGroup) (*metav1.Condition, bool) {
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	got, ok := b.byGroup[client.ObjectKeyFromObject(group)]
+	if !ok || got.uid != group.UID || got.generation != group.Generation || !got.governed {
+		return nil, false
+	}
+	return got.condition, true
+}
+
+// publish records the group's condition and, when it changed, tells the
+// object reconciler.
+func (b *GroupAdminBindings) publish(group *governorv1alpha1.PermissionGroup, governed bool, cond *metav1.Condition) {
+	if cond != nil {
+		cond.ObservedGeneration = group.Generation
+	}
+	key := client.ObjectKeyFromObject(group)
+	next := groupAdminBinding{uid: group.UID, generation: group.Generation, governed: governed, condition: cond}
+	b.mu.Lock()
+	prev, ok := b.byGroup[key]
+	b.byGroup[key] = next
+	b.mu.Unlock()
+	if !ok || prev.uid != next.uid || prev.generation != next.generation || prev.governed != next.governed ||
+		!equality.Semantic.DeepEqual(prev.condition, next.condition) {
+		b.notify.send(reconcile.Request{NamespacedName: key})
+	}
+}
+
+func (b *GroupAdminBindings) forget(key types.NamespacedName) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	delete(b.byGroup, key)
+}
+
+// Source enqueues a group whose published condition changed.
+func (b *GroupAdminBindings) Source() source.Source { return b.notify.source() }

@@ -5,7 +5,6 @@ import (
 	"strings"
 	"time"
 
-	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -14,6 +13,7 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
@@ -26,11 +26,19 @@ import (
 // CEL cannot check: that a Space governs its namespace and that the compiled
 // model took it in (the referenced group exists, its environments exist, no
 // second group has its builtin). The Space compiles; this only reads the
-// compiled model's problems. One reconciler serves both kinds.
+// compiled model's problems. One reconciler serves both kinds, and it is the
+// one writer of their status (all of it but status.platform): a group's
+// GroupAdminsBound comes from the group admin controller through
+// GroupAdminBindings, so that each change costs one status write.
 type ModelObjectReconciler struct {
 	client.Client
-	Models   *Models
-	Recorder events.EventRecorder
+	// APIReader confirms, before a rule is reported GroupNotFound, that its
+	// group is not merely on its way to the cache.
+	APIReader client.Reader
+	Models    *Models
+	// GroupAdmins holds the group admin controller's GroupAdminsBound.
+	GroupAdmins *GroupAdminBindings
+	Recorder    events.EventRecorder
 	// Kind is PermissionGroup or AccessRule.
 	Kind string
 }
@@ -53,6 +61,10 @@ type modelObject interface {
 	SetSpace(string)
 }
 
+// cacheLagRecheck is how soon a rule whose group is on its way to the cache
+// is looked at again, should no compile bring it back first.
+const cacheLagRecheck = 2 * time.Second
+
 // Reconcile reports one object's standing in its Space's model.
 func (r *ModelObjectReconciler) Reconcile(ctx context.Context, req reconcile.Request) (reconcile.Result, error) {
 	obj := r.newObject()
@@ -60,64 +72,131 @@ func (r *ModelObjectReconciler) Reconcile(ctx context.Context, req reconcile.Req
 		return reconcile.Result{}, client.IgnoreNotFound(err)
 	}
 	before := obj.DeepCopyObject().(modelObject)
-	out, err := r.outcome(ctx, obj)
+	out, governed, err := r.outcome(ctx, obj)
 	if err != nil {
 		reconcileErrors.WithLabelValues(r.Kind, "transient").Inc()
 		return reconcile.Result{}, err
 	}
-	if out.state == stateReconciling {
+	switch out.state {
+	case stateReconciling:
 		// Not compiled yet: the compile's notification brings this object
 		// back. Writing "Compiling" first would double the status writes of
 		// every change; meanwhile status.observedGeneration < generation
 		// already tells kstatus and Argo CD that it is in progress.
 		return reconcile.Result{}, nil
+	case stateStalled:
+		lagging, err := r.groupOnItsWay(ctx, obj, out)
+		if err != nil {
+			return reconcile.Result{}, err
+		}
+		if lagging {
+			return reconcile.Result{RequeueAfter: cacheLagRecheck}, nil
+		}
 	}
 	obj.SetObservedGeneration(obj.GetGeneration())
 	conds := obj.GetConditions()
 	setConditions(&conds, obj.GetGeneration(), out)
-	obj.SetConditions(conds)
 	expiryChange := reconcile.Result{RequeueAfter: setExpiryStatus(obj, r.Models.now())}
-	if equality.Semantic.DeepEqual(before, obj) { // status unchanged: no write
-		return expiryChange, nil
-	}
-	// Locked: the conditions list is replaced whole, and the group admins'
-	// reconciler writes GroupAdminsBound into the same list.
-	if err := r.Status().Patch(ctx, obj, client.MergeFromWithOptions(before, client.MergeFromWithOptimisticLock{})); err != nil {
-		if apierrors.IsConflict(err) {
-			return reconcile.Result{RequeueAfter: 200 * time.Millisecond}, nil
+	if g, ok := obj.(*governorv1alpha1.PermissionGroup); ok {
+		bound, published := r.groupAdminsBound(g, governed)
+		if !published {
+			return reconcile.Result{}, nil // its publication brings the group back
 		}
-		return reconcile.Result{}, client.IgnoreNotFound(err)
+		if bound == nil {
+			meta.RemoveStatusCondition(&conds, governorv1alpha1.ConditionGroupAdminsBound)
+		} else {
+			meta.SetStatusCondition(&conds, *bound)
+		}
+	}
+	obj.SetConditions(conds)
+	written, err := r.applyStatus(ctx, before, obj)
+	if err != nil {
+		return reconcile.Result{}, err
+	}
+	if !written { // unchanged status: no write
+		return expiryChange, nil
 	}
 	recordTransition(r.Recorder, obj, before.GetConditions(), obj.GetConditions())
 	recordExpired(r.Recorder, obj, expiredOf(before), expiredOf(obj))
 	return expiryChange, nil
 }
 
-func (r *ModelObjectReconciler) outcome(ctx context.Context, obj modelObject) (outcome, error) {
+// applyStatus writes the part of the status this reconciler owns (all but
+// status.platform, the platform controller's) when it changed.
+func (r *ModelObjectReconciler) applyStatus(ctx context.Context, before, after modelObject) (bool, error) {
+	switch a := after.(type) {
+	case *governorv1alpha1.PermissionGroup:
+		return groupStatusOwned.apply(ctx, r.Client, a, &before.(*governorv1alpha1.PermissionGroup).Status, &a.Status)
+	case *governorv1alpha1.AccessRule:
+		return ruleStatusOwned.apply(ctx, r.Client, a, &before.(*governorv1alpha1.AccessRule).Status, &a.Status)
+	}
+	return false, nil
+}
+
+// groupAdminsBound is the group's GroupAdminsBound condition (nil: none) and
+// whether it is known for the group's generation: a governed group with
+// group admins waits for the group admin controller's verdict, so that its
+// status is written once with it rather than twice.
+func (r *ModelObjectReconciler) groupAdminsBound(g *governorv1alpha1.PermissionGroup, governed bool) (*metav1.Condition, bool) {
+	if !governed || len(groupAdminSubjects(g)) == 0 || !g.DeletionTimestamp.IsZero() {
+		return nil, true // no Space, no group admins: no rights, nothing to say
+	}
+	return r.GroupAdmins.condition(g)
+}
+
+// groupOnItsWay reports whether a rule stalled as GroupNotFound names a
+// group the compile did not read but the API server holds: created just
+// before the rule, it has not reached the cache yet (a bulk load creates
+// thousands of both). The group's arrival recompiles the Space and brings
+// the rule back, Ready, with no Stalled write in between.
+func (r *ModelObjectReconciler) groupOnItsWay(ctx context.Context, obj modelObject, out outcome) (bool, error) {
+	rule, ok := obj.(*governorv1alpha1.AccessRule)
+	if !ok || out.reason != access.ReasonGroupNotFound || r.APIReader == nil {
+		return false, nil
+	}
+	model := r.Models.Get(rule.Status.Space)
+	if model == nil {
+		return false, nil
+	}
+	if _, compiled := model.Generations[ObjectRef{Kind: kindPermissionGroup, Name: rule.Spec.Group}]; compiled {
+		return false, nil // the compile read it, and left it out: a real problem
+	}
+	group := &metav1.PartialObjectMetadata{}
+	group.SetGroupVersionKind(governorv1alpha1.GroupVersion.WithKind(kindPermissionGroup))
+	err := r.APIReader.Get(ctx, types.NamespacedName{Namespace: rule.Namespace, Name: rule.Spec.Group}, group)
+	if apierrors.IsNotFound(err) {
+		return false, nil
+	}
+	return err == nil && group.DeletionTimestamp.IsZero(), err
+}
+
+// outcome is the object's standing, and whether a Space governs it (for
+// the group admins' condition).
+func (r *ModelObjectReconciler) outcome(ctx context.Context, obj modelObject) (outcome, bool, error) {
 	space, err := spaceForNamespace(ctx, r.Client, obj.GetNamespace())
 	if err != nil {
-		return outcome{}, err
+		return outcome{}, false, err
 	}
 	if space == nil {
 		obj.SetSpace("")
-		return stalled("NotGoverned", "metadata.namespace: no Space governs namespace %s; create a Space with spec.namespace: %s", obj.GetNamespace(), obj.GetNamespace()), nil
+		return stalled("NotGoverned", "metadata.namespace: no Space governs namespace %s; create a Space with spec.namespace: %s", obj.GetNamespace(), obj.GetNamespace()), false, nil
 	}
 	obj.SetSpace(space.Name)
 	if c := meta.FindStatusCondition(space.Status.Conditions, governorv1alpha1.ConditionNamespaceOwned); c != nil && c.Status != metav1.ConditionTrue {
-		return stalled("NotGoverned", "metadata.namespace: Space %s claims namespace %s but does not own it (%s), so nothing here is in an access model", space.Name, obj.GetNamespace(), c.Message), nil
+		return stalled("NotGoverned", "metadata.namespace: Space %s claims namespace %s but does not own it (%s), so nothing here is in an access model", space.Name, obj.GetNamespace(), c.Message), false, nil
 	}
 	model := r.Models.Get(space.Name)
 	ref := ObjectRef{Kind: r.Kind, Name: obj.GetName()}
 	if model == nil || model.Generations[ref] != obj.GetGeneration() {
-		return reconciling("Compiling", "waiting for Space %s to compile this generation", space.Name), nil
+		return reconciling("Compiling", "waiting for Space %s to compile this generation", space.Name), governs(space), nil
 	}
 	if problems := model.Problems[ref]; len(problems) > 0 {
-		return stalled(problems[0].Reason, "%s", problemMessage(problems)), nil
+		return stalled(problems[0].Reason, "%s", problemMessage(problems)), governs(space), nil
 	}
 	if msg := expiredRuleMessage(obj, space.Name, r.Models.now()); msg != "" {
-		return ready("Expired", "%s", msg), nil
+		return ready("Expired", "%s", msg), governs(space), nil
 	}
-	return ready("Compiled", "in the access model of Space %s", space.Name), nil
+	return ready("Compiled", "in the access model of Space %s", space.Name), governs(space), nil
 }
 
 // problemMessage joins an object's problems, each naming its field.
@@ -132,7 +211,12 @@ func problemMessage(problems []access.Problem) string {
 // SetupWithManager registers the reconciler for its kind.
 func (r *ModelObjectReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	kind := r.Kind
-	return ctrl.NewControllerManagedBy(mgr).
+	b := ctrl.NewControllerManagedBy(mgr)
+	if kind == kindPermissionGroup {
+		// The group admin controller's verdict on a group.
+		b = b.WatchesRawSource(r.GroupAdmins.Source())
+	}
+	return b.
 		Named(strings.ToLower(kind)).
 		For(r.newObject(), builder.WithPredicates(predicate.GenerationChangedPredicate{})).
 		// A Space appearing, going or moving changes whether the namespace is governed.
@@ -148,8 +232,13 @@ func (r *ModelObjectReconciler) SetupWithManager(mgr ctrl.Manager) error {
 			}
 			return reqs
 		})).
+		WithOptions(controller.Options{MaxConcurrentReconciles: objectWorkers}).
 		Complete(r)
 }
+
+// objectWorkers write groups' and rules' status in parallel: a bulk load
+// makes one write per object, each waiting on the API server.
+const objectWorkers = 8
 
 func (r *ModelObjectReconciler) objectsInSpaceNamespace(ctx context.Context, o client.Object) []reconcile.Request {
 	space := o.(*governorv1alpha1.Space)

@@ -31,13 +31,15 @@ func SetupWithManager(mgr ctrl.Manager, models *Models, platform PlatformOptions
 	if err := space.SetupWithManager(mgr); err != nil {
 		return err
 	}
+	groupAdmins := NewGroupAdminBindings()
 	for _, kind := range []string{kindPermissionGroup, kindAccessRule} {
-		r := &ModelObjectReconciler{Client: c, Models: models, Kind: kind, Recorder: mgr.GetEventRecorder("governor-" + kind)}
+		r := &ModelObjectReconciler{Client: c, APIReader: mgr.GetAPIReader(), Models: models, GroupAdmins: groupAdmins,
+			Kind: kind, Recorder: mgr.GetEventRecorder("governor-" + kind)}
 		if err := r.SetupWithManager(mgr); err != nil {
 			return err
 		}
 	}
-	if err := (&GroupAdminReconciler{Client: c}).SetupWithManager(mgr); err != nil {
+	if err := (&GroupAdminReconciler{Client: c, Bindings: groupAdmins}).SetupWithManager(mgr); err != nil {
 		return err
 	}
 	platform.defaults()

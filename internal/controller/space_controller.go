@@ -2,14 +2,15 @@ package controller
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
-	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -63,12 +64,12 @@ func (r *SpaceReconciler) Reconcile(ctx context.Context, req reconcile.Request) 
 		return reconcile.Result{}, client.IgnoreNotFound(err)
 	}
 	if !space.DeletionTimestamp.IsZero() {
-		return reconcile.Result{}, r.finalize(ctx, space)
+		return r.finalize(ctx, space)
 	}
 	if controllerutil.AddFinalizer(space, governorv1alpha1.SpaceFinalizer) {
 		// Metadata only: the spec is the user's and is never written.
 		if err := r.Update(ctx, space); err != nil {
-			return reconcile.Result{}, err
+			return finalizerConflict(err)
 		}
 	}
 
@@ -91,6 +92,9 @@ func (r *SpaceReconciler) Reconcile(ctx context.Context, req reconcile.Request) 
 		recordTransition(r.Recorder, space, before.Status.Conditions, space.Status.Conditions)
 	}()
 
+	// A phase that waits only for time (the default groups' grace) does not
+	// hold back the phases after it; it is the pass's result if they succeed.
+	var later error
 	for _, phase := range []func(context.Context, *governorv1alpha1.Space) error{
 		r.claimNamespace,
 		r.reconcileAdminBinding,
@@ -101,18 +105,34 @@ func (r *SpaceReconciler) Reconcile(ctx context.Context, req reconcile.Request) 
 		r.reconcilePlatform,
 	} {
 		if err := phase(ctx, space); err != nil {
+			if w := (*waitingError)(nil); errors.As(err, &w) && w.recheck > 0 && later == nil {
+				later = err
+				continue
+			}
 			return reconcile.Result{}, err
 		}
 	}
-	return reconcile.Result{}, nil
+	return reconcile.Result{}, later
 }
 
-func (r *SpaceReconciler) patchStatus(ctx context.Context, before, after *governorv1alpha1.Space) error {
-	if equality.Semantic.DeepEqual(before.Status, after.Status) {
-		return nil // a Space at rest sees no writes
+// finalizerConflict retries at once a finalizer update refused for a stale
+// resourceVersion: the platform controller adds and removes its own
+// finalizer on the same list, so a new or deleted Space expects this race.
+// Any other error is returned.
+func finalizerConflict(err error) (reconcile.Result, error) {
+	if apierrors.IsConflict(err) {
+		return reconcile.Result{RequeueAfter: time.Millisecond}, nil
 	}
-	// The platform controller writes conditions too: a stale list is refused.
-	return r.Status().Patch(ctx, after, client.MergeFromWithOptions(before, client.MergeFromWithOptimisticLock{}))
+	return reconcile.Result{}, err
+}
+
+// patchStatus applies the Space controller's part of the status (all but
+// status.platform and PlatformSynced, the platform controller's) under the
+// governor-space field manager, only when that part changed: a Space at rest
+// sees no writes, and neither writer can overwrite the other's fields.
+func (r *SpaceReconciler) patchStatus(ctx context.Context, before, after *governorv1alpha1.Space) error {
+	_, err := spaceStatusOwned.apply(ctx, r.Client, after, &before.Status, &after.Status)
+	return err
 }
 
 // claimNamespace decides whether the Space owns its namespace, and records
@@ -354,13 +374,28 @@ var defaultGroups = []struct {
 	{"admin", "Admin", governorv1alpha1.BuiltinAdmin},
 }
 
+// defaultGroupsGrace is how long after a Space's creation its default
+// groups are created: long enough for the `kubectl apply` or Argo CD sync
+// that created the Space to create the groups it declares with it, so that
+// Governor neither races those creates (AlreadyExists) nor makes a second
+// group of a builtin.
+const defaultGroupsGrace = 5 * time.Second
+
 // reconcileDefaultGroups creates the default groups once, skipping any
-// builtin a group already has, and never touches them afterwards.
+// builtin a group already has, and never touches them afterwards. They are
+// created under the governor-space field manager and without an owner
+// reference: a later `kubectl apply` (client- or server-side) or Argo CD
+// sync of a group of the same name adopts it, and it then stays when the
+// Space goes (finalize). Sets: Reconciling (DefaultGroupsPending) during the
+// grace.
 func (r *SpaceReconciler) reconcileDefaultGroups(ctx context.Context, space *governorv1alpha1.Space) error {
 	if space.Status.DefaultGroupsCreated || (space.Spec.DefaultGroups != nil && !*space.Spec.DefaultGroups) {
 		return nil
 	}
 	ns := space.TargetNamespace()
+	if left := defaultGroupsGrace - time.Since(space.CreationTimestamp.Time); left > 0 {
+		return waitUntil(left, "DefaultGroupsPending", "creating the default groups in %s once the groups applied with the Space are in", ns)
+	}
 	created := 0
 	for _, d := range defaultGroups {
 		var existing governorv1alpha1.PermissionGroupList
@@ -376,10 +411,13 @@ func (r *SpaceReconciler) reconcileDefaultGroups(ctx context.Context, space *gov
 			}},
 			Spec: governorv1alpha1.PermissionGroupSpec{DisplayName: d.display, Builtin: d.builtin},
 		}
-		if err := controllerutil.SetOwnerReference(space, group, r.Scheme()); err != nil {
-			return err
+		// Created, never applied: should a group of that name appear
+		// meanwhile, it is the user's and is left as it is.
+		err := r.Create(ctx, group, client.FieldOwner(fieldManagerSpace))
+		if apierrors.IsAlreadyExists(err) {
+			continue
 		}
-		if err := r.Create(ctx, group); err != nil && !apierrors.IsAlreadyExists(err) {
+		if err != nil {
 			return err
 		}
 		created++
@@ -457,12 +495,13 @@ func (r *SpaceReconciler) reconcilePlatform(_ context.Context, space *governorv1
 	return wait("PlatformSyncing", "platform: %s", c.Message)
 }
 
-// finalize removes what the Space created: its admin binding, the default
-// groups it created, and its namespace if it created it (an adopted one is
-// only unlabelled). Every step tolerates what is already gone.
-func (r *SpaceReconciler) finalize(ctx context.Context, space *governorv1alpha1.Space) error {
+// finalize removes what the Space created: its admin binding, its group
+// admins' Roles and RoleBindings, the default groups it created that nothing
+// declared since, and its namespace if it created it (an adopted one is only
+// unlabelled). Every step tolerates what is already gone.
+func (r *SpaceReconciler) finalize(ctx context.Context, space *governorv1alpha1.Space) (reconcile.Result, error) {
 	if !controllerutil.ContainsFinalizer(space, governorv1alpha1.SpaceFinalizer) {
-		return nil
+		return reconcile.Result{}, nil
 	}
 	nsName := space.TargetNamespace()
 	ns := &corev1.Namespace{}
@@ -471,46 +510,154 @@ func (r *SpaceReconciler) finalize(ctx context.Context, space *governorv1alpha1.
 	case apierrors.IsNotFound(err):
 		// Nothing left inside it either.
 	case err != nil:
-		return err
+		return reconcile.Result{}, err
 	case ns.Labels[governorv1alpha1.LabelSpace] != space.Name:
 		// Not ours (another Space's, or never adopted): leave it alone.
 	case metav1.IsControlledBy(ns, space) || isOwnedBy(ns, space):
 		if err := r.Delete(ctx, ns); client.IgnoreNotFound(err) != nil {
-			return err
+			return reconcile.Result{}, err
 		}
 	default:
-		binding := &rbacv1.RoleBinding{}
-		err := r.Get(ctx, types.NamespacedName{Namespace: nsName, Name: spaceAdminBinding}, binding)
-		if client.IgnoreNotFound(err) != nil {
-			return err
-		}
-		if err == nil && metav1.IsControlledBy(binding, space) {
-			if err := r.Delete(ctx, binding); client.IgnoreNotFound(err) != nil {
-				return err
-			}
-		}
-		var groups governorv1alpha1.PermissionGroupList
-		if err := r.List(ctx, &groups, client.InNamespace(nsName)); err != nil {
-			return err
-		}
-		for i := range groups.Items {
-			if isOwnedBy(&groups.Items[i], space) {
-				if err := r.Delete(ctx, &groups.Items[i]); client.IgnoreNotFound(err) != nil {
-					return err
-				}
-			}
-		}
-		patch := client.MergeFrom(ns.DeepCopy())
-		delete(ns.Labels, governorv1alpha1.LabelSpace)
-		if err := r.Patch(ctx, ns, patch); client.IgnoreNotFound(err) != nil {
-			return err
+		if err := r.releaseAdoptedNamespace(ctx, space, ns); err != nil {
+			return reconcile.Result{}, err
 		}
 	}
 	controllerutil.RemoveFinalizer(space, governorv1alpha1.SpaceFinalizer)
 	if err := r.Update(ctx, space); client.IgnoreNotFound(err) != nil {
+		return finalizerConflict(err)
+	}
+	return reconcile.Result{}, nil
+}
+
+// releaseAdoptedNamespace removes from a namespace the Space adopted what
+// the Space made there, and unlabels it.
+func (r *SpaceReconciler) releaseAdoptedNamespace(ctx context.Context, space *governorv1alpha1.Space, ns *corev1.Namespace) error {
+	binding := &rbacv1.RoleBinding{}
+	err := r.Get(ctx, types.NamespacedName{Namespace: ns.Name, Name: spaceAdminBinding}, binding)
+	if client.IgnoreNotFound(err) != nil {
 		return err
 	}
+	if err == nil && metav1.IsControlledBy(binding, space) {
+		if err := r.Delete(ctx, binding); client.IgnoreNotFound(err) != nil {
+			return err
+		}
+	}
+	if err := r.revokeGroupAdmins(ctx, ns.Name); err != nil {
+		return err
+	}
+	if err := r.removeDefaultGroups(ctx, space, ns.Name); err != nil {
+		return err
+	}
+	patch := client.MergeFrom(ns.DeepCopy())
+	delete(ns.Labels, governorv1alpha1.LabelSpace)
+	return client.IgnoreNotFound(r.Patch(ctx, ns, patch))
+}
+
+// revokeGroupAdmins deletes the group admins' Roles and RoleBindings in the
+// namespace (those a PermissionGroup controls): once the Space is gone
+// nothing limits what they may change. The group admin controller grants
+// nothing in a namespace no Space governs.
+func (r *SpaceReconciler) revokeGroupAdmins(ctx context.Context, namespace string) error {
+	managed := client.MatchingLabels{governorv1alpha1.LabelManagedBy: governorv1alpha1.ManagedByGovernor}
+	var roles rbacv1.RoleList
+	if err := r.List(ctx, &roles, client.InNamespace(namespace), managed); err != nil {
+		return err
+	}
+	var bindings rbacv1.RoleBindingList
+	if err := r.List(ctx, &bindings, client.InNamespace(namespace), managed); err != nil {
+		return err
+	}
+	objs := make([]client.Object, 0, len(roles.Items)+len(bindings.Items))
+	for i := range roles.Items {
+		objs = append(objs, &roles.Items[i])
+	}
+	for i := range bindings.Items {
+		objs = append(objs, &bindings.Items[i])
+	}
+	for _, o := range objs {
+		if owner := metav1.GetControllerOf(o); owner != nil && owner.Kind == kindPermissionGroup {
+			if err := r.Delete(ctx, o); client.IgnoreNotFound(err) != nil {
+				return err
+			}
+		}
+	}
 	return nil
+}
+
+// removeDefaultGroups deletes the default groups the Space created and
+// nothing declared since. A group someone applied (kubectl, Argo CD: any
+// field manager besides governor-space and the platform finalizer's) is
+// declared: it stays, and loses the owner reference an earlier Governor gave
+// it, so that the garbage collector does not take it with the Space either.
+func (r *SpaceReconciler) removeDefaultGroups(ctx context.Context, space *governorv1alpha1.Space, namespace string) error {
+	if r.APIReader == nil {
+		return nil
+	}
+	// managedFields are not in the cache: the API server says who wrote what.
+	var groups governorv1alpha1.PermissionGroupList
+	if err := r.APIReader.List(ctx, &groups, client.InNamespace(namespace),
+		client.MatchingLabels{governorv1alpha1.LabelManagedBy: governorv1alpha1.ManagedByGovernor}); err != nil {
+		return err
+	}
+	for i := range groups.Items {
+		g := &groups.Items[i]
+		createdHere := isOwnedBy(g, space) || createdBy(g, fieldManagerSpace)
+		switch {
+		case !createdHere:
+		case !declaredBeside(g, space):
+			if err := r.Delete(ctx, g, client.Preconditions{UID: &g.UID}); client.IgnoreNotFound(err) != nil {
+				return err
+			}
+		case isOwnedBy(g, space):
+			patch := client.MergeFromWithOptions(g.DeepCopy(), client.MergeFromWithOptimisticLock{})
+			g.OwnerReferences = slices.DeleteFunc(g.OwnerReferences, func(o metav1.OwnerReference) bool { return o.UID == space.UID })
+			if err := r.Patch(ctx, g, patch); client.IgnoreNotFound(err) != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// createdBy reports whether manager created obj (its first write of the
+// object's own fields, not of a subresource).
+func createdBy(obj metav1.Object, manager string) bool {
+	for _, m := range obj.GetManagedFields() {
+		if m.Manager == manager && m.Subresource == "" {
+			return true
+		}
+	}
+	return false
+}
+
+// declaredBeside reports whether a field manager other than the Space's
+// holds any field of obj besides metadata.finalizers (which the platform
+// controller adds) and status: someone declared the object. The Space's
+// manager is governor-space, or for a group an earlier Governor created,
+// the manager that set the owner reference to the Space.
+func declaredBeside(obj metav1.Object, space *governorv1alpha1.Space) bool {
+	spaceRef := `\"uid\":\"` + string(space.UID) + `\"`
+	for _, m := range obj.GetManagedFields() {
+		if m.Manager == fieldManagerSpace || m.Subresource != "" || m.FieldsV1 == nil ||
+			strings.Contains(m.FieldsV1.GetRawString(), spaceRef) {
+			continue
+		}
+		var fields map[string]any
+		if err := json.Unmarshal(m.FieldsV1.GetRawBytes(), &fields); err != nil {
+			return true // unreadable: assume declared, keep the group
+		}
+		delete(fields, "f:status")
+		if md, ok := fields["f:metadata"].(map[string]any); ok {
+			delete(md, "f:finalizers")
+			if len(md) == 0 {
+				delete(fields, "f:metadata")
+			}
+		}
+		if len(fields) > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 func isOwnedBy(obj metav1.Object, owner metav1.Object) bool {
@@ -553,7 +700,7 @@ func (r *SpaceReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		WatchesRawSource(r.Models.Source(func(c ModelChange) []reconcile.Request {
 			return []reconcile.Request{{NamespacedName: types.NamespacedName{Name: c.Space}}}
 		})).
-		Complete(quietConflicts(r))
+		Complete(r)
 }
 
 func readyMessage(space *governorv1alpha1.Space) string {

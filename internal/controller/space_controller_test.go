@@ -2,6 +2,7 @@ package controller_test
 
 import (
 	"testing"
+	"time"
 
 	. "github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
@@ -324,4 +325,121 @@ func TestAdminBindingOwnerIsRepaired(t *testing.T) {
 	}, timeout, interval).Should(Succeed())
 	g.Expect(binding.Subjects).To(HaveLen(1))
 	g.Expect(binding.Subjects[0].Name).To(Equal("alice@example.com"))
+}
+
+// TestSpaceDeletionLeavesNothingBehind: deleting a Space that adopted its
+// namespace removes its group admins' Roles and RoleBindings and the default
+// groups nobody declared, keeps the default group someone applied since (and
+// every group declared beside it), and clears what their status said of it.
+func TestSpaceDeletionLeavesNothingBehind(t *testing.T) {
+	g := NewWithT(t)
+	const ns = "leave-nothing"
+	create(t, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}})
+	space := newSpace(ns)
+	create(t, space)
+	eventuallyReady(t, space)
+	g.Expect(groupNames(t, ns)).To(HaveLen(4))
+
+	// `kubectl apply` of a manifest naming the viewer group adopts it.
+	viewer := &governorv1alpha1.PermissionGroup{}
+	g.Expect(env.Client.Get(ctx(), client.ObjectKey{Namespace: ns, Name: "viewer"}, viewer)).To(Succeed())
+	g.Expect(viewer.OwnerReferences).To(BeEmpty(), "a default group is not owned by the Space: the garbage collector would take it with the Space")
+	patch := client.MergeFrom(viewer.DeepCopy())
+	viewer.Annotations = map[string]string{corev1.LastAppliedConfigAnnotation: `{"spec":{"builtin":"Viewer"}}`}
+	viewer.Spec.Members = []governorv1alpha1.Member{{Email: "bob@example.com"}}
+	g.Expect(env.Client.Patch(ctx(), viewer, patch, client.FieldOwner("kubectl-client-side-apply"))).To(Succeed())
+
+	finance := &governorv1alpha1.PermissionGroup{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "finance"},
+		Spec: governorv1alpha1.PermissionGroupSpec{Members: []governorv1alpha1.Member{{Email: "carol@example.com", GroupAdmin: true}}}}
+	create(t, finance)
+	eventuallyReady(t, finance)
+	g.Eventually(func(g Gomega) {
+		c := condition(g, finance, governorv1alpha1.ConditionGroupAdminsBound)
+		g.Expect(c).NotTo(BeNil())
+		g.Expect(c.Status).To(Equal(metav1.ConditionTrue))
+	}, timeout, interval).Should(Succeed())
+	adminKey := client.ObjectKey{Namespace: ns, Name: "governor-group-admins-finance"}
+	g.Expect(env.Client.Get(ctx(), adminKey, &rbacv1.Role{})).To(Succeed())
+	g.Expect(env.Client.Get(ctx(), adminKey, &rbacv1.RoleBinding{})).To(Succeed())
+	g.Expect(finance.Status.Space).To(Equal(ns))
+
+	g.Expect(env.Client.Delete(ctx(), space)).To(Succeed())
+	g.Eventually(func() bool {
+		return apierrors.IsNotFound(env.Client.Get(ctx(), client.ObjectKeyFromObject(space), space))
+	}, timeout, interval).Should(BeTrue())
+
+	g.Eventually(func(g Gomega) {
+		g.Expect(apierrors.IsNotFound(env.Client.Get(ctx(), adminKey, &rbacv1.Role{}))).To(BeTrue(), "the group admins' Role")
+		g.Expect(apierrors.IsNotFound(env.Client.Get(ctx(), adminKey, &rbacv1.RoleBinding{}))).To(BeTrue(), "the group admins' RoleBinding")
+	}, timeout, interval).Should(Succeed())
+	g.Expect(groupNames(t, ns)).To(Equal(map[string]governorv1alpha1.BuiltinRole{"viewer": "Viewer", "finance": ""}),
+		"the default groups nobody declared go; the adopted one and the user's stay")
+	for _, group := range []*governorv1alpha1.PermissionGroup{finance, viewer} {
+		g.Eventually(func(g Gomega) {
+			c := condition(g, group, governorv1alpha1.ConditionStalled)
+			g.Expect(c).NotTo(BeNil())
+			g.Expect(c.Reason).To(Equal("NotGoverned"))
+			g.Expect(group.Status.Space).To(BeEmpty(), "the status names no deleted Space")
+			g.Expect(condition(g, group, governorv1alpha1.ConditionGroupAdminsBound)).To(BeNil())
+		}, timeout, interval).Should(Succeed())
+	}
+	// And nothing gives the group admins their rights back later.
+	g.Consistently(func() bool {
+		return apierrors.IsNotFound(env.Client.Get(ctx(), adminKey, &rbacv1.RoleBinding{}))
+	}, "1s", interval).Should(BeTrue())
+}
+
+// TestDefaultGroupsLeaveRoomForTheManifests: the groups applied with a
+// Space are created by whoever applies them, without AlreadyExists, the
+// first time and after the Space is deleted and created again; Governor
+// adds only the default groups the manifests left out, under its own field
+// manager.
+func TestDefaultGroupsLeaveRoomForTheManifests(t *testing.T) {
+	g := NewWithT(t)
+	const name = "reapplied"
+	declared := func() []client.Object {
+		return []client.Object{
+			&governorv1alpha1.PermissionGroup{ObjectMeta: metav1.ObjectMeta{Namespace: name, Name: "viewer"},
+				Spec: governorv1alpha1.PermissionGroupSpec{Builtin: governorv1alpha1.BuiltinViewer, Members: []governorv1alpha1.Member{{Email: "bob@example.com"}}}},
+			&governorv1alpha1.PermissionGroup{ObjectMeta: metav1.ObjectMeta{Namespace: name, Name: "admin"},
+				Spec: governorv1alpha1.PermissionGroupSpec{Builtin: governorv1alpha1.BuiltinAdmin, Members: []governorv1alpha1.Member{{Email: "alice@example.com"}}}},
+		}
+	}
+	apply := func() {
+		t.Helper()
+		space := newSpace(name)
+		create(t, space)
+		// As `kubectl apply -f dir/` does: the Space first, its groups as
+		// soon as the Space's namespace takes them.
+		g.Eventually(func() error { return env.Client.Get(ctx(), client.ObjectKey{Name: name}, &corev1.Namespace{}) }, timeout, interval).Should(Succeed())
+		time.Sleep(500 * time.Millisecond)
+		for _, o := range declared() {
+			g.Expect(env.Client.Create(ctx(), o)).To(Succeed(), "creating %s", o.GetName())
+		}
+		eventuallyReady(t, space)
+		g.Expect(groupNames(t, name)).To(Equal(map[string]governorv1alpha1.BuiltinRole{
+			"all-users": "AllUsers", "viewer": "Viewer", "editor": "Editor", "admin": "Admin",
+		}))
+		viewer := &governorv1alpha1.PermissionGroup{}
+		g.Expect(env.Client.Get(ctx(), client.ObjectKey{Namespace: name, Name: "viewer"}, viewer)).To(Succeed())
+		g.Expect(viewer.Spec.Members).To(HaveLen(1), "the declared group is the user's")
+		editor := &governorv1alpha1.PermissionGroup{}
+		g.Expect(env.Client.Get(ctx(), client.ObjectKey{Namespace: name, Name: "editor"}, editor)).To(Succeed())
+		g.Expect(editor.OwnerReferences).To(BeEmpty())
+		var managers []string
+		for _, m := range editor.ManagedFields {
+			managers = append(managers, m.Manager)
+		}
+		g.Expect(managers).To(ContainElement("governor-space"), "created under the Space's field manager")
+	}
+	apply()
+	space := newSpace(name)
+	g.Expect(env.Client.Delete(ctx(), space)).To(Succeed())
+	g.Eventually(func() bool {
+		return apierrors.IsNotFound(env.Client.Get(ctx(), client.ObjectKey{Name: name}, &corev1.Namespace{}))
+	}, 3*timeout, interval).Should(BeTrue())
+	g.Eventually(func() bool {
+		return apierrors.IsNotFound(env.Client.Get(ctx(), client.ObjectKey{Name: name}, space))
+	}, timeout, interval).Should(BeTrue())
+	apply()
 }

@@ -3,8 +3,9 @@
 // Package scale loads the engine's large Space (10,000 groups, 100,000 rule
 // targets, 50,000 users) into a real API server with the operator running as
 // its own process, and reports what it costs: `make scale`. It is not part of
-// `make test`: it takes several minutes and measures, rather than asserts,
-// the figures (the assertions are that everything ends Ready and consistent).
+// `make test`: it takes several minutes and the whole machine. Besides
+// everything ending Ready and consistent, it holds the operator to the
+// bounds below (issue 21), measured on a 2-core machine.
 package scale
 
 import (
@@ -43,6 +44,15 @@ import (
 )
 
 const namespace = "large"
+
+// The bounds `make scale` holds the operator to.
+const (
+	maxSpaceReady      = 60 * time.Second      // the Space Ready with every object, from the first create
+	maxAllReady        = 2 * time.Minute       // every group and rule Ready, from the first create
+	maxMemoryMiB       = 512                   // the operator's peak resident memory
+	maxRuleChange      = time.Second           // one rule change of the large Space to a check
+	maxSmallRuleChange = 50 * time.Millisecond // a small Space's rule change while the large one recompiles
+)
 
 func TestScaleLargeSpace(t *testing.T) {
 	env, err := testenv.Start(testenv.Options{})
@@ -127,6 +137,22 @@ Scale figures (go test -tags scale ./test/scale, %d cores):
 	t.Log(report)
 	if out := os.Getenv("SCALE_REPORT"); out != "" {
 		_ = os.WriteFile(out, []byte(report), 0o644)
+	}
+	for _, bound := range []struct {
+		what       string
+		got, limit time.Duration
+	}{
+		{"the Space Ready with every object", ready, maxSpaceReady},
+		{"every group and rule Ready", allReady, maxAllReady},
+		{"one rule change to a check", latency, maxRuleChange},
+		{"a small Space's rule change while the large one recompiles", small, maxSmallRuleChange},
+	} {
+		if bound.got > bound.limit {
+			t.Errorf("%s took %s: more than %s", bound.what, bound.got.Round(time.Millisecond), bound.limit)
+		}
+	}
+	if hwm > maxMemoryMiB {
+		t.Errorf("the operator's peak memory was %.0f MiB: more than %d MiB", hwm, maxMemoryMiB)
 	}
 	if writesQuiet != 0 {
 		t.Errorf("a cluster at rest must see no writes from the operator; saw %d in a minute", writesQuiet)
@@ -479,9 +505,6 @@ func smallSpaceLatency(t *testing.T, c client.Client, op *operator, token string
 		})
 		t.Logf("round %d: small Space %s, large Space %s", round, s.Round(time.Millisecond), l.Round(time.Millisecond))
 		worstSmall, worstLarge = max(worstSmall, s), max(worstLarge, l)
-	}
-	if worstSmall > time.Second {
-		t.Errorf("a small Space's rule change took %s while the large Space recompiled: more than 1 s", worstSmall)
 	}
 	return worstSmall, worstLarge
 }

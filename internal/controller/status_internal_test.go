@@ -1,0 +1,101 @@
+package controller
+
+import (
+	"context"
+	"testing"
+
+	"k8s.io/apimachinery/pkg/api/equality"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client/fake"
+
+	governorv1alpha1 "github.com/governor-dev/governor/api/v1alpha1"
+	"github.com/governor-dev/governor/internal/access"
+)
+
+// TestOwnedStatus: each writer's part of a status leaves the other writer's
+// fields and conditions out, so that neither can overwrite them.
+func TestOwnedStatus(t *testing.T) {
+	at := metav1.Unix(1700000000, 0)
+	cond := func(t string) metav1.Condition {
+		return metav1.Condition{Type: t, Status: metav1.ConditionTrue, Reason: "R", LastTransitionTime: at}
+	}
+	space := governorv1alpha1.SpaceStatus{
+		ObservedGeneration: 2, Namespace: "payments",
+		Conditions: []metav1.Condition{cond("Ready"), cond("PlatformSynced"), cond("NamespaceOwned")},
+		Platform:   []governorv1alpha1.EnvironmentPlatformStatus{{Environment: "production", SpaceID: "s1"}},
+	}
+	got, err := spaceStatusOwned.of(&space)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := got["platform"]; ok {
+		t.Error("the Space controller's part holds status.platform")
+	}
+	var types []string
+	for _, c := range asList(got["conditions"]) {
+		types = append(types, conditionType(c))
+	}
+	if !equality.Semantic.DeepEqual(types, []string{"Ready", "NamespaceOwned"}) {
+		t.Errorf("the Space controller's conditions: %v, want Ready and NamespaceOwned", types)
+	}
+	if got["namespace"] != "payments" || got["observedGeneration"] != int64(2) {
+		t.Errorf("the Space controller's fields: %v", got)
+	}
+
+	group := governorv1alpha1.PermissionGroupStatus{Space: "payments", MemberCount: 0,
+		Conditions: []metav1.Condition{cond("Ready"), cond("GroupAdminsBound")},
+		Platform:   []governorv1alpha1.PlatformIDs{{Environment: "production", IDs: []string{"1"}}}}
+	got, err = groupStatusOwned.of(&group)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := got["platform"]; ok {
+		t.Error("the model's part of a group holds status.platform")
+	}
+	if got["memberCount"] != int64(0) || len(asList(got["conditions"])) != 2 {
+		t.Errorf("the model's part of a group: %v", got)
+	}
+}
+
+// TestRuleWaitsForAGroupOnItsWay: a rule reported GroupNotFound by a
+// compile that did not read its group is not written Stalled while the API
+// server holds the group (it is on its way to the cache); once the compile
+// has read the group, or when the API server does not hold it, the problem
+// is real.
+func TestRuleWaitsForAGroupOnItsWay(t *testing.T) {
+	scheme := runtime.NewScheme()
+	if err := governorv1alpha1.AddToScheme(scheme); err != nil {
+		t.Fatal(err)
+	}
+	onItsWay := &governorv1alpha1.PermissionGroup{ObjectMeta: metav1.ObjectMeta{Namespace: "payments", Name: "finance"}}
+	api := fake.NewClientBuilder().WithScheme(scheme).WithObjects(onItsWay).Build()
+	models := NewModels()
+	snap, _ := access.Compile(access.SpaceInput{Name: "payments"})
+	models.set(&Model{Space: "payments", Namespace: "payments", Snapshot: snap,
+		Generations: map[ObjectRef]int64{{Kind: kindPermissionGroup, Name: "left-out"}: 1}})
+	r := &ModelObjectReconciler{APIReader: api, Models: models, Kind: kindAccessRule}
+	notFound := stalled(access.ReasonGroupNotFound, "spec.group: ...")
+	for name, tc := range map[string]struct {
+		group string
+		out   outcome
+		want  bool
+	}{
+		"on its way to the cache":          {group: "finance", out: notFound, want: true},
+		"not on the API server":            {group: "missing", out: notFound, want: false},
+		"read by the compile and left out": {group: "left-out", out: notFound, want: false},
+		"another problem":                  {group: "finance", out: stalled(access.ReasonUnknownEnvironment, "x"), want: false},
+	} {
+		t.Run(name, func(t *testing.T) {
+			rule := &governorv1alpha1.AccessRule{ObjectMeta: metav1.ObjectMeta{Namespace: "payments", Name: "r"},
+				Spec: governorv1alpha1.AccessRuleSpec{Group: tc.group}, Status: governorv1alpha1.AccessRuleStatus{Space: "payments"}}
+			got, err := r.groupOnItsWay(context.Background(), rule, tc.out)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got != tc.want {
+				t.Errorf("groupOnItsWay = %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
