@@ -105,11 +105,6 @@ type AccessRuleStatus struct {
 	// space that governs the rule's namespace.
 	// +optional
 	Space string `json:"space,omitempty"`
-	// platform records the objects the rule grants in each environment's instance, created or adopted by Governor.
-	// +optional
-	// +listType=map
-	// +listMapKey=environment
-	Platform []PlatformIDs `json:"platform,omitempty"`
 }
 
 // AccessRule grants a PermissionGroup a level on apps, workflows, resources or folders.

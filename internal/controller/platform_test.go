@@ -1,6 +1,7 @@
 package controller_test
 
 import (
+	"encoding/json"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -290,14 +291,23 @@ func TestPlatformSyncHoldsTheModel(t *testing.T) {
 		ContainSubstring(`workflow "payroll": the platform's API grants no single workflow`)))
 	g.Expect(meta.IsStatusConditionTrue(space.Status.Conditions, governorv1alpha1.ConditionReady)).To(BeTrue(), "pending items do not make the Space unready")
 
-	group := &governorv1alpha1.PermissionGroup{}
-	g.Expect(env.Client.Get(ctx(), client.ObjectKey{Namespace: "plat-rows", Name: "finance"}, group)).To(Succeed())
-	g.Expect(group.Status.Platform).To(ContainElement(governorv1alpha1.PlatformIDs{Environment: "development",
-		IDs: []string{itoa(finance.ID)}, Created: []string{itoa(finance.ID)}}))
-	rule := &governorv1alpha1.AccessRule{}
-	g.Expect(env.Client.Get(ctx(), client.ObjectKey{Namespace: "plat-rows", Name: "finance-folder"}, rule)).To(Succeed())
-	g.Expect(rule.Status.Platform).To(ContainElement(governorv1alpha1.PlatformIDs{Environment: "development",
-		IDs: []string{"folder/" + reports}, Created: []string{"folder/" + reports}}))
+	// What Governor created is recorded in Governor's namespace, beside the
+	// Space (owned by it), not in the team's objects' status.
+	rec := &corev1.ConfigMap{}
+	g.Expect(env.Client.Get(ctx(), client.ObjectKey{Namespace: governorNamespace, Name: "governor-platform-plat-rows-development"}, rec)).To(Succeed())
+	g.Expect(rec.Labels).To(HaveKeyWithValue("app.kubernetes.io/managed-by", "governor"))
+	g.Expect(rec.OwnerReferences).To(ConsistOf(HaveField("UID", space.UID)))
+	var record struct {
+		Groups        map[string]int64  `json:"groups"`
+		CreatedGroups []int64           `json:"createdGroups"`
+		CreatedGrants []string          `json:"createdGrants"`
+		Folders       map[string]string `json:"folders"`
+	}
+	g.Expect(json.Unmarshal([]byte(rec.Data["record.json"]), &record)).To(Succeed())
+	g.Expect(record.Groups).To(HaveKeyWithValue("finance", finance.ID))
+	g.Expect(record.CreatedGroups).To(ContainElement(finance.ID))
+	g.Expect(record.CreatedGrants).To(ContainElement(itoa(finance.ID) + "/folder/" + reports))
+	g.Expect(record.Folders).To(HaveKeyWithValue("app/finance/reports", reports))
 
 	// The member signs in: the next resync places them.
 	devSpace.AddUser("new@example.com")
