@@ -182,7 +182,6 @@ func labelValue(name string) string {
 	return hex.EncodeToString(sum[:16])
 }
 
-
 // LoadRecorded reads what Governor recorded of a Space's environment (for
 // `governor platform plan`).
 func LoadRecorded(ctx context.Context, reader client.Reader, namespace, space, env string) (syncer.Recorded, error) {

@@ -37,7 +37,9 @@ func newFake() *fake {
 	for _, e := range []string{"alice@example.com", "bob@example.com", "root@example.com"} {
 		f.users = append(f.users, retool.User{ID: "user_" + strings.Split(e, "@")[0], Email: e, Active: true})
 	}
-	root := func(typ string) retool.Folder { return retool.Folder{ID: typ + "_root", Name: "root", FolderType: typ, IsSystemFolder: true} }
+	root := func(typ string) retool.Folder {
+		return retool.Folder{ID: typ + "_root", Name: "root", FolderType: typ, IsSystemFolder: true}
+	}
 	f.folders = []retool.Folder{root("app"), root("workflow"), root("resource")}
 	f.apps = []retool.App{{ID: "app-ledger", Name: "ledger"}}
 	f.resources = []retool.Resource{{ID: "res-ledger-db", DisplayName: "ledger-db"}}

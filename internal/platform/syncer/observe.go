@@ -249,4 +249,3 @@ func settingsOf(g retool.Group) platform.GroupSettings {
 		UsageAnalytics: g.UsageAnalyticsAccess, Theme: g.ThemeAccess, AccountDetails: g.AccountDetailsAccess,
 	}
 }
-
