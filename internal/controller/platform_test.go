@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -641,4 +642,143 @@ func TestPlatformLetsGoWithTheSpace(t *testing.T) {
 		err := env.Client.Get(ctx(), client.ObjectKey{Name: "plat-bye2"}, &corev1.Namespace{})
 		return client.IgnoreNotFound(err) == nil && err != nil
 	}, 2*time.Minute, interval).Should(BeTrue(), "the namespace the Space created is deleted, its groups and rules not held")
+}
+
+// hungInstance is an address that accepts connections and never answers.
+func hungInstance(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var conns []net.Conn
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, c)
+			mu.Unlock()
+		}
+	}()
+	t.Cleanup(func() {
+		_ = ln.Close()
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range conns {
+			_ = c.Close()
+		}
+	})
+	return "http://" + ln.Addr().String()
+}
+
+// refusedPort is an address nothing listens on.
+func refusedPort(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	_ = ln.Close()
+	return "http://" + addr
+}
+
+func platformStatusOf(g Gomega, space *governorv1alpha1.Space, env string) governorv1alpha1.EnvironmentPlatformStatus {
+	g.Expect(env != "").To(BeTrue())
+	for _, p := range space.Status.Platform {
+		if p.Environment == env {
+			return p
+		}
+	}
+	return governorv1alpha1.EnvironmentPlatformStatus{}
+}
+
+// TestPlatformEnvironmentsAreIndependent: an instance that accepts and
+// never answers (qa) and one whose port is refused (staging) delay no
+// other environment: a change reaches development in seconds, and
+// PlatformSynced never says the Space holds a revision that qa has not
+// confirmed.
+func TestPlatformEnvironmentsAreIndependent(t *testing.T) {
+	g := NewWithT(t)
+	tokenSecret(t, "indep-qa", "token")
+	tokenSecret(t, "indep-staging", "token")
+	space, dev, _, devSpace, _ := platformSpace(t, "plat-indep", func(s *governorv1alpha1.Space) {
+		s.Spec.Environments = append(s.Spec.Environments,
+			governorv1alpha1.Environment{Name: "qa", Instance: &governorv1alpha1.Instance{URL: hungInstance(t), TokenSecretRef: governorv1alpha1.SecretKeyReference{Name: "indep-qa", Key: "token"}}},
+			governorv1alpha1.Environment{Name: "staging", Instance: &governorv1alpha1.Instance{URL: refusedPort(t), TokenSecretRef: governorv1alpha1.SecretKeyReference{Name: "indep-staging", Key: "token"}}})
+	})
+	devc := dev.as(t, devSpace)
+	g.Eventually(func(g Gomega) {
+		c := condition(g, space, governorv1alpha1.ConditionPlatformSynced)
+		g.Expect(c).NotTo(BeNil())
+		model := getModel(space.Name)
+		g.Expect(model).NotTo(BeNil())
+		g.Expect(platformStatusOf(g, space, "development").SyncedRevision).To(Equal(model.Snapshot.Revision()))
+		g.Expect(platformStatusOf(g, space, "staging").Message).To(ContainSubstring("unreachable"))
+		g.Expect(c.Status).To(Equal(metav1.ConditionFalse))
+		g.Expect(c.Message).To(ContainSubstring("staging"), "the refused port is named")
+	}, platformTimeout, interval).Should(Succeed())
+
+	// A change reaches development while qa hangs.
+	group := &governorv1alpha1.PermissionGroup{}
+	g.Expect(env.Client.Get(ctx(), client.ObjectKey{Namespace: "plat-indep", Name: "finance"}, group)).To(Succeed())
+	group.Spec.Members = append(group.Spec.Members, governorv1alpha1.Member{Email: "root@example.com"})
+	g.Expect(env.Client.Update(ctx(), group)).To(Succeed())
+	start := time.Now()
+	g.Eventually(func() []string { return emails(groupNamed(t, devc, "Finance")) }, 5*time.Second, 20*time.Millisecond).
+		Should(ContainElement("root@example.com"), "the change reaches the healthy instance while another hangs")
+	t.Logf("the change reached development in %s while qa hangs", time.Since(start))
+
+	c := condition(g, space, governorv1alpha1.ConditionPlatformSynced)
+	g.Expect(c.Status).To(Equal(metav1.ConditionFalse), "%s: %s", c.Reason, c.Message)
+	g.Expect(platformStatusOf(g, space, "qa").SyncedRevision).To(BeEmpty(), "qa never confirmed a revision")
+}
+
+// TestPlatformSyncedNamesTheRevision: a new revision makes PlatformSynced
+// False (Syncing) before any instance holds it, and True once every
+// environment confirmed it.
+func TestPlatformSyncedNamesTheRevision(t *testing.T) {
+	g := NewWithT(t)
+	space, _, _, _, _ := platformSpace(t, "plat-rev")
+	eventuallySynced(t, space)
+	synced := condition(g, space, governorv1alpha1.ConditionPlatformSynced)
+
+	// Watch the condition from the moment of the change.
+	wc, err := client.NewWithWatch(env.Config, client.Options{Scheme: env.Scheme})
+	g.Expect(err).NotTo(HaveOccurred())
+	w, err := wc.Watch(ctx(), &governorv1alpha1.SpaceList{}, client.MatchingFields{"metadata.name": space.Name})
+	g.Expect(err).NotTo(HaveOccurred())
+	defer w.Stop()
+	seen := make(chan string, 1000)
+	go func() {
+		for ev := range w.ResultChan() {
+			if s, ok := ev.Object.(*governorv1alpha1.Space); ok {
+				if c := meta.FindStatusCondition(s.Status.Conditions, governorv1alpha1.ConditionPlatformSynced); c != nil {
+					select {
+					case seen <- c.Reason + ": " + c.Message:
+					default:
+					}
+				}
+			}
+		}
+	}()
+	group := &governorv1alpha1.PermissionGroup{}
+	g.Expect(env.Client.Get(ctx(), client.ObjectKey{Namespace: "plat-rev", Name: "finance"}, group)).To(Succeed())
+	group.Spec.Members = append(group.Spec.Members, governorv1alpha1.Member{Email: "root@example.com"})
+	g.Expect(env.Client.Update(ctx(), group)).To(Succeed())
+	eventuallySynced(t, space)
+	after := condition(g, space, governorv1alpha1.ConditionPlatformSynced)
+	g.Expect(after.Message).NotTo(Equal(synced.Message), "True names the new revision")
+	time.Sleep(100 * time.Millisecond) // the watch delivers what it saw
+	var sawSyncing bool
+	for len(seen) > 0 {
+		if strings.HasPrefix(<-seen, "Syncing: ") {
+			sawSyncing = true
+		}
+	}
+	g.Expect(sawSyncing).To(BeTrue(), "PlatformSynced went through Syncing")
 }
