@@ -108,7 +108,11 @@ func (r *Reconciler) pass(ctx context.Context, space *governorv1alpha1.Space, en
 	model *ctrlpkg.Model, st *spaceState) (outcome, error) {
 	o := outcome{done: true, status: governorv1alpha1.EnvironmentPlatformStatus{Environment: env.Name}}
 	if prev := findStatus(space.Status.Platform, env.Name); prev != nil {
-		o.status.LastSyncTime, o.status.SyncedRevision = prev.LastSyncTime, prev.SyncedRevision
+		o.status.LastSyncTime = prev.LastSyncTime // when the instance last changed to match
+	}
+	if prev, ok := st.outcomes()[env.Name]; ok {
+		// Only what a pass of this process verified is shown as synced.
+		o.status.SyncedRevision = prev.status.SyncedRevision
 	}
 	rec := st.recordFor(env.Name)
 	if err := rec.load(ctx, r.APIReader, r.Options.Namespace, space.Name, env.Name); err != nil {
@@ -214,8 +218,8 @@ func (r *Reconciler) pass(ctx context.Context, space *governorv1alpha1.Space, en
 
 // explain words a failure for the user: a refused token names its Secret.
 func (r *Reconciler) explain(space *governorv1alpha1.Space, env governorv1alpha1.Environment, st *spaceState, e *syncer.Error) *syncer.Error {
-	if e.Reason != syncer.ReasonUnauthorized {
-		return e
+	if e.Reason != syncer.ReasonUnauthorized || e.Message != syncer.MessageUnauthorized {
+		return e // another token's (the admin Space's), already explained
 	}
 	secret := r.Connections.TokenSecret(env)
 	st.mu.Lock()
@@ -330,10 +334,18 @@ func (r *Reconciler) ensureSpace(ctx context.Context, space *governorv1alpha1.Sp
 		}
 		return "", err
 	}
+	adminFailure := func(doing string, err error) error {
+		e := *syncer.Classify(err)
+		e.Err = fmt.Errorf("%s: %w", doing, e.Err)
+		if e.Reason == syncer.ReasonUnauthorized {
+			e.Message = fmt.Sprintf("the instance refused the admin Space %s's API token (401): store a valid token in Secret %s", admin.Name, r.Connections.TokenSecret(*adminEnv))
+		}
+		return &e
+	}
 	domain := spaceDomain(env.Instance)
 	spaces, err := conn.Client.ListSpaces(ctx)
 	if err != nil {
-		return "", fmt.Errorf("listing the admin Space's Spaces: %w", err)
+		return "", adminFailure("listing the admin Space's Spaces", err)
 	}
 	for _, s := range spaces {
 		if s.ID == recorded || recorded == "" && strings.EqualFold(s.Domain, domain) {
@@ -348,7 +360,7 @@ func (r *Reconciler) ensureSpace(ctx context.Context, space *governorv1alpha1.Sp
 	copySSO := space.Spec.SSO == nil && space.Spec.InheritFrom == admin.Name
 	created, err := conn.Client.CreateSpace(ctx, retool.SpaceCreate{Name: name, Domain: domain, CopySSOSettings: copySSO})
 	if err != nil {
-		return "", fmt.Errorf("creating the Space in the instance: %w", err)
+		return "", adminFailure("creating the Space in the instance", err)
 	}
 	rec.setSpaceID(created.ID)
 	if recorded != "" {

@@ -27,8 +27,10 @@ type spaceState struct {
 	// reissue names environments whose child Space was created again: its
 	// token must be issued again.
 	reissue map[string]bool
-	// publishMu serialises the Space's status writes.
+	// publishMu serialises the Space's status writes; applied is the last
+	// one (under publishMu).
 	publishMu sync.Mutex
+	applied   *applied
 }
 
 func (r *Reconciler) state(space string) *spaceState {

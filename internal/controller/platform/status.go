@@ -145,7 +145,26 @@ func (r *Reconciler) publish(ctx context.Context, space *governorv1alpha1.Space)
 		c := summarize(envs, outcomes, revision, space.Generation)
 		cond = &c
 	}
-	return applyPlatformStatus(ctx, r.Client, space, platform, cond)
+	if st.applied != nil {
+		// What this process last wrote is fresher than the cached Space.
+		space = space.DeepCopy()
+		space.Status.Platform = st.applied.platform
+		meta.RemoveStatusCondition(&space.Status.Conditions, governorv1alpha1.ConditionPlatformSynced)
+		if st.applied.cond != nil {
+			space.Status.Conditions = append(space.Status.Conditions, *st.applied.cond)
+		}
+	}
+	if err := applyPlatformStatus(ctx, r.Client, space, platform, cond); err != nil {
+		return err
+	}
+	st.applied = &applied{platform: platform, cond: meta.FindStatusCondition(space.Status.Conditions, governorv1alpha1.ConditionPlatformSynced)}
+	return nil
+}
+
+// applied is what the platform controller last applied to a Space's status.
+type applied struct {
+	platform []governorv1alpha1.EnvironmentPlatformStatus
+	cond     *metav1.Condition
 }
 
 // applyPlatformStatus applies the platform controller's status fields when

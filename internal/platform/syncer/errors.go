@@ -51,6 +51,10 @@ const (
 	ReasonInterrupted    = "Interrupted"
 )
 
+// MessageUnauthorized is a refused token's message; whoever knows which
+// Secret holds the token says so instead.
+const MessageUnauthorized = "the instance refused the API token (401)"
+
 // DefaultWait is when a Waiting failure without a better estimate is
 // tried again.
 const DefaultWait = 15 * time.Second
@@ -119,7 +123,7 @@ func Classify(err error) *Error {
 	var ue *url.Error
 	switch {
 	case retool.IsUnauthorized(err):
-		return Stalled(ReasonUnauthorized, "the instance refused the API token (401)", err)
+		return Stalled(ReasonUnauthorized, MessageUnauthorized, err)
 	case retool.IsForbidden(err):
 		return Stalled(ReasonForbidden, "the API token lacks a scope (403): give it read and write on Groups, Users, Folders, Permissions, Apps, Resources, Spaces and Source Control", err)
 	case retool.IsRateLimited(err):
