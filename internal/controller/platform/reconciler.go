@@ -33,7 +33,7 @@ import (
 	"github.com/governor-dev/governor/internal/platform/syncer"
 )
 
-// +kubebuilder:rbac:groups=governor.dev,resources=spaces,verbs=get;list;watch;update;patch
+// +kubebuilder:rbac:groups=governor.dev,resources=spaces,verbs=get;list;watch;update
 // +kubebuilder:rbac:groups=governor.dev,resources=spaces/status,verbs=get;update;patch
 // +kubebuilder:rbac:groups=governor.dev,resources=permissiongroups;accessrules,verbs=get;list;watch;update;patch
 // +kubebuilder:rbac:groups=governor.dev,resources=permissiongroups/finalizers;accessrules/finalizers,verbs=update
