@@ -11,7 +11,6 @@ import (
 
 	"github.com/spf13/cobra"
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -98,13 +97,13 @@ func kubeClient(ctx context.Context, f planFlags) (client.Client, error) {
 	}
 	// One cheap read tells an unreachable or foreign server from a missing Space.
 	if err := c.List(ctx, &governorv1alpha1.SpaceList{}, client.Limit(1)); err != nil {
-		return nil, fmt.Errorf("the cluster at %s (%s): %w", cfg.Host, source(rules, cfg), err)
+		return nil, fmt.Errorf("the cluster at %s (%s): %w", cfg.Host, source(rules), err)
 	}
 	return c, nil
 }
 
 // source says where the server's address came from.
-func source(rules *clientcmd.ClientConfigLoadingRules, cfg *rest.Config) string {
+func source(rules *clientcmd.ClientConfigLoadingRules) string {
 	if rules.ExplicitPath != "" {
 		return "from " + rules.ExplicitPath
 	}

@@ -134,13 +134,13 @@ func (c *Connections) Connect(ctx context.Context, space *governorv1alpha1.Space
 	if err := c.reader.Get(ctx, ref, secret); err != nil {
 		if apierrors.IsNotFound(err) {
 			// Progressing, not stalled: the Secret's creation starts a pass.
-			return nil, syncer.Wait(syncer.ReasonTokenMissing, time.Minute, fmt.Errorf("Secret %s not found: %s", ref, howTo))
+			return nil, tokenMissing(fmt.Sprintf("Secret %s not found: %s", ref, howTo))
 		}
 		return nil, syncer.Retry(syncer.ReasonAPIServerError, fmt.Errorf("reading Secret %s: %w", ref, err))
 	}
 	token := strings.TrimSpace(string(secret.Data[key]))
 	if token == "" {
-		return nil, syncer.Wait(syncer.ReasonTokenMissing, time.Minute, fmt.Errorf("Secret %s has no key %q: %s", ref, key, howTo))
+		return nil, tokenMissing(fmt.Sprintf("Secret %s has no key %q: %s", ref, key, howTo))
 	}
 	rpm := c.options.RequestsPerMinute
 	if inst.RequestsPerMinute != nil {
@@ -175,6 +175,13 @@ func (c *Connections) Connect(ctx context.Context, space *governorv1alpha1.Space
 	c.clients[id] = &clientWithVersion{key: cacheKey, client: rc}
 	conn.Client = rc
 	return conn, nil
+}
+
+// tokenMissing is a token Secret that does not exist (yet): progressing, not
+// stalled, since `governor dev` and installers create it a moment later and
+// its creation starts a pass.
+func tokenMissing(msg string) error {
+	return &syncer.Error{Kind: syncer.Waiting, Reason: syncer.ReasonTokenMissing, RequeueAfter: time.Minute, Message: msg}
 }
 
 // budgetLocked records the budget a Space asks of an instance and returns

@@ -140,8 +140,9 @@ func (st *spaceState) released(envs []string, deleted time.Time, attempts int) (
 }
 
 func controllerEnvNames(space *governorv1alpha1.Space) []string {
-	var out []string
-	for _, e := range controller.InstanceEnvironments(space) {
+	envs := controller.InstanceEnvironments(space)
+	out := make([]string, 0, len(envs))
+	for _, e := range envs {
 		out = append(out, e.Name)
 	}
 	return out

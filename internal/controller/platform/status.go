@@ -121,7 +121,7 @@ func (r *Reconciler) publish(ctx context.Context, space *governorv1alpha1.Space)
 		revision = m.Snapshot.Revision()
 	}
 	outcomes := st.outcomes()
-	var platform []governorv1alpha1.EnvironmentPlatformStatus
+	platform := make([]governorv1alpha1.EnvironmentPlatformStatus, 0, len(envs))
 	for _, env := range envs {
 		o, ok := outcomes[env]
 		entry := o.status
