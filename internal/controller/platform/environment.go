@@ -348,8 +348,21 @@ func (r *Reconciler) ensureSpace(ctx context.Context, space *governorv1alpha1.Sp
 		return "", adminFailure("listing the admin Space's Spaces", err)
 	}
 	for _, s := range spaces {
-		if s.ID == recorded || recorded == "" && strings.EqualFold(s.Domain, domain) {
+		if s.ID == recorded {
 			rec.setSpaceID(s.ID)
+			return s.ID, nil
+		}
+	}
+	for _, s := range spaces {
+		if strings.EqualFold(s.Domain, domain) {
+			// Not the recorded one (or none recorded): the Space of that
+			// domain is this Space's, as created by hand or restored.
+			rec.setSpaceID(s.ID)
+			if recorded != "" {
+				r.Recorder.Eventf(space, nil, corev1.EventTypeWarning, "SpaceReplaced", "Sync",
+					"the Space %s recorded in the %s instance is gone; the instance's Space %s (%s) is taken instead: if its API token changed, store it in Secret %s",
+					recorded, env.Name, s.ID, domain, r.Connections.TokenSecret(env))
+			}
 			return s.ID, nil
 		}
 	}
