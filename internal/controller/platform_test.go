@@ -782,3 +782,78 @@ func TestPlatformSyncedNamesTheRevision(t *testing.T) {
 	}
 	g.Expect(sawSyncing).To(BeTrue(), "PlatformSynced went through Syncing")
 }
+
+// spaceEvents lists the reasons and notes of the events about a Space.
+func spaceEvents(g Gomega, space string) []string {
+	var events eventsv1.EventList
+	g.Expect(env.Client.List(ctx(), &events)).To(Succeed())
+	var out []string
+	for _, e := range events.Items {
+		if e.Regarding.Kind == "Space" && e.Regarding.Name == space {
+			out = append(out, e.Reason+": "+e.Note)
+		}
+	}
+	return out
+}
+
+// TestPlatformLostStateIsRecreated: recorded ids are hints. A group deleted
+// in the instance is created again with an event; a child Space deleted
+// from the instance is created again, and the Space says its token must be
+// issued again, naming the Secret.
+func TestPlatformLostStateIsRecreated(t *testing.T) {
+	g := NewWithT(t)
+	inst := newInstance(t, emulator.Options{Domain: "hub.lost.test"})
+	tokenSecret(t, "lost-hub", inst.srv.Space("").Token())
+	hub := newSpace("plat-lost-hub", func(s *governorv1alpha1.Space) {
+		s.Spec.Admin = true
+		s.Spec.DefaultGroups = new(bool)
+		s.Spec.Environments = []governorv1alpha1.Environment{platformEnv("hubenv", inst, "hub.lost.test", "lost-hub", false)}
+	})
+	create(t, hub)
+	t.Cleanup(func() { _ = env.Client.Delete(ctx(), hub) })
+	team := newSpace("plat-lost", func(s *governorv1alpha1.Space) {
+		s.Spec.DefaultGroups = new(bool)
+		s.Spec.Environments = []governorv1alpha1.Environment{platformEnv("hubenv", inst, "lost.lost.test", "lost-team", false)}
+	})
+	create(t, team)
+	t.Cleanup(func() { _ = env.Client.Delete(ctx(), team) })
+	g.Eventually(func() *emulator.Space { return inst.srv.Space("lost.lost.test") }, platformTimeout, interval).ShouldNot(BeNil())
+	first := inst.srv.Space("lost.lost.test")
+	first.AddUser("alice@example.com")
+	tokenSecret(t, "lost-team", first.Token())
+	g.Eventually(func() error {
+		return env.Client.Get(ctx(), client.ObjectKey{Name: "plat-lost"}, &corev1.Namespace{})
+	}, timeout, interval).Should(Succeed())
+	create(t, &governorv1alpha1.PermissionGroup{ObjectMeta: metav1.ObjectMeta{Name: "ops", Namespace: "plat-lost"},
+		Spec: governorv1alpha1.PermissionGroupSpec{Members: []governorv1alpha1.Member{{Email: "alice@example.com"}}}})
+	eventuallySynced(t, team)
+
+	// A group deleted in Retool's UI comes back, with an event.
+	c := inst.as(t, first)
+	ops := groupNamed(t, c, "ops")
+	g.Expect(ops).NotTo(BeNil())
+	g.Expect(c.DeleteGroup(ctx(), ops.ID)).To(Succeed())
+	g.Eventually(func() *retool.Group { return groupNamed(t, c, "ops") }, platformTimeout, interval).ShouldNot(BeNil())
+	g.Expect(groupNamed(t, c, "ops").ID).NotTo(Equal(ops.ID))
+	g.Eventually(func(g Gomega) []string { return spaceEvents(g, "plat-lost") }, timeout, interval).
+		Should(ContainElement(ContainSubstring("PlatformObjectGone: hubenv: group")))
+
+	// The Space itself deleted in the instance: created again; its new token
+	// must be issued.
+	g.Expect(inst.admin(t).DeleteSpace(ctx(), first.ID())).To(Succeed())
+	msg := platformReason(t, team, "Unauthorized")
+	g.Expect(msg).To(ContainSubstring("created again"))
+	g.Expect(msg).To(ContainSubstring("Secret " + governorNamespace + "/lost-team"))
+	second := inst.srv.Space("lost.lost.test")
+	g.Expect(second).NotTo(BeNil())
+	g.Expect(second.ID()).NotTo(Equal(first.ID()))
+	g.Eventually(func(g Gomega) []string { return spaceEvents(g, "plat-lost") }, timeout, interval).
+		Should(ContainElement(ContainSubstring("SpaceRecreated")))
+	secret := &corev1.Secret{}
+	g.Expect(env.Client.Get(ctx(), client.ObjectKey{Namespace: governorNamespace, Name: "lost-team"}, secret)).To(Succeed())
+	secret.StringData = map[string]string{"token": second.Token()}
+	g.Expect(env.Client.Update(ctx(), secret)).To(Succeed())
+	second.AddUser("alice@example.com")
+	eventuallySynced(t, team)
+	g.Expect(groupNamed(t, inst.as(t, second), "ops")).NotTo(BeNil(), "the re-created Space holds the model")
+}
