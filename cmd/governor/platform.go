@@ -87,7 +87,7 @@ func kubeClient(ctx context.Context, f planFlags) (client.Client, error) {
 	cfg, err := loader.ClientConfig()
 	if err != nil {
 		if clientcmd.IsEmptyConfig(err) {
-			return nil, fmt.Errorf("no kubeconfig: set $KUBECONFIG, pass --kubeconfig, or run `governor dev` (it writes one); looked in %s", strings.Join(rules.Precedence, ", "))
+			return nil, fmt.Errorf("no kubeconfig: set $KUBECONFIG or pass --kubeconfig (`governor dev` writes .governor/dev/kubeconfig); looked in %s", strings.Join(rules.Precedence, ", "))
 		}
 		return nil, fmt.Errorf("kubeconfig: %w", err)
 	}
