@@ -11,7 +11,6 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/log"
@@ -29,7 +28,7 @@ import (
 const workers = 8
 
 func ctrlOptions() controller.TypedOptions[EnvKey] {
-	return controller.TypedOptions[EnvKey]{MaxConcurrentReconciles: workers, SkipNameValidation: ptr.To(true)}
+	return controller.TypedOptions[EnvKey]{MaxConcurrentReconciles: workers}
 }
 
 // ReconcileEnvironment runs one pass of one environment and publishes its
