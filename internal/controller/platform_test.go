@@ -841,9 +841,15 @@ func TestPlatformLostStateIsRecreated(t *testing.T) {
 	// The Space itself deleted in the instance: created again; its new token
 	// must be issued.
 	g.Expect(inst.admin(t).DeleteSpace(ctx(), first.ID())).To(Succeed())
-	msg := platformReason(t, team, "Unauthorized")
-	g.Expect(msg).To(ContainSubstring("created again"))
-	g.Expect(msg).To(ContainSubstring("Secret " + governorNamespace + "/lost-team"))
+	// (A pass that listed the Space just before it went may first see its
+	// token refused; the next one creates it again.)
+	g.Eventually(func(g Gomega) {
+		c := condition(g, team, governorv1alpha1.ConditionPlatformSynced)
+		g.Expect(c).NotTo(BeNil())
+		g.Expect(c.Reason).To(Equal("Unauthorized"), c.Message)
+		g.Expect(c.Message).To(ContainSubstring("created again"))
+		g.Expect(c.Message).To(ContainSubstring("Secret " + governorNamespace + "/lost-team"))
+	}, platformTimeout, interval).Should(Succeed())
 	second := inst.srv.Space("lost.lost.test")
 	g.Expect(second).NotTo(BeNil())
 	g.Expect(second.ID()).NotTo(Equal(first.ID()))

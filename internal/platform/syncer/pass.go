@@ -205,17 +205,14 @@ func Pass(ctx context.Context, inst Instance, in Input) Result {
 	return res
 }
 
-// step classifies err and says what the pass was doing.
+// step classifies err and says, in its cause, what the pass was doing (the
+// message, what to do about it, stays as it is).
 func step(doing string, err error) *Error {
 	e := *Classify(err)
 	if e.Err == nil {
 		e.Err = err
 	}
-	if e.Message != "" {
-		e.Message = doing + ": " + e.Message
-	} else {
-		e.Err = fmt.Errorf("%s: %w", doing, e.Err)
-	}
+	e.Err = fmt.Errorf("%s: %w", doing, e.Err)
 	return &e
 }
 
