@@ -114,11 +114,6 @@ type AccessRuleStatus struct {
 	// space that governs the rule's namespace.
 	// +optional
 	Space string `json:"space,omitempty"`
-	// platform records the objects the rule grants in each environment's instance, created or adopted by Governor.
-	// +optional
-	// +listType=map
-	// +listMapKey=environment
-	Platform []PlatformIDs `json:"platform,omitempty"`
 	// expiring is set while the rule ends in the next 7 days.
 	// +optional
 	// +listType=atomic

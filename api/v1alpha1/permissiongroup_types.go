@@ -145,11 +145,6 @@ type PermissionGroupStatus struct {
 	// space that governs the group's namespace.
 	// +optional
 	Space string `json:"space,omitempty"`
-	// platform records the group's id in each environment's instance, created or adopted by Governor.
-	// +optional
-	// +listType=map
-	// +listMapKey=environment
-	Platform []PlatformIDs `json:"platform,omitempty"`
 	// memberCount is the number of listed members whose membership has not expired.
 	// +optional
 	MemberCount int32 `json:"memberCount"`

@@ -217,6 +217,14 @@ type Instance struct {
 	// Settings > API).
 	// +required
 	TokenSecretRef SecretKeyReference `json:"tokenSecretRef"`
+	// requestsPerMinute is the instance's request budget, shared by every
+	// Space and environment calling the same url (the lowest asked wins).
+	// Self-hosted Retool allows 300 a minute unless configured otherwise.
+	// Default: the operator's --platform-requests-per-minute (45).
+	// +optional
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=6000
+	RequestsPerMinute *int32 `json:"requestsPerMinute,omitempty"`
 }
 
 // SecretKeyReference names a key of a Secret in Governor's own namespace.
@@ -367,22 +375,6 @@ type PlatformDrift struct {
 	// +optional
 	// +listType=atomic
 	Examples []string `json:"examples,omitempty"`
-}
-
-// PlatformIDs records, per environment, the platform ids Governor created or
-// adopted for an object.
-type PlatformIDs struct {
-	// environment name.
-	Environment string `json:"environment"`
-	// ids in that environment's instance (a group id; a rule's granted
-	// objects as type/id).
-	// +optional
-	// +listType=atomic
-	IDs []string `json:"ids,omitempty"`
-	// created lists the ids Governor created (the rest it adopted).
-	// +optional
-	// +listType=atomic
-	Created []string `json:"created,omitempty"`
 }
 
 // InheritedSettings are the settings a Space took from spec.inheritFrom.

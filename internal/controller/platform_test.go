@@ -1,12 +1,14 @@
 package controller_test
 
 import (
+	"encoding/json"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -32,6 +34,9 @@ type instance struct {
 
 func newInstance(t *testing.T, opts emulator.Options) *instance {
 	t.Helper()
+	if opts.RequestsPerMinute == 0 {
+		opts.RequestsPerMinute = -1 // the tests' clients keep their own budget
+	}
 	srv := emulator.New(opts)
 	ts := httptest.NewServer(srv)
 	t.Cleanup(ts.Close)
@@ -290,14 +295,23 @@ func TestPlatformSyncHoldsTheModel(t *testing.T) {
 		ContainSubstring(`workflow "payroll": the platform's API grants no single workflow`)))
 	g.Expect(meta.IsStatusConditionTrue(space.Status.Conditions, governorv1alpha1.ConditionReady)).To(BeTrue(), "pending items do not make the Space unready")
 
-	group := &governorv1alpha1.PermissionGroup{}
-	g.Expect(env.Client.Get(ctx(), client.ObjectKey{Namespace: "plat-rows", Name: "finance"}, group)).To(Succeed())
-	g.Expect(group.Status.Platform).To(ContainElement(governorv1alpha1.PlatformIDs{Environment: "development",
-		IDs: []string{itoa(finance.ID)}, Created: []string{itoa(finance.ID)}}))
-	rule := &governorv1alpha1.AccessRule{}
-	g.Expect(env.Client.Get(ctx(), client.ObjectKey{Namespace: "plat-rows", Name: "finance-folder"}, rule)).To(Succeed())
-	g.Expect(rule.Status.Platform).To(ContainElement(governorv1alpha1.PlatformIDs{Environment: "development",
-		IDs: []string{"folder/" + reports}, Created: []string{"folder/" + reports}}))
+	// What Governor created is recorded in Governor's namespace, beside the
+	// Space (owned by it), not in the team's objects' status.
+	rec := &corev1.ConfigMap{}
+	g.Expect(env.Client.Get(ctx(), client.ObjectKey{Namespace: governorNamespace, Name: "governor-platform-plat-rows-development"}, rec)).To(Succeed())
+	g.Expect(rec.Labels).To(HaveKeyWithValue("app.kubernetes.io/managed-by", "governor"))
+	g.Expect(rec.OwnerReferences).To(ConsistOf(HaveField("UID", space.UID)))
+	var record struct {
+		Groups        map[string]int64  `json:"groups"`
+		CreatedGroups []int64           `json:"createdGroups"`
+		CreatedGrants []string          `json:"createdGrants"`
+		Folders       map[string]string `json:"folders"`
+	}
+	g.Expect(json.Unmarshal([]byte(rec.Data["record.json"]), &record)).To(Succeed())
+	g.Expect(record.Groups).To(HaveKeyWithValue("finance", finance.ID))
+	g.Expect(record.CreatedGroups).To(ContainElement(finance.ID))
+	g.Expect(record.CreatedGrants).To(ContainElement(itoa(finance.ID) + "/folder/" + reports))
+	g.Expect(record.Folders).To(HaveKeyWithValue("app/finance/reports", reports))
 
 	// The member signs in: the next resync places them.
 	devSpace.AddUser("new@example.com")
@@ -377,8 +391,9 @@ func TestPlatformRuleChangeAndDeletion(t *testing.T) {
 	reports := folderID(t, devc, "app", "finance/reports")
 	g.Eventually(func() map[string]string { return grantsOf(t, devc, finance.ID) }, platformTimeout, interval).ShouldNot(HaveKey("folder/" + reports))
 	g.Eventually(func() bool {
-		return client.IgnoreNotFound(env.Client.Get(ctx(), client.ObjectKeyFromObject(folder), folder)) == nil && folder.UID == ""
-	}, platformTimeout, interval).Should(BeTrue(), "the rule's finalizer is released")
+		err := env.Client.Get(ctx(), client.ObjectKeyFromObject(folder), &governorv1alpha1.AccessRule{})
+		return client.IgnoreNotFound(err) == nil && err != nil
+	}, platformTimeout, interval).Should(BeTrue(), "the rule's finalizer is released once every environment synced without it")
 
 	group := &governorv1alpha1.PermissionGroup{ObjectMeta: metav1.ObjectMeta{Namespace: "plat-change", Name: "finance"}}
 	g.Expect(env.Client.Delete(ctx(), group)).To(Succeed())
@@ -631,4 +646,224 @@ func TestPlatformLetsGoWithTheSpace(t *testing.T) {
 		err := env.Client.Get(ctx(), client.ObjectKey{Name: "plat-bye2"}, &corev1.Namespace{})
 		return client.IgnoreNotFound(err) == nil && err != nil
 	}, 2*time.Minute, interval).Should(BeTrue(), "the namespace the Space created is deleted, its groups and rules not held")
+}
+
+// hungInstance is an address that accepts connections and never answers.
+func hungInstance(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var conns []net.Conn
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, c)
+			mu.Unlock()
+		}
+	}()
+	t.Cleanup(func() {
+		_ = ln.Close()
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range conns {
+			_ = c.Close()
+		}
+	})
+	return "http://" + ln.Addr().String()
+}
+
+// refusedPort is an address nothing listens on.
+func refusedPort(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	_ = ln.Close()
+	return "http://" + addr
+}
+
+func platformStatusOf(g Gomega, space *governorv1alpha1.Space, env string) governorv1alpha1.EnvironmentPlatformStatus {
+	g.Expect(env != "").To(BeTrue())
+	for _, p := range space.Status.Platform {
+		if p.Environment == env {
+			return p
+		}
+	}
+	return governorv1alpha1.EnvironmentPlatformStatus{}
+}
+
+// TestPlatformEnvironmentsAreIndependent: an instance that accepts and
+// never answers (qa) and one whose port is refused (staging) delay no
+// other environment: a change reaches development in seconds, and
+// PlatformSynced never says the Space holds a revision that qa has not
+// confirmed.
+func TestPlatformEnvironmentsAreIndependent(t *testing.T) {
+	g := NewWithT(t)
+	tokenSecret(t, "indep-qa", "token")
+	tokenSecret(t, "indep-staging", "token")
+	space, dev, _, devSpace, _ := platformSpace(t, "plat-indep", func(s *governorv1alpha1.Space) {
+		s.Spec.Environments = append(s.Spec.Environments,
+			governorv1alpha1.Environment{Name: "qa", Instance: &governorv1alpha1.Instance{URL: hungInstance(t), TokenSecretRef: governorv1alpha1.SecretKeyReference{Name: "indep-qa", Key: "token"}}},
+			governorv1alpha1.Environment{Name: "staging", Instance: &governorv1alpha1.Instance{URL: refusedPort(t), TokenSecretRef: governorv1alpha1.SecretKeyReference{Name: "indep-staging", Key: "token"}}})
+	})
+	devc := dev.as(t, devSpace)
+	g.Eventually(func(g Gomega) {
+		c := condition(g, space, governorv1alpha1.ConditionPlatformSynced)
+		g.Expect(c).NotTo(BeNil())
+		model := getModel(space.Name)
+		g.Expect(model).NotTo(BeNil())
+		g.Expect(platformStatusOf(g, space, "development").SyncedRevision).To(Equal(model.Snapshot.Revision()))
+		g.Expect(platformStatusOf(g, space, "staging").Message).To(ContainSubstring("unreachable"))
+		g.Expect(c.Status).To(Equal(metav1.ConditionFalse))
+		g.Expect(c.Message).To(ContainSubstring("staging"), "the refused port is named")
+	}, platformTimeout, interval).Should(Succeed())
+
+	// A change reaches development while qa hangs.
+	group := &governorv1alpha1.PermissionGroup{}
+	g.Expect(env.Client.Get(ctx(), client.ObjectKey{Namespace: "plat-indep", Name: "finance"}, group)).To(Succeed())
+	group.Spec.Members = append(group.Spec.Members, governorv1alpha1.Member{Email: "root@example.com"})
+	g.Expect(env.Client.Update(ctx(), group)).To(Succeed())
+	start := time.Now()
+	g.Eventually(func() []string { return emails(groupNamed(t, devc, "Finance")) }, 5*time.Second, 20*time.Millisecond).
+		Should(ContainElement("root@example.com"), "the change reaches the healthy instance while another hangs")
+	t.Logf("the change reached development in %s while qa hangs", time.Since(start))
+
+	c := condition(g, space, governorv1alpha1.ConditionPlatformSynced)
+	g.Expect(c.Status).To(Equal(metav1.ConditionFalse), "%s: %s", c.Reason, c.Message)
+	g.Expect(platformStatusOf(g, space, "qa").SyncedRevision).To(BeEmpty(), "qa never confirmed a revision")
+}
+
+// TestPlatformSyncedNamesTheRevision: a new revision makes PlatformSynced
+// False (Syncing) before any instance holds it, and True once every
+// environment confirmed it.
+func TestPlatformSyncedNamesTheRevision(t *testing.T) {
+	g := NewWithT(t)
+	space, _, _, _, _ := platformSpace(t, "plat-rev")
+	eventuallySynced(t, space)
+	synced := condition(g, space, governorv1alpha1.ConditionPlatformSynced)
+
+	// Watch the condition from the moment of the change.
+	wc, err := client.NewWithWatch(env.Config, client.Options{Scheme: env.Scheme})
+	g.Expect(err).NotTo(HaveOccurred())
+	w, err := wc.Watch(ctx(), &governorv1alpha1.SpaceList{}, client.MatchingFields{"metadata.name": space.Name})
+	g.Expect(err).NotTo(HaveOccurred())
+	defer w.Stop()
+	seen := make(chan string, 1000)
+	go func() {
+		for ev := range w.ResultChan() {
+			if s, ok := ev.Object.(*governorv1alpha1.Space); ok {
+				if c := meta.FindStatusCondition(s.Status.Conditions, governorv1alpha1.ConditionPlatformSynced); c != nil {
+					select {
+					case seen <- c.Reason + ": " + c.Message:
+					default:
+					}
+				}
+			}
+		}
+	}()
+	group := &governorv1alpha1.PermissionGroup{}
+	g.Expect(env.Client.Get(ctx(), client.ObjectKey{Namespace: "plat-rev", Name: "finance"}, group)).To(Succeed())
+	group.Spec.Members = append(group.Spec.Members, governorv1alpha1.Member{Email: "root@example.com"})
+	g.Expect(env.Client.Update(ctx(), group)).To(Succeed())
+	eventuallySynced(t, space)
+	after := condition(g, space, governorv1alpha1.ConditionPlatformSynced)
+	g.Expect(after.Message).NotTo(Equal(synced.Message), "True names the new revision")
+	time.Sleep(100 * time.Millisecond) // the watch delivers what it saw
+	var sawSyncing bool
+	for len(seen) > 0 {
+		if strings.HasPrefix(<-seen, "Syncing: ") {
+			sawSyncing = true
+		}
+	}
+	g.Expect(sawSyncing).To(BeTrue(), "PlatformSynced went through Syncing")
+}
+
+// spaceEvents lists the reasons and notes of the events about a Space.
+func spaceEvents(g Gomega, space string) []string {
+	var events eventsv1.EventList
+	g.Expect(env.Client.List(ctx(), &events)).To(Succeed())
+	var out []string
+	for _, e := range events.Items {
+		if e.Regarding.Kind == "Space" && e.Regarding.Name == space {
+			out = append(out, e.Reason+": "+e.Note)
+		}
+	}
+	return out
+}
+
+// TestPlatformLostStateIsRecreated: recorded ids are hints. A group deleted
+// in the instance is created again with an event; a child Space deleted
+// from the instance is created again, and the Space says its token must be
+// issued again, naming the Secret.
+func TestPlatformLostStateIsRecreated(t *testing.T) {
+	g := NewWithT(t)
+	inst := newInstance(t, emulator.Options{Domain: "hub.lost.test"})
+	tokenSecret(t, "lost-hub", inst.srv.Space("").Token())
+	hub := newSpace("plat-lost-hub", func(s *governorv1alpha1.Space) {
+		s.Spec.Admin = true
+		s.Spec.DefaultGroups = new(bool)
+		s.Spec.Environments = []governorv1alpha1.Environment{platformEnv("hubenv", inst, "hub.lost.test", "lost-hub", false)}
+	})
+	create(t, hub)
+	t.Cleanup(func() { _ = env.Client.Delete(ctx(), hub) })
+	team := newSpace("plat-lost", func(s *governorv1alpha1.Space) {
+		s.Spec.DefaultGroups = new(bool)
+		s.Spec.Environments = []governorv1alpha1.Environment{platformEnv("hubenv", inst, "lost.lost.test", "lost-team", false)}
+	})
+	create(t, team)
+	t.Cleanup(func() { _ = env.Client.Delete(ctx(), team) })
+	g.Eventually(func() *emulator.Space { return inst.srv.Space("lost.lost.test") }, platformTimeout, interval).ShouldNot(BeNil())
+	first := inst.srv.Space("lost.lost.test")
+	first.AddUser("alice@example.com")
+	tokenSecret(t, "lost-team", first.Token())
+	g.Eventually(func() error {
+		return env.Client.Get(ctx(), client.ObjectKey{Name: "plat-lost"}, &corev1.Namespace{})
+	}, timeout, interval).Should(Succeed())
+	create(t, &governorv1alpha1.PermissionGroup{ObjectMeta: metav1.ObjectMeta{Name: "ops", Namespace: "plat-lost"},
+		Spec: governorv1alpha1.PermissionGroupSpec{Members: []governorv1alpha1.Member{{Email: "alice@example.com"}}}})
+	eventuallySynced(t, team)
+
+	// A group deleted in Retool's UI comes back, with an event.
+	c := inst.as(t, first)
+	ops := groupNamed(t, c, "ops")
+	g.Expect(ops).NotTo(BeNil())
+	g.Expect(c.DeleteGroup(ctx(), ops.ID)).To(Succeed())
+	g.Eventually(func() *retool.Group { return groupNamed(t, c, "ops") }, platformTimeout, interval).ShouldNot(BeNil())
+	g.Expect(groupNamed(t, c, "ops").ID).NotTo(Equal(ops.ID))
+	g.Eventually(func(g Gomega) []string { return spaceEvents(g, "plat-lost") }, timeout, interval).
+		Should(ContainElement(ContainSubstring("PlatformObjectGone: hubenv: group")))
+
+	// The Space itself deleted in the instance: created again; its new token
+	// must be issued.
+	g.Expect(inst.admin(t).DeleteSpace(ctx(), first.ID())).To(Succeed())
+	// (A pass that listed the Space just before it went may first see its
+	// token refused; the next one creates it again.)
+	g.Eventually(func(g Gomega) {
+		c := condition(g, team, governorv1alpha1.ConditionPlatformSynced)
+		g.Expect(c).NotTo(BeNil())
+		g.Expect(c.Reason).To(Equal("Unauthorized"), c.Message)
+		g.Expect(c.Message).To(ContainSubstring("created again"))
+		g.Expect(c.Message).To(ContainSubstring("Secret " + governorNamespace + "/lost-team"))
+	}, platformTimeout, interval).Should(Succeed())
+	second := inst.srv.Space("lost.lost.test")
+	g.Expect(second).NotTo(BeNil())
+	g.Expect(second.ID()).NotTo(Equal(first.ID()))
+	g.Eventually(func(g Gomega) []string { return spaceEvents(g, "plat-lost") }, timeout, interval).
+		Should(ContainElement(ContainSubstring("SpaceRecreated")))
+	secret := &corev1.Secret{}
+	g.Expect(env.Client.Get(ctx(), client.ObjectKey{Namespace: governorNamespace, Name: "lost-team"}, secret)).To(Succeed())
+	secret.StringData = map[string]string{"token": second.Token()}
+	g.Expect(env.Client.Update(ctx(), secret)).To(Succeed())
+	second.AddUser("alice@example.com")
+	eventuallySynced(t, team)
+	g.Expect(groupNamed(t, inst.as(t, second), "ops")).NotTo(BeNil(), "the re-created Space holds the model")
 }

@@ -286,7 +286,7 @@ type releaseInstance struct {
 
 func newReleaseInstance(t *testing.T, secret, gitBase string) *releaseInstance {
 	t.Helper()
-	srv := emulator.New(emulator.Options{Domain: strings.ToLower(secret) + ".retool.localhost", GitBaseURL: gitBase})
+	srv := emulator.New(emulator.Options{Domain: strings.ToLower(secret) + ".retool.localhost", GitBaseURL: gitBase, RequestsPerMinute: -1})
 	ts := httptest.NewServer(srv)
 	t.Cleanup(ts.Close)
 	s := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: secret, Namespace: governorNamespace},

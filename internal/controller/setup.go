@@ -47,12 +47,11 @@ func SetupWithManager(mgr ctrl.Manager, models *Models, platform PlatformOptions
 		// A listing lasts half a resync at most, so that every resync sees moved branches.
 		Resolver: gitref.NewResolver(gitref.Options{CacheTTL: min(30*time.Second, platform.Resync/2)}), Resync: platform.Resync}
 	if platform.Namespace != "" {
-		// One budget per instance for the sync and the releases.
-		conns := NewConnections(c, platform)
-		releases.Connections = conns
-		if err := (&PlatformReconciler{Client: c, Models: models, Recorder: mgr.GetEventRecorder("governor-platform"), Options: platform,
-			Connections: conns}).SetupWithManager(mgr); err != nil {
-			return err
+		// One budget per instance for the sync and the releases; the platform
+		// sync is registered by internal/controller/platform.
+		releases.Connections = platform.Connections
+		if releases.Connections == nil {
+			releases.Connections = NewConnections(c, platform)
 		}
 	}
 	return releases.SetupWithManager(mgr)

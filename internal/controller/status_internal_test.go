@@ -43,18 +43,29 @@ func TestOwnedStatus(t *testing.T) {
 		t.Errorf("the Space controller's fields: %v", got)
 	}
 
-	group := governorv1alpha1.PermissionGroupStatus{Space: "payments", MemberCount: 0,
-		Conditions: []metav1.Condition{cond("Ready"), cond("GroupAdminsBound")},
-		Platform:   []governorv1alpha1.PlatformIDs{{Environment: "production", IDs: []string{"1"}}}}
-	got, err = groupStatusOwned.of(&group)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, ok := got["platform"]; ok {
-		t.Error("the model's part of a group holds status.platform")
-	}
-	if got["memberCount"] != int64(0) || len(asList(got["conditions"])) != 2 {
-		t.Errorf("the model's part of a group: %v", got)
+	// A group's and a rule's status have one writer: every field is in its
+	// part, so that a field added to the API is never silently left unwritten.
+	soon := metav1.Now()
+	expiry := []governorv1alpha1.Expiry{{Email: "alice@example.com", Expires: soon}}
+	group := governorv1alpha1.PermissionGroupStatus{ObservedGeneration: 1, Space: "payments", MemberCount: 0, NextExpiry: &soon,
+		Expiring: expiry, Expired: expiry, Conditions: []metav1.Condition{cond("Ready"), cond("GroupAdminsBound")}}
+	rule := governorv1alpha1.AccessRuleStatus{ObservedGeneration: 1, Space: "payments", Expiring: expiry, Expired: expiry,
+		Conditions: []metav1.Condition{cond("Ready")}}
+	for name, tc := range map[string]struct {
+		owned  ownedStatus
+		status any
+	}{"group": {groupStatusOwned, &group}, "rule": {ruleStatusOwned, &rule}} {
+		all, err := runtime.DefaultUnstructuredConverter.ToUnstructured(tc.status)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := tc.owned.of(tc.status)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !equality.Semantic.DeepEqual(got, all) {
+			t.Errorf("the model's part of a %s's status leaves fields out:\n got %v\nwant %v", name, got, all)
+		}
 	}
 }
 

@@ -21,15 +21,18 @@ import (
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 	toolscache "k8s.io/client-go/tools/cache"
+	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/config"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/metrics/filters"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	governorv1alpha1 "github.com/governor-dev/governor/api/v1alpha1"
 	"github.com/governor-dev/governor/internal/controller"
+	platformcontroller "github.com/governor-dev/governor/internal/controller/platform"
 	"github.com/governor-dev/governor/internal/decisionapi"
 )
 
@@ -67,6 +70,9 @@ type Options struct {
 	// when Platform.Namespace (Governor's own namespace, holding the
 	// instances' token Secrets) is set.
 	Platform controller.PlatformOptions
+	// SkipNameValidation lets one process start the operator again (tests
+	// that stop it in the middle of a sync).
+	SkipNameValidation bool
 	// Tenancy bounds what a Space may claim (protected namespaces) and hold
 	// (per-Space limits).
 	Tenancy controller.TenancyOptions
@@ -99,11 +105,20 @@ func Run(ctx context.Context, cfg *rest.Config, opts Options, models *controller
 		LeaderElectionNamespace:       opts.LeaderElectionNamespace,
 		LeaderElectionReleaseOnCancel: true,
 		Cache:                         cacheOptions(opts),
+		// Tests start the operator more than once in one process.
+		Controller: config.Controller{SkipNameValidation: ptr.To(opts.SkipNameValidation)},
 	})
 	if err != nil {
 		return fmt.Errorf("creating the manager: %w", err)
 	}
+	if opts.Platform.Namespace != "" && opts.Platform.Connections == nil {
+		// One request budget per instance for the platform sync and releases.
+		opts.Platform.Connections = controller.NewConnections(mgr.GetClient(), opts.Platform)
+	}
 	if err := controller.SetupWithManager(mgr, models, opts.Platform, opts.Tenancy); err != nil {
+		return err
+	}
+	if err := platformcontroller.SetupWithManager(mgr, models, opts.Platform); err != nil {
 		return err
 	}
 	if opts.APIAddr != "" {

@@ -1,0 +1,251 @@
+package syncer
+
+import (
+	"context"
+	"fmt"
+	"slices"
+
+	"github.com/governor-dev/governor/internal/access"
+	"github.com/governor-dev/governor/internal/platform"
+	"github.com/governor-dev/governor/internal/platform/retool"
+)
+
+// grantTypes are the object types a group's grants are read for.
+var grantTypes = []platform.ObjectType{platform.ObjectFolder, platform.ObjectApp, platform.ObjectResource}
+
+// findUsersOneByOne is how many unknown members are looked up by email one
+// at a time; more than that and every user is listed instead.
+const findUsersOneByOne = 20
+
+// ObserveOptions bound what a pass reads.
+type ObserveOptions struct {
+	// GrantReads is how many groups' grants are read from the instance this
+	// pass (each costs one request per object type); the others are taken
+	// from Memory. Groups Memory knows nothing of are read first; the rest
+	// in turn, so that every group is verified within a few passes.
+	// Negative: read every group.
+	GrantReads int
+	// Progress, when set, is told each listing as it starts.
+	Progress func(step string)
+}
+
+// Observe reads what the instance holds of the Space, as much as d needs.
+func Observe(ctx context.Context, c Reader, d platform.Desired, mem *Memory, opts ObserveOptions) (platform.Observed, error) {
+	var o platform.Observed
+	progress := opts.Progress
+	if progress == nil {
+		progress = func(string) {}
+	}
+	progress("listing groups")
+	groups, err := c.ListGroups(ctx)
+	if err != nil {
+		return o, fmt.Errorf("listing groups: %w", err)
+	}
+	o.Users = map[string]string{}
+	for _, g := range groups {
+		og := platform.ObservedGroup{ID: g.ID, Name: g.Name, Settings: settingsOf(g)}
+		for _, m := range g.Members {
+			email := access.EmailKey(m.Email)
+			og.Members = append(og.Members, platform.ObservedMember{UserID: m.ID, Email: email, GroupAdmin: m.IsGroupAdmin})
+			o.Users[email] = m.ID
+		}
+		o.Groups = append(o.Groups, og)
+	}
+	if err := observeUsers(ctx, c, d, &o); err != nil {
+		return o, err
+	}
+	var folders, apps, resources bool
+	for _, g := range d.Groups {
+		for _, gr := range g.Grants {
+			switch gr.Type {
+			case platform.ObjectFolder:
+				folders = true
+			case platform.ObjectApp:
+				apps = true
+			case platform.ObjectResource:
+				resources = true
+			}
+		}
+	}
+	if folders {
+		progress("listing folders")
+		fs, err := c.ListFolders(ctx)
+		if err != nil {
+			return o, fmt.Errorf("listing folders: %w", err)
+		}
+		for _, f := range fs {
+			parent := ""
+			if f.ParentFolderID != nil {
+				parent = *f.ParentFolderID
+			}
+			o.Folders = append(o.Folders, platform.Folder{ID: f.ID, Name: f.Name, ParentID: parent, Type: f.FolderType, System: f.IsSystemFolder})
+		}
+	}
+	if apps {
+		progress("listing apps")
+		as, err := c.ListApps(ctx)
+		if err != nil {
+			return o, fmt.Errorf("listing apps: %w", err)
+		}
+		o.Apps = make(map[string]string, len(as))
+		for _, a := range as {
+			o.Apps[a.Name] = a.ID
+		}
+	}
+	if resources {
+		progress("listing resources")
+		rs, err := c.ListResources(ctx)
+		if err != nil {
+			return o, fmt.Errorf("listing resources: %w", err)
+		}
+		o.Resources = make(map[string]string, len(rs))
+		for _, r := range rs {
+			o.Resources[r.DisplayName] = r.ID
+		}
+	}
+	settings, err := c.GetSourceControlSettings(ctx)
+	if err != nil {
+		return o, fmt.Errorf("reading the source control settings: %w", err)
+	}
+	o.Locked = settings.VersionControlLocked
+	if d.SourceControl != nil {
+		cfg, err := c.GetSourceControlConfig(ctx)
+		if err != nil {
+			return o, fmt.Errorf("reading the source control configuration: %w", err)
+		}
+		if cfg != nil {
+			o.SourceControl = &platform.SourceControl{Provider: cfg.Provider, Org: cfg.Org, Repo: cfg.Repo, Branch: cfg.DefaultBranch}
+		}
+	}
+	progress("reading grants")
+	return o, observeGrants(ctx, c, d, &o, mem, opts)
+}
+
+// observeUsers finds the accounts of declared members that no group lists,
+// and the open invitations of those without one.
+func observeUsers(ctx context.Context, c Reader, d platform.Desired, o *platform.Observed) error {
+	var unknown []string
+	seen := map[string]bool{}
+	for _, g := range d.Groups {
+		for _, m := range g.Members {
+			if _, ok := o.Users[m.Email]; !ok && !seen[m.Email] {
+				seen[m.Email] = true
+				unknown = append(unknown, m.Email)
+			}
+		}
+	}
+	if len(unknown) == 0 {
+		return nil
+	}
+	if len(unknown) <= findUsersOneByOne {
+		for _, email := range unknown {
+			u, err := c.FindUserByEmail(ctx, email)
+			if err != nil {
+				return fmt.Errorf("looking up user %s: %w", email, err)
+			}
+			if u != nil {
+				o.Users[email] = u.ID
+			}
+		}
+	} else {
+		users, err := c.ListUsers(ctx)
+		if err != nil {
+			return fmt.Errorf("listing users: %w", err)
+		}
+		for _, u := range users {
+			o.Users[access.EmailKey(u.Email)] = u.ID
+		}
+	}
+	accountless := slices.ContainsFunc(unknown, func(email string) bool { _, ok := o.Users[email]; return !ok })
+	if !accountless {
+		return nil
+	}
+	// Some members have no account: their open invitations say whether
+	// they are invited already.
+	invites, err := c.ListUserInvites(ctx)
+	if err != nil {
+		return fmt.Errorf("listing user invites: %w", err)
+	}
+	o.Invited = map[string]bool{}
+	for _, inv := range invites {
+		if inv.ClaimedAt == nil {
+			o.Invited[access.EmailKey(inv.InvitedEmail)] = true
+		}
+	}
+	return nil
+}
+
+// observeGrants fills the grants of the groups that declared groups match:
+// read from the instance within the budget, else from memory.
+func observeGrants(ctx context.Context, c Reader, d platform.Desired, o *platform.Observed, mem *Memory, opts ObserveOptions) error {
+	declared := map[string]bool{}
+	for _, g := range d.Groups {
+		declared[g.PlatformName] = true
+	}
+	var fresh, known []int
+	for i, g := range o.Groups {
+		if !declared[g.Name] {
+			continue
+		}
+		if grants, ok := mem.known(g.ID); ok {
+			o.Groups[i].Grants = grants
+			known = append(known, i)
+		} else {
+			fresh = append(fresh, i)
+		}
+	}
+	budget := opts.GrantReads
+	if budget < 0 {
+		budget = len(fresh) + len(known)
+	}
+	read := func(i int) error {
+		g := &o.Groups[i]
+		grants := map[platform.ObjectRef]string{}
+		for _, t := range grantTypes {
+			objs, err := c.ListObjects(ctx, g.ID, string(t))
+			if err != nil {
+				return fmt.Errorf("reading the grants of group %q: %w", g.Name, err)
+			}
+			for _, obj := range objs {
+				grants[platform.ObjectRef{Type: platform.ObjectType(obj.Type), ID: obj.ID}] = obj.AccessLevel
+			}
+		}
+		g.Grants = grants
+		mem.set(g.ID, grants)
+		return nil
+	}
+	for _, i := range fresh {
+		if budget == 0 {
+			break
+		}
+		if err := read(i); err != nil {
+			return err
+		}
+		budget--
+	}
+	if budget == 0 || len(known) == 0 {
+		return nil
+	}
+	mem.mu.Lock()
+	start := mem.cursor % len(known)
+	mem.mu.Unlock()
+	n := min(budget, len(known))
+	for k := 0; k < n; k++ {
+		if err := read(known[(start+k)%len(known)]); err != nil {
+			return err
+		}
+	}
+	mem.mu.Lock()
+	mem.cursor = start + n
+	mem.mu.Unlock()
+	return nil
+}
+
+func settingsOf(g retool.Group) platform.GroupSettings {
+	return platform.GroupSettings{
+		UniversalApp: g.UniversalAppAccess, UniversalWorkflow: g.UniversalWorkflowAccess,
+		UniversalResource: g.UniversalResourceAccess, UniversalQueryLibrary: g.UniversalQueryLibraryAccess,
+		UserList: g.UserListAccess, AuditLog: g.AuditLogAccess, UnpublishedRelease: g.UnpublishedReleaseAccess,
+		UsageAnalytics: g.UsageAnalyticsAccess, Theme: g.ThemeAccess, AccountDetails: g.AccountDetailsAccess,
+	}
+}
