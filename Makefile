@@ -37,8 +37,8 @@ manifests: $(CONTROLLER_GEN) ## Generate CRDs and the operator's RBAC from marke
 	hack/sync-chart-crds.sh
 
 .PHONY: chart-docs
-chart-docs: ## Generate charts/instances/README.md from values.yaml comments (helm-docs).
-	"$$(hack/install-helm-docs.sh)" --chart-search-root charts --chart-to-generate charts/instances \
+chart-docs: ## Generate both charts' README.md from their values.yaml comments (helm-docs).
+	"$$(hack/install-helm-docs.sh)" --chart-search-root charts --chart-to-generate charts/governor,charts/instances \
 		--sort-values-order file --skip-version-footer --log-level warning
 
 .PHONY: fmt
@@ -81,10 +81,14 @@ control-plane: ## Build kube-apiserver, etcd and kube-controller-manager (cached
 helm: ## Build Helm v4 (cached).
 	hack/install-helm.sh
 
+.PHONY: promtool
+promtool: ## Build Prometheus' promtool (cached), for the alerts' unit tests.
+	hack/install-promtool.sh
+
 .PHONY: test
 test: verify vet lint ## Run every test against a real API server (builds the control plane if missing).
-	assets="$$(hack/build-control-plane.sh)"; helm="$$(hack/install-helm.sh)"; \
-	KUBEBUILDER_ASSETS="$$assets" HELM="$$helm" go test $(GO_TEST_FLAGS) ./...
+	assets="$$(hack/build-control-plane.sh)"; helm="$$(hack/install-helm.sh)"; promtool="$$(hack/install-promtool.sh)"; \
+	KUBEBUILDER_ASSETS="$$assets" HELM="$$helm" PROMTOOL="$$promtool" go test $(GO_TEST_FLAGS) ./...
 
 # FUZZTIME is how long `make fuzz` runs each fuzz target (`make test` runs
 # their seed corpora only).

@@ -64,6 +64,7 @@ func (r *SpaceReconciler) Reconcile(ctx context.Context, req reconcile.Request) 
 		return reconcile.Result{}, client.IgnoreNotFound(err)
 	}
 	if !space.DeletionTimestamp.IsZero() {
+		forgetSpaceConditions(space.Name)
 		return r.finalize(ctx, space)
 	}
 	if controllerutil.AddFinalizer(space, governorv1alpha1.SpaceFinalizer) {
@@ -86,6 +87,7 @@ func (r *SpaceReconciler) Reconcile(ctx context.Context, req reconcile.Request) 
 		}
 		space.Status.ObservedGeneration = space.Generation
 		setConditions(&space.Status.Conditions, space.Generation, out)
+		observeSpaceConditions(space)
 		if err := r.patchStatus(ctx, before, space); err != nil && retErr == nil {
 			retErr = err
 		}

@@ -188,17 +188,17 @@ func NewServer(models Models, auth Authorizer, log logr.Logger) (*Server, error)
 		return nil, errors.New("decision API: an Authorizer is required")
 	}
 	s := &Server{models: models, auth: auth, log: log, mux: http.NewServeMux()}
-	s.mux.Handle("POST /v1/spaces/{space}/check", s.guard("create", "check", s.check))
-	s.mux.Handle("POST /v1/spaces/{space}/who-can", s.guard("create", "who-can", s.whoCan))
-	s.mux.Handle("GET /v1/spaces/{space}/users/{email}/permissions", s.guard("get", "permissions", s.permissions))
+	s.mux.Handle("POST /v1/spaces/{space}/check", instrumented("check", s.guard("create", "check", s.check)))
+	s.mux.Handle("POST /v1/spaces/{space}/who-can", instrumented("who-can", s.guard("create", "who-can", s.whoCan)))
+	s.mux.Handle("GET /v1/spaces/{space}/users/{email}/permissions", instrumented("permissions", s.guard("get", "permissions", s.permissions)))
 	// Anything else: a known path with the wrong method, or no such endpoint.
-	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+	s.mux.Handle("/", instrumented("unknown", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if knownPath(r.URL.Path) {
 			writeError(w, fail(http.StatusMethodNotAllowed, ReasonMethodNotAllowed, "", "%s is not allowed on %s", r.Method, r.URL.Path))
 			return
 		}
 		writeError(w, fail(http.StatusNotFound, ReasonNotFound, "", "no such endpoint: %s %s (see docs/api.md)", r.Method, r.URL.Path))
-	})
+	})))
 	return s, nil
 }
 

@@ -90,7 +90,10 @@ func nestedString(obj map[string]any, fields ...string) string {
 // TestInstancesDefaults checks what the defaults promise: development,
 // staging and production, each with the five services Retool runs wired to
 // one another, per-environment image tags, graceful shutdown, probes and
-// secrets only by reference.
+// secrets only by reference; secure cookies everywhere, read-only instances
+// locked by Source Control's instance setting (no legacy variable), every
+// instance pulling main, and Retool's chart's probes, spreading and worker
+// metrics.
 func TestInstancesDefaults(t *testing.T) {
 	requireHelm(t)
 	objs := objects(t, mustTemplate(t, instancesChart, nil))
@@ -100,7 +103,7 @@ func TestInstancesDefaults(t *testing.T) {
 		branch   string
 	}{
 		"development": {false, ""},
-		"staging":     {true, "staging"},
+		"staging":     {true, "main"},
 		"production":  {true, "main"},
 	}
 	serviceTypes := map[string]string{
@@ -117,11 +120,19 @@ func TestInstancesDefaults(t *testing.T) {
 			if plain["SERVICE_TYPE"] != serviceTypes[component] {
 				t.Errorf("%s: SERVICE_TYPE=%q, want %q", d.GetName(), plain["SERVICE_TYPE"], serviceTypes[component])
 			}
-			if got := plain["VERSION_CONTROL_LOCKED"]; (got == "true") != w.readOnly {
-				t.Errorf("%s: VERSION_CONTROL_LOCKED=%q, read-only %v", d.GetName(), got, w.readOnly)
+			if got, ok := plain["COOKIE_INSECURE"]; !ok || got != "false" {
+				t.Errorf("%s: COOKIE_INSECURE=%q (set %v), want false (Retool's default is true)", d.GetName(), got, ok)
 			}
-			if got := plain["GITHUB_MAIN_BRANCH"]; got != w.branch {
-				t.Errorf("%s: GITHUB_MAIN_BRANCH=%q, want %q", d.GetName(), got, w.branch)
+			if got, ok := plain["VERSION_CONTROL_LOCKED"]; ok {
+				t.Errorf("%s: VERSION_CONTROL_LOCKED=%q; Source Control locks through the instance setting, the Git Syncing variable is opt-in", d.GetName(), got)
+			}
+			for name := range plain {
+				if strings.HasSuffix(name, "_MAIN_BRANCH") {
+					t.Errorf("%s: %s set without a provider", d.GetName(), name)
+				}
+			}
+			if got := d.GetAnnotations()["governor.dev/branch"]; got != w.branch {
+				t.Errorf("%s: governor.dev/branch=%q, want %q", d.GetName(), got, w.branch)
 			}
 			for _, name := range []string{"POSTGRES_HOST", "POSTGRES_PORT", "POSTGRES_DB", "POSTGRES_USER", "POSTGRES_PASSWORD", "ENCRYPTION_KEY", "JWT_SECRET", "LICENSE_KEY"} {
 				if _, ok := secret[name]; !ok {
@@ -171,6 +182,17 @@ func TestInstancesDefaults(t *testing.T) {
 				t.Errorf("%s: preStop %v; want sleep 30 on the components behind a Service", d.GetName(), preStop)
 			}
 			if component == "jobs-runner" {
+				for _, probe := range []string{"readinessProbe", "livenessProbe"} {
+					if path, port := nestedString(c, probe, "httpGet", "path"), nestedString(c, probe, "httpGet", "port"); path != "/api/checkJobsRunnerHealth" || port != "health" {
+						t.Errorf("%s: %s on %s port %s, want /api/checkJobsRunnerHealth on health (3003)", d.GetName(), probe, path, port)
+					}
+				}
+				if ports, _, _ := unstructured.NestedSlice(c, "ports"); len(ports) != 1 || ports[0].(map[string]any)["containerPort"] != int64(3003) {
+					t.Errorf("%s: ports %v, want health 3003", d.GetName(), ports)
+				}
+				if _, ok := spec["affinity"]; ok {
+					t.Errorf("%s: one pod, yet an anti-affinity", d.GetName())
+				}
 				continue
 			}
 			for _, probe := range []string{"startupProbe", "readinessProbe", "livenessProbe"} {
@@ -178,6 +200,23 @@ func TestInstancesDefaults(t *testing.T) {
 					t.Errorf("%s: %s path %q", d.GetName(), probe, path)
 				}
 			}
+			if st, _, _ := unstructured.NestedInt64(c, "readinessProbe", "successThreshold"); st != 5 {
+				t.Errorf("%s: readiness successThreshold %d, want Retool's 5", d.GetName(), st)
+			}
+			terms, _, _ := unstructured.NestedSlice(spec, "affinity", "podAntiAffinity", "preferredDuringSchedulingIgnoredDuringExecution")
+			if len(terms) != 1 {
+				t.Errorf("%s: preferred pod anti-affinity %v, want one term", d.GetName(), terms)
+			} else {
+				term := terms[0].(map[string]any)
+				sel, _, _ := unstructured.NestedStringMap(term, "podAffinityTerm", "labelSelector", "matchLabels")
+				if nestedString(term, "podAffinityTerm", "topologyKey") != "kubernetes.io/hostname" || sel["app.kubernetes.io/component"] != component || sel["governor.dev/environment"] != envName {
+					t.Errorf("%s: anti-affinity %v, want the component's own pods spread by hostname", d.GetName(), term)
+				}
+			}
+		}
+		wb := mainContainer(t, deployment(t, objs, envName, "workflows-backend"))
+		if cpu, mem := nestedString(wb, "resources", "requests", "cpu"), nestedString(wb, "resources", "requests", "memory"); envName != "development" && (cpu != "2" || mem != "4Gi") {
+			t.Errorf("%s workflows backend requests %s CPU / %s, want Retool's 2 / 4Gi", envName, cpu, mem)
 		}
 		worker := deployment(t, objs, envName, "workflows-worker")
 		if plain, _ := env(t, worker); plain["WORKFLOW_WORKER_HEALTHCHECK_PORT"] != "3005" {
@@ -185,6 +224,28 @@ func TestInstancesDefaults(t *testing.T) {
 		}
 		if port := nestedString(mainContainer(t, worker), "livenessProbe", "httpGet", "port"); port != "health" {
 			t.Errorf("%s: liveness probe on port %q, want health (3005)", worker.GetName(), port)
+		}
+		annotations, _, _ := unstructured.NestedStringMap(worker.Object, "spec", "template", "metadata", "annotations")
+		if annotations["prometheus.io/scrape"] != "true" || annotations["prometheus.io/port"] != "9090" {
+			t.Errorf("%s: pod annotations %v, want prometheus.io/scrape and port 9090", worker.GetName(), annotations)
+		}
+		workerSvc := find(t, objs, "Service", prefix+"workflows-worker")
+		svcPorts, _, _ := unstructured.NestedSlice(workerSvc.Object, "spec", "ports")
+		var workerPorts []int64
+		for _, p := range svcPorts {
+			workerPorts = append(workerPorts, p.(map[string]any)["port"].(int64))
+		}
+		if !slices.Equal(workerPorts, []int64{3005, 9090}) {
+			t.Errorf("Service %s ports %v, want 3005 and 9090", workerSvc.GetName(), workerPorts)
+		}
+		np := find(t, objs, "NetworkPolicy", prefix+"block-cloud-metadata")
+		egress, _, _ := unstructured.NestedSlice(np.Object, "spec", "egress")
+		except, _, _ := unstructured.NestedStringSlice(egress[0].(map[string]any)["to"].([]any)[0].(map[string]any), "ipBlock", "except")
+		if !slices.Contains(except, "169.254.169.254/32") {
+			t.Errorf("NetworkPolicy %s lets pods reach the cloud metadata endpoint: %v", np.GetName(), egress)
+		}
+		if sel, _, _ := unstructured.NestedStringMap(np.Object, "spec", "podSelector", "matchLabels"); sel["governor.dev/environment"] != envName || sel["app.kubernetes.io/instance"] != "retool" {
+			t.Errorf("NetworkPolicy %s selects %v", np.GetName(), sel)
 		}
 
 		ce := deployment(t, objs, envName, "code-executor")
@@ -200,7 +261,7 @@ func TestInstancesDefaults(t *testing.T) {
 			t.Errorf("%s: ports %v, want http 3004", ce.GetName(), ports)
 		}
 		svc := find(t, objs, "Service", prefix+"code-executor")
-		svcPorts, _, _ := unstructured.NestedSlice(svc.Object, "spec", "ports")
+		svcPorts, _, _ = unstructured.NestedSlice(svc.Object, "spec", "ports")
 		if len(svcPorts) != 1 || svcPorts[0].(map[string]any)["port"] != int64(80) || svcPorts[0].(map[string]any)["targetPort"] != "http" {
 			t.Errorf("Service %s ports %v, want 80 -> http", svc.GetName(), svcPorts)
 		}
@@ -367,8 +428,9 @@ func TestInstancesTemporal(t *testing.T) {
 }
 
 // TestInstancesSourceControl renders each provider and checks its variables:
-// settings as values, credentials from the environment's Secret, the
-// provider's branch variable.
+// only names found in Retool's documentation or chart (docs/instances.md
+// gives each one's source), settings as values, credentials from the
+// environment's Secret, the branch in the provider's documented variable.
 func TestInstancesSourceControl(t *testing.T) {
 	requireHelm(t)
 	cases := []struct {
@@ -376,26 +438,23 @@ func TestInstancesSourceControl(t *testing.T) {
 		set      []string
 		plain    map[string]string
 		secret   map[string]string
-		branch   string
-		absent   []string // names Retool's reference does not list
+		branch   string   // the provider's documented branch variable, or ""
+		absent   []string // names found in no Retool document or chart
 	}{
-		{"GitHub", []string{"sourceControl.github.appId=123", "sourceControl.github.installationId=456", "sourceControl.github.organization=acme", "sourceControl.github.repositoryName=apps"},
-			map[string]string{"GITHUB_APP_ID": "123", "GITHUB_APP_INSTALLATION_ID": "456", "GITHUB_ORG": "acme", "GITHUB_REPO": "apps"},
-			map[string]string{"GITHUB_APP_PRIVATE_KEY": "github-app-private-key"}, "GITHUB_MAIN_BRANCH", nil},
-		{"GitLab", []string{"sourceControl.gitlab.projectId=42", "sourceControl.gitlab.projectSlug=acme/apps"},
-			map[string]string{"GITLAB_URL": "https://gitlab.com", "GITLAB_PROJECT_ID": "42", "GITLAB_PROJECT_SLUG": "acme/apps"},
-			map[string]string{"GITLAB_PROJECT_ACCESS_TOKEN": "gitlab-project-access-token"}, "GITLAB_MAIN_BRANCH", nil},
-		{"Bitbucket", []string{"sourceControl.bitbucket.workspace=acme", "sourceControl.bitbucket.repositorySlug=apps", "sourceControl.bitbucket.username=retool"},
-			map[string]string{"BITBUCKET_WORKSPACE": "acme", "BITBUCKET_REPO_SLUG": "apps", "BITBUCKET_USERNAME": "retool"},
-			map[string]string{"BITBUCKET_APP_PASSWORD": "bitbucket-app-password"}, "BITBUCKET_MAIN_BRANCH", nil},
+		{"GitHub", nil, nil,
+			map[string]string{"GITHUB_APP_PRIVATE_KEY": "github-app-private-key"}, "",
+			[]string{"GITHUB_ORG", "GITHUB_REPO", "GITHUB_APP_ID", "GITHUB_APP_INSTALLATION_ID", "GITHUB_MAIN_BRANCH"}},
+		{"GitLab", nil, nil, nil, "",
+			[]string{"GITLAB_URL", "GITLAB_PROJECT_ID", "GITLAB_PROJECT_SLUG", "GITLAB_PROJECT_ACCESS_TOKEN", "GITLAB_MAIN_BRANCH"}},
+		{"Bitbucket", nil, nil,
+			map[string]string{"BITBUCKET_APP_PASSWORD": "bitbucket-app-password"}, "BITBUCKET_MAIN_BRANCH",
+			[]string{"BITBUCKET_WORKSPACE", "BITBUCKET_REPO_SLUG", "BITBUCKET_USERNAME", "BITBUCKET_URL"}},
 		{"AzureRepos", []string{"sourceControl.azureRepos.organization=acme", "sourceControl.azureRepos.repositoryName=apps", "sourceControl.azureRepos.user=retool"},
 			map[string]string{"AZURE_REPOS_ORGANIZATION": "acme", "AZURE_REPOS_REPO": "apps", "AZURE_REPOS_USER": "retool"},
 			map[string]string{"AZURE_REPOS_PERSONAL_ACCESS_TOKEN": "azure-repos-personal-access-token"}, "AZURE_REPOS_MAIN_BRANCH",
 			[]string{"AZURE_REPOS_URL", "AZURE_REPOS_PROJECT"}},
-		{"AWSCodeCommit", []string{"sourceControl.awsCodeCommit.region=eu-west-1", "sourceControl.awsCodeCommit.repositoryName=apps"},
-			map[string]string{"CODE_COMMIT_REGION": "eu-west-1", "CODE_COMMIT_REPOSITORY_NAME": "apps"},
-			map[string]string{"CODE_COMMIT_AWS_ACCESS_KEY_ID": "aws-access-key-id", "CODE_COMMIT_AWS_SECRET_ACCESS_KEY": "aws-secret-access-key", "CODE_COMMIT_HTTPS_USERNAME": "https-username", "CODE_COMMIT_HTTPS_PASSWORD": "https-password"},
-			"CODE_COMMIT_MAIN_BRANCH", nil},
+		{"AWSCodeCommit", nil, nil, nil, "",
+			[]string{"CODE_COMMIT_REGION", "CODE_COMMIT_REPOSITORY_NAME", "CODE_COMMIT_AWS_ACCESS_KEY_ID", "CODE_COMMIT_AWS_SECRET_ACCESS_KEY", "CODE_COMMIT_HTTPS_USERNAME", "CODE_COMMIT_HTTPS_PASSWORD", "CODE_COMMIT_MAIN_BRANCH"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.provider, func(t *testing.T) {
@@ -420,12 +479,17 @@ func TestInstancesSourceControl(t *testing.T) {
 						}
 					}
 					for _, k := range tc.absent {
-						if _, ok := plain[k]; ok {
-							t.Errorf("%s %s: sets %s, which Retool does not document", envName, component, k)
+						_, inPlain := plain[k]
+						_, inSecret := secret[k]
+						if inPlain || inSecret {
+							t.Errorf("%s %s: sets %s, which no Retool document or chart names", envName, component, k)
 						}
 					}
-					if plain[tc.branch] == "" || plain["VERSION_CONTROL_LOCKED"] != "true" {
-						t.Errorf("%s %s: branch variable %s=%q, lock %q", envName, component, tc.branch, plain[tc.branch], plain["VERSION_CONTROL_LOCKED"])
+					if tc.branch != "" && plain[tc.branch] != "main" {
+						t.Errorf("%s %s: %s=%q, want main (every instance pulls the protected main)", envName, component, tc.branch, plain[tc.branch])
+					}
+					if _, ok := plain["VERSION_CONTROL_LOCKED"]; ok {
+						t.Errorf("%s %s: VERSION_CONTROL_LOCKED set without legacyGitSyncingLock", envName, component)
 					}
 				}
 			}
@@ -443,11 +507,93 @@ func TestInstancesSourceControl(t *testing.T) {
 			noInlineSecrets(t, objs)
 		})
 	}
+
+	// A required setting missing fails naming it and the variable.
+	_, err := template(t, instancesChart, nil, "--set", "sourceControl.provider=AzureRepos", "--set", "sourceControl.azureRepos.organization=acme", "--set", "sourceControl.azureRepos.user=retool")
+	if err == nil || !strings.Contains(err.Error(), "sourceControl.azureRepos.repositoryName") || !strings.Contains(err.Error(), "AZURE_REPOS_REPO") {
+		t.Errorf("AzureRepos without repositoryName: %v", err)
+	}
+	// Settings the chart dropped are refused by the schema, not silently ignored.
+	if _, err := template(t, instancesChart, nil, "--set", "sourceControl.github.appId=1"); err == nil || !strings.Contains(err.Error(), "appId") {
+		t.Errorf("sourceControl.github.appId (no documented variable) rendered: %v", err)
+	}
+}
+
+// TestInstancesReadOnlyLock: read-only instances are locked by Source
+// Control's instance setting, so no variable by default; the Git Syncing
+// variable only on request and only on read-only instances; per-environment
+// branches still possible; the chart's variables cannot be set through env.
+func TestInstancesReadOnlyLock(t *testing.T) {
+	requireHelm(t)
+	objs := objects(t, mustTemplate(t, instancesChart, nil,
+		"--set", "sourceControl.legacyGitSyncingLock=true",
+		"--set", "sourceControl.branchVariable=GIT_BRANCH",
+		"--set", "environments.staging.branch=staging"))
+	for envName, want := range map[string][2]string{"development": {"", ""}, "staging": {"true", "staging"}, "production": {"true", "main"}} {
+		for _, component := range backendImageComponents {
+			plain, _ := env(t, deployment(t, objs, envName, component))
+			if plain["VERSION_CONTROL_LOCKED"] != want[0] || plain["GIT_BRANCH"] != want[1] {
+				t.Errorf("%s %s: VERSION_CONTROL_LOCKED=%q GIT_BRANCH=%q, want %q %q", envName, component, plain["VERSION_CONTROL_LOCKED"], plain["GIT_BRANCH"], want[0], want[1])
+			}
+		}
+	}
+	for _, v := range []string{"VERSION_CONTROL_LOCKED", "COOKIE_INSECURE"} {
+		_, err := template(t, instancesChart, nil, "--set", "environments.production.env."+v+"=true")
+		if err == nil || !strings.Contains(err.Error(), "environments.production.env."+v) {
+			t.Errorf("env.%s accepted: %v", v, err)
+		}
+	}
+}
+
+// TestInstancesInsecureCookies: COOKIE_INSECURE is false on every Retool
+// container (the code executor's too) unless an environment served over
+// plain HTTP asks for true.
+func TestInstancesInsecureCookies(t *testing.T) {
+	requireHelm(t)
+	objs := objects(t, mustTemplate(t, instancesChart, nil, "--set", "environments.development.useInsecureCookies=true"))
+	for envName, want := range map[string]string{"development": "true", "staging": "false", "production": "false"} {
+		for _, component := range instanceComponents {
+			if plain, _ := env(t, deployment(t, objs, envName, component)); plain["COOKIE_INSECURE"] != want {
+				t.Errorf("%s %s: COOKIE_INSECURE=%q, want %s", envName, component, plain["COOKIE_INSECURE"], want)
+			}
+		}
+	}
+}
+
+// TestInstancesTemporalNamespaces: one Temporal namespace per instance, as
+// Retool requires; a render sharing one fails naming the namespace and both
+// environments. The same name on another Temporal cluster is another namespace.
+func TestInstancesTemporalNamespaces(t *testing.T) {
+	requireHelm(t)
+	shared := []string{
+		"--set", "instanceDefaults.workflows.temporal.mode=External",
+		"--set", "instanceDefaults.workflows.temporal.host=temporal.example.com",
+		"--set", "instanceDefaults.workflows.temporal.namespace=retool",
+	}
+	_, err := template(t, instancesChart, nil, shared...)
+	if err == nil {
+		t.Fatal("three environments in one Temporal namespace rendered")
+	}
+	for _, want := range []string{`"retool"`, "temporal.example.com:7233", "environments.development", "environments.production", "one namespace per instance"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("the error does not mention %s:\n%v", want, err)
+		}
+	}
+	// Each its own namespace (the default, <release>-<env>), or the same name on separate clusters: fine.
+	mustTemplate(t, instancesChart, nil, shared[:4]...)
+	mustTemplate(t, instancesChart, nil, append(shared,
+		"--set", "environments.development.workflows.temporal.host=temporal-dev.example.com",
+		"--set", "environments.staging.workflows.temporal.namespace=retool-staging")...)
+	// Workflows off in all but one: nothing shared.
+	mustTemplate(t, instancesChart, nil, append(shared,
+		"--set", "environments.development.workflows.enabled=false",
+		"--set", "environments.staging.workflows.enabled=false")...)
 }
 
 // TestInstancesEnvFromSecrets: secretEnv entries of the defaults and of an
 // environment merge by name, envFrom of an environment replaces the default,
-// and neither reaches the code executor.
+// and the code executor gets them too (as in Retool's chart), but none of the
+// backend's own variables.
 func TestInstancesEnvFromSecrets(t *testing.T) {
 	requireHelm(t)
 	objs := objects(t, mustTemplate(t, instancesChart, nil,
@@ -477,8 +623,24 @@ func TestInstancesEnvFromSecrets(t *testing.T) {
 	if l := envFrom("staging", "workflows-worker"); len(l) != 1 || nestedString(l[0].(map[string]any), "configMapRef", "name") != "retool-staging-settings" {
 		t.Errorf("staging envFrom %v, want the environment's list instead of the default", l)
 	}
-	if l := envFrom("production", "code-executor"); len(l) != 0 {
-		t.Errorf("the code executor gets envFrom %v", l)
+	if l := envFrom("production", "code-executor"); len(l) != 1 || nestedString(l[0].(map[string]any), "secretRef", "name") != "retool-common" {
+		t.Errorf("the code executor's envFrom %v, want the environment's", l)
+	}
+	plain, secret := env(t, deployment(t, objs, "production", "code-executor"))
+	if secret["SCIM_AUTH_TOKEN"] != "retool-scim/token" || secret["CUSTOM_OAUTH2_SSO_CLIENT_SECRET"] != "retool-sso/client-secret" {
+		t.Errorf("the code executor's secretEnv %v", secret)
+	}
+	for _, backendOnly := range []string{"POSTGRES_HOST", "ENCRYPTION_KEY", "SERVICE_TYPE", "JWT_SECRET"} {
+		if _, ok := plain[backendOnly]; ok {
+			t.Errorf("the code executor gets the backend's %s", backendOnly)
+		}
+		if _, ok := secret[backendOnly]; ok {
+			t.Errorf("the code executor gets the backend's %s", backendOnly)
+		}
+	}
+	objs = objects(t, mustTemplate(t, instancesChart, nil, "--set", "environments.staging.env.LOG_LEVEL=debug"))
+	if plain, _ := env(t, deployment(t, objs, "staging", "code-executor")); plain["LOG_LEVEL"] != "debug" || plain["NODE_ENV"] != "production" {
+		t.Errorf("the code executor's env %v, want LOG_LEVEL=debug beside its own", plain)
 	}
 	noInlineSecrets(t, objs)
 }
@@ -508,17 +670,36 @@ func TestInstancesSharedBySpaces(t *testing.T) {
 	requireHelm(t)
 	values := valuesPaths(instancesChart, []string{"shared-values.yaml"})
 	objs := objects(t, mustTemplate(t, instancesChart, values))
-	ing := find(t, objs, "Ingress", "retool-production")
-	rules, _, _ := unstructured.NestedSlice(ing.Object, "spec", "rules")
+	wantHosts := []string{"retool.example.com", "payments.retool.example.com", "ledger.retool.example.com"}
+	route := find(t, objs, "HTTPRoute", "retool-production")
+	if hosts, _, _ := unstructured.NestedStringSlice(route.Object, "spec", "hostnames"); !slices.Equal(hosts, wantHosts) {
+		t.Errorf("production HTTPRoute hostnames %v, want %v", hosts, wantHosts)
+	}
+	rules, _, _ := unstructured.NestedSlice(route.Object, "spec", "rules")
+	refs, _, _ := unstructured.NestedSlice(rules[0].(map[string]any), "backendRefs")
+	if len(rules) != 1 || len(refs) != 1 || refs[0].(map[string]any)["name"] != "retool-production" || refs[0].(map[string]any)["port"] != int64(3000) {
+		t.Errorf("production HTTPRoute rules %v, want all paths to the backend's Service", rules)
+	}
+	parents, _, _ := unstructured.NestedSlice(route.Object, "spec", "parentRefs")
+	if len(parents) != 1 || parents[0].(map[string]any)["name"] != "public" {
+		t.Errorf("production HTTPRoute parentRefs %v", parents)
+	}
+	if n := len(byKind(objs, "Ingress")); n != 0 {
+		t.Errorf("%d Ingresses, want none (the HTTPRoute replaces them)", n)
+	}
+	// The same hosts through an Ingress, with TLS.
+	ingObjs := objects(t, mustTemplate(t, instancesChart, values, "--set", "instanceDefaults.httpRoute.enabled=false",
+		"--set", "instanceDefaults.ingress.enabled=true", "--set", "environments.production.ingress.tlsSecretName=retool-wildcard-tls"))
+	ing := find(t, ingObjs, "Ingress", "retool-production")
+	ingRules, _, _ := unstructured.NestedSlice(ing.Object, "spec", "rules")
 	var hosts []string
-	for _, r := range rules {
+	for _, r := range ingRules {
 		hosts = append(hosts, r.(map[string]any)["host"].(string))
 		paths, _, _ := unstructured.NestedSlice(r.(map[string]any), "http", "paths")
 		if len(paths) != 1 || nestedString(paths[0].(map[string]any), "backend", "service", "name") != "retool-production" {
 			t.Errorf("host %v routes %v, want the production backend's Service", r.(map[string]any)["host"], paths)
 		}
 	}
-	wantHosts := []string{"retool.example.com", "payments.retool.example.com", "ledger.retool.example.com"}
 	if !slices.Equal(hosts, wantHosts) {
 		t.Errorf("production Ingress hosts %v, want %v", hosts, wantHosts)
 	}
@@ -527,11 +708,18 @@ func TestInstancesSharedBySpaces(t *testing.T) {
 	if !slices.Equal(tlsHosts, wantHosts) {
 		t.Errorf("production TLS hosts %v, want %v", tlsHosts, wantHosts)
 	}
+	extra := find(t, objs, "PodDisruptionBudget", "retool-production-jobs-runner")
+	if sel, _, _ := unstructured.NestedStringMap(extra.Object, "spec", "selector", "matchLabels"); sel["app.kubernetes.io/instance"] != "retool" {
+		t.Errorf("extraManifests: the PodDisruptionBudget's templated selector %v", sel)
+	}
 	svc := find(t, objs, "Service", "retool-production")
 	if a := svc.GetAnnotations()["governor.dev/additional-spaces"]; a != "payments=payments,billing=ledger" {
 		t.Errorf("Service annotation governor.dev/additional-spaces=%q", a)
 	}
 	for _, o := range objs {
+		if o.GetLabels()["helm.sh/chart"] == "" {
+			continue // extraManifests: the user's objects, as written
+		}
 		if o.GetLabels()["governor.dev/space"] != "hub" {
 			t.Errorf("%s %s: governor.dev/space=%q, want the admin Space hub", o.GetKind(), o.GetName(), o.GetLabels()["governor.dev/space"])
 		}
@@ -609,27 +797,32 @@ func TestInstancesValuesSchemaDescribed(t *testing.T) {
 	}
 }
 
-// TestInstancesReadmeDescribesEveryValue: the README generated by helm-docs
+// TestReadmesDescribeEveryValue: each chart's README generated by helm-docs
 // (make chart-docs; make verify keeps it current) has a description for
 // every value it lists, so every value in values.yaml carries a `# --`
 // comment.
-func TestInstancesReadmeDescribesEveryValue(t *testing.T) {
-	raw, err := os.ReadFile(filepath.Join(instancesChart.dir(), "README.md"))
-	if err != nil {
-		t.Fatalf("%v (run make chart-docs)", err)
-	}
-	rows := 0
-	for _, line := range strings.Split(string(raw), "\n") {
-		if !strings.HasPrefix(line, "| ") || strings.HasPrefix(line, "| Key ") {
-			continue
+func TestReadmesDescribeEveryValue(t *testing.T) {
+	for _, tc := range []struct {
+		chart   chart
+		minRows int
+	}{{instancesChart, 100}, {operatorChart, 60}} {
+		raw, err := os.ReadFile(filepath.Join(tc.chart.dir(), "README.md"))
+		if err != nil {
+			t.Fatalf("%v (run make chart-docs)", err)
 		}
-		cells := strings.Split(strings.Trim(line, "|"), " | ")
-		rows++
-		if len(cells) < 4 || strings.TrimSpace(cells[len(cells)-1]) == "" {
-			t.Errorf("README row without a description: %s", line)
+		rows := 0
+		for _, line := range strings.Split(string(raw), "\n") {
+			if !strings.HasPrefix(line, "| ") || strings.HasPrefix(line, "| Key ") {
+				continue
+			}
+			cells := strings.Split(strings.Trim(line, "|"), " | ")
+			rows++
+			if len(cells) < 4 || strings.TrimSpace(cells[len(cells)-1]) == "" {
+				t.Errorf("%s README row without a description: %s", tc.chart.name, line)
+			}
 		}
-	}
-	if rows < 100 {
-		t.Errorf("the README lists %d values; helm-docs did not see the comments (run make chart-docs)", rows)
+		if rows < tc.minRows {
+			t.Errorf("the %s README lists %d values; helm-docs did not see the comments (run make chart-docs)", tc.chart.name, rows)
+		}
 	}
 }

@@ -28,39 +28,27 @@ first win (unlike sprig's merge, which treats them as unset).
 instances.providers: per source control provider (the Space's
 spec.sourceControl.provider names), the values block under sourceControl,
 the branch variable, the plain settings (value key, variable, required) and
-the credentials (value key naming the Secret key, variable). Names follow
-Retool's "Source Control environment variables" reference
-(https://docs.retool.com/source-control/reference/environment-variables);
-docs/instances.md says which ones it confirms.
+the credentials (value key naming the Secret key, variable). Only names
+found in Retool's documentation or chart are here; docs/instances.md gives
+the source of each. Providers without a documented variable set none: their
+settings live in Retool's Source Control settings (UI or API).
 */}}
 {{- define "instances.providers" -}}
 GitHub:
   values: github
-  branch: GITHUB_MAIN_BRANCH
-  plain:
-    - [appId, GITHUB_APP_ID, true]
-    - [installationId, GITHUB_APP_INSTALLATION_ID, true]
-    - [organization, GITHUB_ORG, true]
-    - [repositoryName, GITHUB_REPO, true]
+  branch: ""
+  plain: []
   secret:
     - [privateKeyKey, GITHUB_APP_PRIVATE_KEY]
 GitLab:
-  values: gitlab
-  branch: GITLAB_MAIN_BRANCH
-  plain:
-    - [url, GITLAB_URL, true]
-    - [projectId, GITLAB_PROJECT_ID, true]
-    - [projectSlug, GITLAB_PROJECT_SLUG, true]
-  secret:
-    - [accessTokenKey, GITLAB_PROJECT_ACCESS_TOKEN]
+  values: ""
+  branch: ""
+  plain: []
+  secret: []
 Bitbucket:
   values: bitbucket
   branch: BITBUCKET_MAIN_BRANCH
-  plain:
-    - [workspace, BITBUCKET_WORKSPACE, true]
-    - [repositorySlug, BITBUCKET_REPO_SLUG, true]
-    - [username, BITBUCKET_USERNAME, true]
-    - [url, BITBUCKET_URL, false]
+  plain: []
   secret:
     - [appPasswordKey, BITBUCKET_APP_PASSWORD]
 AzureRepos:
@@ -73,24 +61,18 @@ AzureRepos:
   secret:
     - [personalAccessTokenKey, AZURE_REPOS_PERSONAL_ACCESS_TOKEN]
 AWSCodeCommit:
-  values: awsCodeCommit
-  branch: CODE_COMMIT_MAIN_BRANCH
-  plain:
-    - [region, CODE_COMMIT_REGION, true]
-    - [repositoryName, CODE_COMMIT_REPOSITORY_NAME, true]
-  secret:
-    - [accessKeyIdKey, CODE_COMMIT_AWS_ACCESS_KEY_ID]
-    - [secretAccessKeyKey, CODE_COMMIT_AWS_SECRET_ACCESS_KEY]
-    - [httpsUsernameKey, CODE_COMMIT_HTTPS_USERNAME]
-    - [httpsPasswordKey, CODE_COMMIT_HTTPS_PASSWORD]
+  values: ""
+  branch: ""
+  plain: []
+  secret: []
 {{- end }}
 
-{{/* The variable holding an instance's branch. */}}
+{{/* The variable holding an instance's branch ("" when there is none). */}}
 {{- define "instances.branchVariable" -}}
 {{- $sc := .Values.sourceControl }}
 {{- if $sc.branchVariable }}{{ $sc.branchVariable }}
 {{- else if $sc.provider }}{{ (get (fromYaml (include "instances.providers" .)) $sc.provider).branch }}
-{{- else }}GITHUB_MAIN_BRANCH{{ end }}
+{{- end }}
 {{- end }}
 
 {{/*
@@ -98,9 +80,14 @@ instances.ownedVariables: the variables the chart sets itself, as a YAML
 list; `env` and `secretEnv` may not set them.
 */}}
 {{- define "instances.ownedVariables" -}}
-{{- $owned := list "SERVICE_TYPE" "NODE_ENV" "NODE_OPTIONS" "BASE_DOMAIN" "POSTGRES_HOST" "POSTGRES_PORT" "POSTGRES_DB" "POSTGRES_USER" "POSTGRES_PASSWORD" "POSTGRES_SSL_ENABLED" "ENCRYPTION_KEY" "JWT_SECRET" "LICENSE_KEY" "DBCONNECTOR_POSTGRES_POOL_MAX_SIZE" "DBCONNECTOR_QUERY_TIMEOUT_MS" "DISABLE_DATABASE_MIGRATIONS" "WORKFLOW_BACKEND_HOST" "WORKFLOW_WORKER_HEALTHCHECK_PORT" "CODE_EXECUTOR_INGRESS_DOMAIN" "WORKFLOW_TEMPORAL_CLUSTER_FRONTEND_HOST" "WORKFLOW_TEMPORAL_CLUSTER_FRONTEND_PORT" "WORKFLOW_TEMPORAL_CLUSTER_NAMESPACE" "WORKFLOW_TEMPORAL_TLS_ENABLED" "WORKFLOW_TEMPORAL_TLS_CRT" "WORKFLOW_TEMPORAL_TLS_KEY" .Values.sourceControl.lockedVariable (include "instances.branchVariable" .) }}
+{{- $owned := list "SERVICE_TYPE" "NODE_ENV" "NODE_OPTIONS" "BASE_DOMAIN" "COOKIE_INSECURE" "VERSION_CONTROL_LOCKED" "POSTGRES_HOST" "POSTGRES_PORT" "POSTGRES_DB" "POSTGRES_USER" "POSTGRES_PASSWORD" "POSTGRES_SSL_ENABLED" "ENCRYPTION_KEY" "JWT_SECRET" "LICENSE_KEY" "DBCONNECTOR_POSTGRES_POOL_MAX_SIZE" "DBCONNECTOR_QUERY_TIMEOUT_MS" "DISABLE_DATABASE_MIGRATIONS" "WORKFLOW_BACKEND_HOST" "WORKFLOW_WORKER_HEALTHCHECK_PORT" "CODE_EXECUTOR_INGRESS_DOMAIN" "WORKFLOW_TEMPORAL_CLUSTER_FRONTEND_HOST" "WORKFLOW_TEMPORAL_CLUSTER_FRONTEND_PORT" "WORKFLOW_TEMPORAL_CLUSTER_NAMESPACE" "WORKFLOW_TEMPORAL_TLS_ENABLED" "WORKFLOW_TEMPORAL_TLS_CRT" "WORKFLOW_TEMPORAL_TLS_KEY" }}
+{{- with include "instances.branchVariable" . }}
+{{- $owned = append $owned . }}
+{{- end }}
 {{- range $_, $p := fromYaml (include "instances.providers" .) }}
-{{- $owned = append $owned $p.branch }}
+{{- with $p.branch }}
+{{- $owned = append $owned . }}
+{{- end }}
 {{- range concat $p.plain $p.secret }}
 {{- $owned = append $owned (index . 1) }}
 {{- end }}
@@ -137,6 +124,7 @@ checks run on every render.
 {{- end }}
 {{- $_ := set $subdomains $sub $s.name }}
 {{- end }}
+{{- $temporalNamespaces := dict }}
 {{- range $name, $values := .Values.environments }}
 {{- $env := deepCopy (default dict $values) }}
 {{- include "instances.fill" (list $env $.Values.instanceDefaults) }}
@@ -184,6 +172,30 @@ checks run on every render.
 {{- end }}
 {{- if and (eq $t.mode "RetoolManaged") $t.tls.enabled }}
 {{- fail (printf "%s.workflows.temporal.tls.enabled: TLS settings apply to an External Temporal; Retool-managed Temporal needs none" $path) }}
+{{- end }}
+{{- if eq $t.mode "External" }}
+{{- /* Retool: one Temporal namespace per instance, or one instance's workers run another's workflows. */}}
+{{- $ns := default (printf "%s-%s" $prefix $name) $t.namespace }}
+{{- $key := printf "%s:%d/%s" $t.host (int $t.port) $ns }}
+{{- with get $temporalNamespaces $key }}
+{{- fail (printf "%s.workflows.temporal.namespace: %q on %s:%d is also the Temporal namespace of environments.%s; Retool requires one namespace per instance (otherwise one instance's workers run the other's workflows): give each environment its own" $path $ns $t.host (int $t.port) .) }}
+{{- end }}
+{{- $_ := set $temporalNamespaces $key $name }}
+{{- end }}
+{{- end }}
+{{- $sandbox := $env.codeExecutor.sandbox }}
+{{- if and $env.codeExecutor.enabled $sandbox.enabled (not $sandbox.seccompProfile) (not $sandbox.configMapName) }}
+{{- fail (printf "%s.codeExecutor.sandbox.seccompProfile: the sandbox needs the nsjail seccomp profile of Retool's chart (files/nsjail-seccomp.json): --set-file %s.codeExecutor.sandbox.seccompProfile=nsjail-seccomp.json, or name a ConfigMap holding it in %s.codeExecutor.sandbox.configMapName" $path $path $path) }}
+{{- end }}
+{{- if and $sandbox.seccompProfile $sandbox.configMapName }}
+{{- fail (printf "%s.codeExecutor.sandbox: set seccompProfile or configMapName, not both" $path) }}
+{{- end }}
+{{- if $env.httpRoute.enabled }}
+{{- if not $env.host }}
+{{- fail (printf "%s.host: the HTTPRoute of %s needs a host name (or set %s.httpRoute.enabled=false)" $path $name $path) }}
+{{- end }}
+{{- if not $env.httpRoute.parentRefs }}
+{{- fail (printf "%s.httpRoute.parentRefs: name the Gateway the HTTPRoute of %s attaches to" $path $name) }}
 {{- end }}
 {{- end }}
 {{- if and $provider $env.sourceControl.enabled }}
@@ -278,18 +290,21 @@ code executor, then the user's variables.
 - name: BASE_DOMAIN
   value: {{ printf "https://%s" $cfg.host | quote }}
 {{- end }}
-{{- if $cfg.readOnly }}
-- name: {{ $root.Values.sourceControl.lockedVariable }}
+- name: COOKIE_INSECURE
+  value: {{ $cfg.useInsecureCookies | toString | quote }}
+{{- if and $cfg.readOnly $root.Values.sourceControl.legacyGitSyncingLock }}
+- name: VERSION_CONTROL_LOCKED
   value: "true"
 {{- end }}
-{{- if $cfg.branch }}
-- name: {{ include "instances.branchVariable" $root }}
+{{- $branchVariable := include "instances.branchVariable" $root }}
+{{- if and $cfg.branch $branchVariable }}
+- name: {{ $branchVariable }}
   value: {{ $cfg.branch | quote }}
 {{- end }}
 {{- $sc := $root.Values.sourceControl }}
 {{- if and $sc.provider $cfg.sourceControl.enabled }}
 {{- $p := get (fromYaml (include "instances.providers" $root)) $sc.provider }}
-{{- $settings := get $sc $p.values }}
+{{- $settings := ternary (get $sc $p.values) dict (ne $p.values "") }}
 {{- range $p.plain }}
 {{- $v := get $settings (index . 0) }}
 {{- if $v }}
@@ -346,11 +361,16 @@ code executor, then the user's variables.
 {{- end }}
 {{- end }}
 {{- end }}
-{{- range $k, $v := $cfg.env }}
+{{- include "instances.userEnv" $cfg }}
+{{- end }}
+
+{{/* The user's variables (env, then secretEnv) of an environment config. */}}
+{{- define "instances.userEnv" -}}
+{{- range $k, $v := .env }}
 - name: {{ $k }}
   value: {{ include "instances.string" $v | quote }}
 {{- end }}
-{{- range $k, $ref := $cfg.secretEnv }}
+{{- range $k, $ref := .secretEnv }}
 - name: {{ $k }}
   valueFrom:
     secretKeyRef:

@@ -9,7 +9,8 @@ backend:
   probe: http
   served: true
 jobs-runner:
-  ports: []
+  ports: [{name: health, containerPort: 3003}]
+  jobsRunnerProbe: true
 workflows-backend:
   ports: [{name: http, containerPort: 3000}]
   probe: http
@@ -42,6 +43,7 @@ readinessProbe:
     port: {{ .port }}
   periodSeconds: {{ $p.readiness.periodSeconds }}
   timeoutSeconds: {{ $p.readiness.timeoutSeconds }}
+  successThreshold: {{ $p.readiness.successThreshold }}
   failureThreshold: {{ $p.readiness.failureThreshold }}
 livenessProbe:
   httpGet:
@@ -55,6 +57,38 @@ livenessProbe:
   failureThreshold: {{ $p.liveness.failureThreshold }}
 {{- end }}
 
+{{/* The jobs runner's probes on /api/checkJobsRunnerHealth (port 3003), as Retool's chart has them. */}}
+{{- define "instances.jobsRunnerProbes" -}}
+{{- range list "readinessProbe" "livenessProbe" }}
+{{ . }}:
+  httpGet:
+    path: /api/checkJobsRunnerHealth
+    port: health
+  initialDelaySeconds: {{ $.initialDelaySeconds }}
+  periodSeconds: {{ $.periodSeconds }}
+  timeoutSeconds: {{ $.timeoutSeconds }}
+  failureThreshold: {{ $.failureThreshold }}
+{{- end }}
+{{- end }}
+
+{{/*
+The pod anti-affinity spreading a component's pods over nodes:
+(dict "mode" soft|hard "labels" selector-labels-yaml).
+*/}}
+{{- define "instances.antiAffinity" -}}
+{{- $term := dict "topologyKey" "kubernetes.io/hostname" "labelSelector" (dict "matchLabels" (fromYaml .labels)) }}
+podAntiAffinity:
+  {{- if eq .mode "hard" }}
+  requiredDuringSchedulingIgnoredDuringExecution:
+    - {{- toYaml $term | nindent 6 }}
+  {{- else }}
+  preferredDuringSchedulingIgnoredDuringExecution:
+    - weight: 100
+      podAffinityTerm:
+        {{- toYaml $term | nindent 8 }}
+  {{- end }}
+{{- end }}
+
 {{/*
 One Deployment. (dict "root" $ "env" name "cfg" env-config "component" c
 "spec" component-config "singleton" bool)
@@ -66,6 +100,14 @@ One Deployment. (dict "root" $ "env" name "cfg" env-config "component" c
 {{- $c := get (fromYaml (include "instances.components" .root)) .component }}
 {{- $ce := default false $c.codeExecutor }}
 {{- $image := ternary $cfg.codeExecutor.image $cfg.image $ce }}
+{{- $sandbox := and $ce $cfg.codeExecutor.sandbox.enabled }}
+{{- $podAnnotations := merge (dict) (default dict $spec.podAnnotations) (default dict $cfg.podAnnotations) }}
+{{- if and (eq .component "workflows-worker") $spec.metrics.enabled }}
+{{- $podAnnotations = merge $podAnnotations (dict "prometheus.io/scrape" "true" "prometheus.io/port" "9090" "prometheus.io/path" "/metrics" "prometheus.io/job" (printf "%s-%s-workflows-worker" (include "instances.fullname" .root) .env)) }}
+{{- end }}
+{{- if $sandbox }}
+{{- $podAnnotations = merge $podAnnotations (dict "checksum/seccomp-profile" ($cfg.codeExecutor.sandbox.seccompProfile | sha256sum)) }}
+{{- end }}
 apiVersion: apps/v1
 kind: Deployment
 metadata:
@@ -94,10 +136,10 @@ spec:
     metadata:
       labels:
         {{- include "instances.labels" $labels | nindent 8 }}
-        {{- with $cfg.podLabels }}
+        {{- with merge (dict) (default dict $spec.podLabels) (default dict $cfg.podLabels) }}
         {{- toYaml . | nindent 8 }}
         {{- end }}
-      {{- with $cfg.podAnnotations }}
+      {{- with $podAnnotations }}
       annotations:
         {{- toYaml . | nindent 8 }}
       {{- end }}
@@ -116,11 +158,46 @@ spec:
       priorityClassName: {{ . }}
       {{- end }}
       terminationGracePeriodSeconds: {{ $cfg.terminationGracePeriodSeconds }}
+      {{- if $sandbox }}
+      # nsjail without a privileged container: a user namespace of its own.
+      hostUsers: false
+      {{- end }}
       {{- with ternary $cfg.codeExecutor.podSecurityContext $cfg.podSecurityContext $ce }}
       securityContext:
         {{- toYaml . | nindent 8 }}
       {{- end }}
-      {{- if and (not $ce) $cfg.initContainers }}
+      {{- if $sandbox }}
+      initContainers:
+        # Copies the seccomp profile where the kubelet looks for Localhost profiles.
+        - name: install-seccomp-profile
+          image: {{ $cfg.codeExecutor.sandbox.installerImage }}
+          imagePullPolicy: {{ $cfg.image.pullPolicy }}
+          command:
+            - sh
+            - -c
+            - |
+              dest="/host-seccomp/{{ $cfg.codeExecutor.sandbox.localhostProfile }}"
+              mkdir -p "$(dirname "$dest")"
+              cp /seccomp-profile/nsjail-seccomp.json "$dest"
+          resources:
+            requests:
+              cpu: 1m
+              memory: 4Mi
+            limits:
+              cpu: 10m
+              memory: 16Mi
+          securityContext:
+            allowPrivilegeEscalation: false
+            readOnlyRootFilesystem: true
+            capabilities:
+              drop: ["ALL"]
+          volumeMounts:
+            - name: seccomp-profile
+              mountPath: /seccomp-profile
+              readOnly: true
+            - name: host-seccomp
+              mountPath: /host-seccomp
+      {{- else if and (not $ce) $cfg.initContainers }}
       initContainers:
         {{- toYaml $cfg.initContainers | nindent 8 }}
       {{- end }}
@@ -134,14 +211,17 @@ spec:
               value: production
             - name: NODE_OPTIONS
               value: {{ $cfg.codeExecutor.nodeOptions | quote }}
+            - name: COOKIE_INSECURE
+              value: {{ $cfg.useInsecureCookies | toString | quote }}
+            {{- include "instances.userEnv" $cfg | nindent 12 }}
           {{- else }}
           args: ["bash", "-c", "./docker_scripts/wait-for-it.sh -t 0 $POSTGRES_HOST:$POSTGRES_PORT; ./docker_scripts/start_api.sh"]
           env:
             {{- include "instances.env" . | nindent 12 }}
+          {{- end }}
           {{- with $cfg.envFrom }}
           envFrom:
             {{- toYaml . | nindent 12 }}
-          {{- end }}
           {{- end }}
           {{- with $c.ports }}
           ports:
@@ -154,6 +234,9 @@ spec:
           {{- with $c.probe }}
           {{- include "instances.probes" (dict "probes" $cfg.probes "port" .) | nindent 10 }}
           {{- end }}
+          {{- if and $c.jobsRunnerProbe $spec.probes.enabled }}
+          {{- include "instances.jobsRunnerProbes" $spec.probes | nindent 10 }}
+          {{- end }}
           {{- if and $c.served $cfg.preStop.enabled }}
           lifecycle:
             preStop:
@@ -162,9 +245,22 @@ spec:
           {{- end }}
           resources:
             {{- toYaml $spec.resources | nindent 12 }}
+          {{- if $sandbox }}
+          # What nsjail needs instead of privileged: (Retool's chart's useSeccompProfile).
+          securityContext:
+            capabilities:
+              add: ["NET_ADMIN"]
+            procMount: Unmasked
+            seccompProfile:
+              type: Localhost
+              localhostProfile: {{ $cfg.codeExecutor.sandbox.localhostProfile }}
+            appArmorProfile:
+              type: Unconfined
+          {{- else }}
           {{- with ternary $cfg.codeExecutor.securityContext $cfg.securityContext $ce }}
           securityContext:
             {{- toYaml . | nindent 12 }}
+          {{- end }}
           {{- end }}
           {{- with ternary $cfg.codeExecutor.extraVolumeMounts $cfg.extraVolumeMounts $ce }}
           volumeMounts:
@@ -173,9 +269,21 @@ spec:
         {{- if and (not $ce) $cfg.sidecars }}
         {{- toYaml $cfg.sidecars | nindent 8 }}
         {{- end }}
-      {{- with ternary $cfg.codeExecutor.extraVolumes $cfg.extraVolumes $ce }}
+      {{- $volumes := ternary $cfg.codeExecutor.extraVolumes $cfg.extraVolumes $ce }}
+      {{- if or $volumes $sandbox }}
       volumes:
+        {{- if $sandbox }}
+        - name: seccomp-profile
+          configMap:
+            name: {{ default (printf "%s-%s-code-executor-seccomp" (include "instances.fullname" .root) .env) $cfg.codeExecutor.sandbox.configMapName }}
+        - name: host-seccomp
+          hostPath:
+            path: /var/lib/kubelet/seccomp
+            type: DirectoryOrCreate
+        {{- end }}
+        {{- with $volumes }}
         {{- toYaml . | nindent 8 }}
+        {{- end }}
       {{- end }}
       {{- with $cfg.nodeSelector }}
       nodeSelector:
@@ -185,9 +293,12 @@ spec:
       tolerations:
         {{- toYaml . | nindent 8 }}
       {{- end }}
-      {{- with $cfg.affinity }}
+      {{- if $cfg.affinity }}
       affinity:
-        {{- toYaml . | nindent 8 }}
+        {{- toYaml $cfg.affinity | nindent 8 }}
+      {{- else if and $cfg.podAntiAffinity (not .singleton) }}
+      affinity:
+        {{- include "instances.antiAffinity" (dict "mode" $cfg.podAntiAffinity "labels" (include "instances.selectorLabels" $labels)) | nindent 8 }}
       {{- end }}
 {{- end }}
 
