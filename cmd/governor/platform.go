@@ -176,7 +176,9 @@ func planFor(ctx context.Context, f planFlags, progress io.Writer) (platform.Pla
 	if sc := space.EffectiveSourceControl(); sc != nil && sc.CredentialsSecretRef != nil {
 		secret := &corev1.Secret{}
 		if err := c.Get(ctx, client.ObjectKey{Namespace: f.namespace, Name: sc.CredentialsSecretRef.Name}, secret); err == nil {
-			creds = controller.SourceControlCredentials(secret)
+			if creds, err = controller.SourceControlCredentials(space, secret); err != nil {
+				return platform.Plan{}, fmt.Errorf("source control credentials: %w", err)
+			}
 		}
 	}
 	start := time.Now()

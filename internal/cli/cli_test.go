@@ -387,8 +387,8 @@ func TestDiff(t *testing.T) {
 	t.Run("summarised by default", func(t *testing.T) {
 		r := run(t, "diff", "--space", "payments", "--from", "testdata/diff/from", "--to", samples, "--first", "3")
 		for _, want := range []string{
-			"176 changes for 10 subjects", "Changes per group (the 7 with the most, of 7):", "Changes per target (the 10 with the most, of ",
-			"The first 3 changes:", "... and 173 more: --all lists every change.",
+			"178 changes for 10 subjects", "Changes per group (the 7 with the most, of 7):", "Changes per target (the 10 with the most, of ",
+			"The first 3 changes:", "... and 175 more: --all lists every change.",
 		} {
 			if !strings.Contains(r.stdout, want) {
 				t.Fatalf("the summary lacks %q:\n%s", want, r)
@@ -399,7 +399,7 @@ func TestDiff(t *testing.T) {
 		}
 		r = run(t, "diff", "--space", "payments", "--from", "testdata/diff/from", "--to", samples, "-o", "json")
 		var sum access.DiffSummary
-		if err := json.Unmarshal([]byte(r.stdout), &sum); err != nil || r.code != 1 || sum.Total != 176 || len(sum.Changes) != 20 || !sum.Truncated || len(sum.ByGroup) == 0 {
+		if err := json.Unmarshal([]byte(r.stdout), &sum); err != nil || r.code != 1 || sum.Total != 178 || len(sum.Changes) != 20 || !sum.Truncated || len(sum.ByGroup) == 0 {
 			t.Fatalf("-o json is the summary: %v\n%s", err, r)
 		}
 	})
@@ -409,7 +409,7 @@ func TestDiff(t *testing.T) {
 			Kind string `json:"kind"`
 			access.DiffResult
 		}
-		if err := json.Unmarshal([]byte(r.stdout), &res); err != nil || r.code != 1 || res.Kind != "DiffResult" || len(res.Changes) != 176 {
+		if err := json.Unmarshal([]byte(r.stdout), &res); err != nil || r.code != 1 || res.Kind != "DiffResult" || len(res.Changes) != 178 {
 			t.Fatalf("%v\n%s", err, r)
 		}
 	})

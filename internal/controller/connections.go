@@ -283,23 +283,24 @@ func PlatformSource(space *governorv1alpha1.Space) *platform.SpaceSource {
 	return &platform.SpaceSource{Provider: string(sc.Provider), Repository: sc.Repository, DefaultBranch: sc.DefaultBranch}
 }
 
-// SourceControlCredentials are the provider settings of a credentials
-// Secret that Retool's source control configuration takes.
-func SourceControlCredentials(secret *corev1.Secret) syncer.Credentials {
-	creds := syncer.Credentials{}
-	for k, v := range secret.Data {
-		if retoolCredentialKeys[k] {
-			creds[k] = string(v)
-		}
+// SourceControlCredentials are the provider settings written with the
+// Space's source control configuration, read from its credentials Secret
+// and typed as Retool's document types them for the Space's provider (only
+// that provider's keys: the Secret may also hold the git credentials that
+// releases are resolved with). nil when the Secret holds none of them; an
+// error names the Secret and what is missing or mistyped.
+func SourceControlCredentials(space *governorv1alpha1.Space, secret *corev1.Secret) (syncer.Credentials, error) {
+	sc := space.EffectiveSourceControl()
+	if sc == nil {
+		return nil, nil
 	}
-	return creds
-}
-
-// retoolCredentialKeys are the source control config fields Retool reads
-// (GitHub App or personal token, GitLab, Bitbucket, Azure Repos, CodeCommit).
-var retoolCredentialKeys = map[string]bool{
-	"type": true, "app_id": true, "installation_id": true, "private_key": true, "personal_access_token": true, "url": true, "enterprise_api_url": true,
-	"project_id": true, "project_access_token": true, "username": true, "app_password": true, "enterprise_api_url_bitbucket": true,
-	"instance_name": true, "project_name": true, "user": true, "use_basic_auth": true,
-	"region": true, "access_key_id": true, "secret_access_key": true, "https_username": true, "https_password": true,
+	provider, ok := platform.RetoolProvider(string(sc.Provider))
+	if !ok {
+		return nil, nil // a provider Retool has no configuration for (plain Git): nothing to write
+	}
+	cfg, err := platform.SourceControlCredentials(provider, secret.Data)
+	if err != nil {
+		return nil, fmt.Errorf("Secret %s/%s: %w", secret.Namespace, secret.Name, err)
+	}
+	return cfg, nil
 }

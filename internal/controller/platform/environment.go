@@ -247,9 +247,13 @@ func report(space, env string, st *governorv1alpha1.EnvironmentPlatformStatus, r
 		}
 	}
 	st.Grants = int32(grants)
-	pending := append(append([]string(nil), res.Plan.Pending...), res.Plan.NotExpressible...)
+	pending := res.Plan.Pending
 	st.PendingCount = int32(len(pending))
 	st.Pending = firstN(pending, 20)
+	// What the instance cannot hold (a None beneath a broader grant, a
+	// single workflow) is said apart from what merely waits.
+	st.NotExpressibleCount = int32(len(res.Plan.NotExpressible))
+	st.NotExpressible = firstN(res.Plan.NotExpressible, 20)
 	st.Drift = nil
 	if len(res.Plan.Drift) > 0 {
 		st.Drift = &governorv1alpha1.PlatformDrift{Count: int32(len(res.Plan.Drift)), Examples: firstN(res.Plan.Drift, 10)}
@@ -301,7 +305,11 @@ func (r *Reconciler) sourceControlCredentials(ctx context.Context, space *govern
 		}
 		return nil, syncer.Retry(syncer.ReasonAPIServerError, fmt.Errorf("reading Secret %s/%s: %w", r.Options.Namespace, sc.CredentialsSecretRef.Name, err))
 	}
-	return ctrlpkg.SourceControlCredentials(secret), nil
+	creds, err := ctrlpkg.SourceControlCredentials(space, secret)
+	if err != nil {
+		return nil, syncer.Stalled(syncer.ReasonInvalid, "source control credentials: "+err.Error(), err)
+	}
+	return creds, nil
 }
 
 // ensureSpace returns the Space's id in env's instance, created through the

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/governor-dev/governor/internal/access"
 	"github.com/governor-dev/governor/internal/platform"
@@ -27,6 +28,8 @@ type ObserveOptions struct {
 	GrantReads int
 	// Progress, when set, is told each listing as it starts.
 	Progress func(step string)
+	// Now is the clock invitations expire by (default time.Now).
+	Now func() time.Time
 }
 
 // Observe reads what the instance holds of the Space, as much as d needs.
@@ -51,7 +54,10 @@ func Observe(ctx context.Context, c Reader, d platform.Desired, mem *Memory, opt
 		}
 		o.Groups = append(o.Groups, og)
 	}
-	if err := observeUsers(ctx, c, d, &o); err != nil {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if err := observeUsers(ctx, c, d, &o, opts.Now()); err != nil {
 		return o, err
 	}
 	var folders, apps, resources bool
@@ -88,8 +94,10 @@ func Observe(ctx context.Context, c Reader, d platform.Desired, mem *Memory, opt
 			return o, fmt.Errorf("listing apps: %w", err)
 		}
 		o.Apps = make(map[string]string, len(as))
+		o.AppFolders = make(map[string]string, len(as))
 		for _, a := range as {
 			o.Apps[a.Name] = a.ID
+			o.AppFolders[a.Name] = a.FolderID
 		}
 	}
 	if resources {
@@ -99,8 +107,12 @@ func Observe(ctx context.Context, c Reader, d platform.Desired, mem *Memory, opt
 			return o, fmt.Errorf("listing resources: %w", err)
 		}
 		o.Resources = make(map[string]string, len(rs))
+		o.ResourceFolders = make(map[string]string, len(rs))
 		for _, r := range rs {
 			o.Resources[r.DisplayName] = r.ID
+			if r.FolderID != nil {
+				o.ResourceFolders[r.DisplayName] = *r.FolderID
+			}
 		}
 	}
 	settings, err := c.GetSourceControlSettings(ctx)
@@ -121,23 +133,43 @@ func Observe(ctx context.Context, c Reader, d platform.Desired, mem *Memory, opt
 	return o, observeGrants(ctx, c, d, &o, mem, opts)
 }
 
-// observeUsers finds the accounts of declared members that no group lists,
-// and the open invitations of those without one.
-func observeUsers(ctx context.Context, c Reader, d platform.Desired, o *platform.Observed) error {
+// observeUsers finds the accounts of declared members that no group lists
+// and whether they are active, and the invitations of those without one
+// (open, or every one expired unclaimed).
+func observeUsers(ctx context.Context, c Reader, d platform.Desired, o *platform.Observed, now time.Time) error {
+	declaredIn := map[string]map[string]bool{} // email -> platform names of its declared groups
 	var unknown []string
-	seen := map[string]bool{}
 	for _, g := range d.Groups {
 		for _, m := range g.Members {
-			if _, ok := o.Users[m.Email]; !ok && !seen[m.Email] {
-				seen[m.Email] = true
-				unknown = append(unknown, m.Email)
+			if declaredIn[m.Email] == nil {
+				declaredIn[m.Email] = map[string]bool{}
+				if _, ok := o.Users[m.Email]; !ok {
+					unknown = append(unknown, m.Email)
+				}
 			}
+			declaredIn[m.Email][g.PlatformName] = true
 		}
 	}
-	if len(unknown) == 0 {
+	if len(declaredIn) == 0 {
 		return nil
 	}
-	if len(unknown) <= findUsersOneByOne {
+	// A member listed by some group but missing from a declared one is
+	// about to be added: whether the account is active is only in the
+	// users' listing (group listings do not say).
+	toAdd := false
+	for _, g := range o.Groups {
+		for _, m := range g.Members {
+			delete(declaredIn[m.Email], g.Name)
+		}
+	}
+	for email, groups := range declaredIn {
+		if _, known := o.Users[email]; known && len(groups) > 0 {
+			toAdd = true
+			break
+		}
+	}
+	o.Inactive = map[string]bool{}
+	if len(unknown) <= findUsersOneByOne && !toAdd {
 		for _, email := range unknown {
 			u, err := c.FindUserByEmail(ctx, email)
 			if err != nil {
@@ -145,6 +177,9 @@ func observeUsers(ctx context.Context, c Reader, d platform.Desired, o *platform
 			}
 			if u != nil {
 				o.Users[email] = u.ID
+				if !u.Active {
+					o.Inactive[email] = true
+				}
 			}
 		}
 	} else {
@@ -153,24 +188,37 @@ func observeUsers(ctx context.Context, c Reader, d platform.Desired, o *platform
 			return fmt.Errorf("listing users: %w", err)
 		}
 		for _, u := range users {
-			o.Users[access.EmailKey(u.Email)] = u.ID
+			email := access.EmailKey(u.Email)
+			o.Users[email] = u.ID
+			if !u.Active {
+				o.Inactive[email] = true
+			}
 		}
 	}
 	accountless := slices.ContainsFunc(unknown, func(email string) bool { _, ok := o.Users[email]; return !ok })
 	if !accountless {
 		return nil
 	}
-	// Some members have no account: their open invitations say whether
-	// they are invited already.
+	// Some members have no account: their invitations say whether they are
+	// invited already, or were and let it expire (after 7 days).
 	invites, err := c.ListUserInvites(ctx)
 	if err != nil {
 		return fmt.Errorf("listing user invites: %w", err)
 	}
-	o.Invited = map[string]bool{}
+	o.Invited, o.ExpiredInvites = map[string]bool{}, map[string]bool{}
 	for _, inv := range invites {
-		if inv.ClaimedAt == nil {
-			o.Invited[access.EmailKey(inv.InvitedEmail)] = true
+		if inv.ClaimedAt != nil {
+			continue
 		}
+		email := access.EmailKey(inv.InvitedEmail)
+		if expires, err := time.Parse(time.RFC3339, inv.ExpiresAt); err == nil && !expires.After(now) {
+			o.ExpiredInvites[email] = true
+			continue
+		}
+		o.Invited[email] = true
+	}
+	for email := range o.Invited {
+		delete(o.ExpiredInvites, email) // an open invitation beside an expired one: invited
 	}
 	return nil
 }
