@@ -362,6 +362,13 @@ type EnvironmentPlatformStatus struct {
 	// drift is what the instance holds in the Space that nothing declares.
 	// +optional
 	Drift *PlatformDrift `json:"drift,omitempty"`
+	// effectiveDrift counts the users whose level on an object of the
+	// instance (Retool's own access list) differs from the model's, over the
+	// objects compared so far (a slice after each pass that wrote nothing;
+	// `governor platform verify` compares every object at once), with the
+	// first few.
+	// +optional
+	EffectiveDrift *PlatformDrift `json:"effectiveDrift,omitempty"`
 	// message says what failed on the last attempt, if anything.
 	// +optional
 	Message string `json:"message,omitempty"`

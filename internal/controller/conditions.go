@@ -1,13 +1,9 @@
 package controller
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"time"
-
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -152,21 +148,3 @@ func errorClass(err error) string {
 	}
 	return "transient"
 }
-
-// quietConflicts retries a pass whose write lost a race with another writer
-// of the same object without logging it as an error. Status writers of
-// groups, rules and the Space's own fields do not need it: each applies only
-// its fields (server-side apply, no lock). The platform controller uses it
-// for its locked status patches until it applies its own fields too.
-func quietConflicts(r reconcile.Reconciler) reconcile.Reconciler {
-	return reconcile.Func(func(ctx context.Context, req reconcile.Request) (reconcile.Result, error) {
-		res, err := r.Reconcile(ctx, req)
-		if apierrors.IsConflict(err) {
-			return reconcile.Result{RequeueAfter: conflictRetry}, nil
-		}
-		return res, err
-	})
-}
-
-// conflictRetry is how soon a pass that lost a write race runs again.
-const conflictRetry = 50 * time.Millisecond

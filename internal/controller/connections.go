@@ -300,7 +300,7 @@ func SourceControlCredentials(space *governorv1alpha1.Space, secret *corev1.Secr
 	}
 	cfg, err := platform.SourceControlCredentials(provider, secret.Data)
 	if err != nil {
-		return nil, fmt.Errorf("Secret %s/%s: %w", secret.Namespace, secret.Name, err)
+		return nil, fmt.Errorf("the credentials Secret %s/%s: %w", secret.Namespace, secret.Name, err)
 	}
 	return cfg, nil
 }

@@ -329,7 +329,9 @@ func TestPlatformAtRestWritesNothing(t *testing.T) {
 	g := NewWithT(t)
 	space, dev, _, _, _ := platformSpace(t, "plat-rest")
 	eventuallySynced(t, space)
-	time.Sleep(3 * time.Second) // one more resync settles what the first pass recorded
+	// A few resyncs settle what the first pass recorded and the first
+	// comparison of the instance's access lists (effective drift).
+	time.Sleep(6 * time.Second)
 	dev.srv.ResetStats()
 	before := resourceVersions(t, space)
 	time.Sleep(7 * time.Second) // more than three resyncs
@@ -432,6 +434,18 @@ func TestPlatformModes(t *testing.T) {
 	g.Expect(groupNamed(t, devc, "ops")).NotTo(BeNil())
 	// Finance was created by Governor: what is added to it by hand is removed.
 	g.Eventually(func() map[string]string { return grantsOf(t, devc, finance.ID) }, platformTimeout, interval).ShouldNot(HaveKey("app/" + extra.ID))
+	// Eve, put in Retool's admin group by hand, reaches what the model gives
+	// her nothing on: Retool's own access lists say so (effective drift).
+	g.Eventually(func(g Gomega) {
+		s := &governorv1alpha1.Space{}
+		g.Expect(env.Client.Get(ctx(), client.ObjectKeyFromObject(space), s)).To(Succeed())
+		ed := s.Status.Platform[0].EffectiveDrift
+		g.Expect(ed).NotTo(BeNil())
+		g.Expect(ed.Examples).To(ContainElement(And(HavePrefix("eve@example.com on "), HaveSuffix("instance own, model none"))))
+		for _, e := range ed.Examples {
+			g.Expect(e).To(HavePrefix("eve@example.com "), "only eve's access differs from the model")
+		}
+	}, platformTimeout, interval).Should(Succeed())
 
 	// Authoritative: removed.
 	g.Expect(env.Client.Get(ctx(), client.ObjectKeyFromObject(space), space)).To(Succeed())

@@ -212,6 +212,26 @@ func (r *Reconciler) pass(ctx context.Context, space *governorv1alpha1.Space, en
 	}
 	report(space.Name, env.Name, &o.status, res)
 	o.revision = res.Desired.Revision
+	o.status.EffectiveDrift = st.effectiveFor(env.Name).last()
+	if ed := st.effectiveFor(env.Name); res.Writes == 0 && ed.due(time.Now(), r.Options.Resync, throttled.Load()) {
+		// The instance holds the plan: compare a slice of its objects with
+		// Retool's own account of who reaches them (governor platform
+		// verify), once a resync, in a bounded share of the pass's time.
+		vctx, cancel := context.WithTimeout(passCtx, min(r.Options.PassTimeout/4, 30*time.Second))
+		drift, err := ed.next(vctx, conn.Client, r.Client, space, env.Name, model)
+		cancel()
+		ed.settled(throttled.Load())
+		if err != nil {
+			log.FromContext(ctx).V(1).Info("comparing the instance's effective access deferred", "environment", env.Name, "error", err.Error())
+		} else {
+			o.status.EffectiveDrift = drift
+		}
+	}
+	n := int32(0)
+	if o.status.EffectiveDrift != nil {
+		n = o.status.EffectiveDrift.Count
+	}
+	platformEffectiveDrift.WithLabelValues(space.Name, env.Name).Set(float64(n))
 	return o, nil
 }
 

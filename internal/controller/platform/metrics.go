@@ -18,11 +18,15 @@ var (
 	}, []string{labelSpace, labelEnvironment})
 	platformPending = prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "governor_platform_pending",
-		Help: "What could not be placed in an environment's instance yet (members without an account, missing apps or resources, what the API cannot express).",
+		Help: "What could not be placed in an environment's instance yet (members without an account, missing apps or resources).",
 	}, []string{labelSpace, labelEnvironment})
 	platformDrift = prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "governor_platform_drift",
 		Help: "Groups, members and grants an environment's instance holds in the Space that nothing declares.",
+	}, []string{labelSpace, labelEnvironment})
+	platformEffectiveDrift = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "governor_platform_effective_drift",
+		Help: "Users whose level on an object of an environment's instance (Retool's own access list) differs from the model's, over the objects compared so far.",
 	}, []string{labelSpace, labelEnvironment})
 	platformWrites = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "governor_platform_writes_total",
@@ -31,5 +35,5 @@ var (
 )
 
 func init() {
-	metrics.Registry.MustRegister(platformSyncSeconds, platformPending, platformDrift, platformWrites)
+	metrics.Registry.MustRegister(platformSyncSeconds, platformPending, platformDrift, platformEffectiveDrift, platformWrites)
 }

@@ -27,6 +27,8 @@ type spaceState struct {
 	// reissue names environments whose child Space was created again: its
 	// token must be issued again.
 	reissue map[string]bool
+	// effective is what the sync's slices of verify found, per environment.
+	effective map[string]*effectiveDrift
 	// publishMu serialises the Space's status writes; applied is the last
 	// one (under publishMu).
 	publishMu sync.Mutex
@@ -42,7 +44,8 @@ func (r *Reconciler) state(space string) *spaceState {
 	st := r.spaces[space]
 	if st == nil {
 		st = &spaceState{results: map[string]outcome{}, records: map[string]*envRecord{}, memories: map[string]*syncer.Memory{},
-			okSince: map[string]time.Time{}, failures: map[string]int{}, unreachableSince: map[string]time.Time{}, reissue: map[string]bool{}}
+			okSince: map[string]time.Time{}, failures: map[string]int{}, unreachableSince: map[string]time.Time{}, reissue: map[string]bool{},
+			effective: map[string]*effectiveDrift{}}
 		r.spaces[space] = st
 	}
 	return st
@@ -146,4 +149,16 @@ func controllerEnvNames(space *governorv1alpha1.Space) []string {
 		out = append(out, e.Name)
 	}
 	return out
+}
+
+// effectiveFor is what the slices of verify found in env's instance.
+func (st *spaceState) effectiveFor(env string) *effectiveDrift {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	d := st.effective[env]
+	if d == nil {
+		d = &effectiveDrift{}
+		st.effective[env] = d
+	}
+	return d
 }
