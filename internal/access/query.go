@@ -326,18 +326,9 @@ func (s *Snapshot) Permissions(user string, idpGroups []string) (PermissionsResu
 		// An object no rule names, at the root: the universal level.
 		res.Universal = append(res.Universal, permission(Target{Type: objectType(k, false), Name: "*"}, k, false, ""))
 	}
-	seen := map[ruleKey]struct{}{}
-	for _, g := range groups {
-		for _, key := range s.groups[g].targets {
-			k := key
-			k.group = 0
-			if _, dup := seen[k]; dup {
-				continue
-			}
-			seen[k] = struct{}{}
-			res.Permissions = append(res.Permissions, permission(Target{Type: objectType(key.kind, key.folder), Name: key.name}, key.kind, key.folder, key.name))
-		}
-	}
+	s.eachNamedTarget(groups, func(key ruleKey) {
+		res.Permissions = append(res.Permissions, permission(Target{Type: objectType(key.kind, key.folder), Name: key.name}, key.kind, key.folder, key.name))
+	})
 	sort.Slice(res.Permissions, func(i, j int) bool {
 		a, b := res.Permissions[i].Target, res.Permissions[j].Target
 		if a.Type != b.Type {
@@ -443,4 +434,22 @@ func objectType(k Kind, folder bool) TargetType {
 		return types[1][k]
 	}
 	return types[0][k]
+}
+
+// eachNamedTarget calls f once for every target that a rule of one of the
+// groups names (a target several groups name, once): the objects and
+// folders whose level may differ from the universal one.
+func (s *Snapshot) eachNamedTarget(groups []int32, f func(ruleKey)) {
+	seen := map[ruleKey]struct{}{}
+	for _, g := range groups {
+		for _, key := range s.groups[g].targets {
+			k := key
+			k.group = 0
+			if _, dup := seen[k]; dup {
+				continue
+			}
+			seen[k] = struct{}{}
+			f(key)
+		}
+	}
 }

@@ -153,21 +153,12 @@ func (s *Snapshot) reviewSubject(name string, env int, rows []ReviewRow) []Revie
 		t := Target{Type: objectType(k, false), Name: "*"}
 		row(t, s.evaluate(&u, t.Type, &p, env, -1), t.Type)
 	}
-	seen := map[ruleKey]struct{}{}
-	for _, g := range groups {
-		for _, key := range s.groups[g].targets {
-			k := key
-			k.group = 0
-			if _, dup := seen[k]; dup {
-				continue
-			}
-			seen[k] = struct{}{}
-			var p probe
-			s.newProbe(&p, key.kind, key.folder, key.name, "")
-			t := Target{Type: objectType(key.kind, key.folder), Name: key.name}
-			row(t, s.evaluate(&u, t.Type, &p, env, -1), t.Type)
-		}
-	}
+	s.eachNamedTarget(groups, func(key ruleKey) {
+		var p probe
+		s.newProbe(&p, key.kind, key.folder, key.name, "")
+		t := Target{Type: objectType(key.kind, key.folder), Name: key.name}
+		row(t, s.evaluate(&u, t.Type, &p, env, -1), t.Type)
+	})
 	row(Target{Type: TargetQueryLibrary}, s.evaluate(&u, TargetQueryLibrary, nil, env, -1), TargetQueryLibrary)
 	rows = s.reviewSpace(&u, name, how, idps, rows)
 	if email != "" {
