@@ -54,19 +54,28 @@ func repoRoot(t *testing.T) string {
 	return filepath.Clean(filepath.Join(wd, "..", ".."))
 }
 
-func TestDevClusterSamplesCanIAndDeletion(t *testing.T) {
+// buildGovernor checks what an end-to-end test needs (the control plane,
+// kubectl) and builds the governor binary into a temporary directory; it
+// returns the repository's root, that directory and the binary.
+func buildGovernor(t *testing.T) (root, dir, bin string) {
+	t.Helper()
 	if os.Getenv("KUBEBUILDER_ASSETS") == "" {
 		t.Fatal("KUBEBUILDER_ASSETS is not set: run `make test` (it builds the control plane)")
 	}
 	if _, err := exec.LookPath("kubectl"); err != nil {
 		t.Fatal("kubectl is not on the PATH; the end-to-end test drives it as a user would")
 	}
-	root := repoRoot(t)
-	dir := t.TempDir()
-	bin := filepath.Join(dir, "governor")
+	root = repoRoot(t)
+	dir = t.TempDir()
+	bin = filepath.Join(dir, "governor")
 	if out, code := run(t, "go", "build", "-o", bin, filepath.Join(root, "cmd", "governor")); code != 0 {
 		t.Fatalf("building governor: %s", out)
 	}
+	return root, dir, bin
+}
+
+func TestDevClusterSamplesCanIAndDeletion(t *testing.T) {
+	root, dir, bin := buildGovernor(t)
 	kubeconfig := filepath.Join(dir, "kubeconfig")
 
 	// governor dev, until Ctrl-C (SIGINT) at the end of the test.

@@ -22,18 +22,7 @@ import (
 // family in metricnames.Used is there, so that no alert or panel reads a
 // metric that does not exist.
 func TestMetricsTheAlertsAndDashboardReadAreExported(t *testing.T) {
-	if os.Getenv("KUBEBUILDER_ASSETS") == "" {
-		t.Fatal("KUBEBUILDER_ASSETS is not set: run `make test` (it builds the control plane)")
-	}
-	if _, err := exec.LookPath("kubectl"); err != nil {
-		t.Fatal("kubectl is not on the PATH; the end-to-end test drives it as a user would")
-	}
-	root := repoRoot(t)
-	dir := t.TempDir()
-	bin := filepath.Join(dir, "governor")
-	if out, code := run(t, "go", "build", "-o", bin, filepath.Join(root, "cmd", "governor")); code != 0 {
-		t.Fatalf("building governor: %s", out)
-	}
+	root, dir, bin := buildGovernor(t)
 	kubeconfig := filepath.Join(dir, "kubeconfig")
 	metricsAddr := freePort(t)
 	dev := exec.Command(bin, "dev", "--kubeconfig-out", kubeconfig, "--state-dir", "",
