@@ -66,4 +66,5 @@ func addPlatformFlags(f *pflag.FlagSet, o *controller.PlatformOptions, namespace
 	f.IntVar(&o.RequestsPerMinute, "platform-requests-per-minute", 45, "request budget of each platform instance (negative: unlimited)")
 	f.DurationVar(&o.Resync, "platform-resync", 10*time.Minute, "how often each instance is checked for drift")
 	f.DurationVar(&o.PassTimeout, "platform-pass-timeout", 2*time.Minute, "longest sync pass of one environment; a longer sync goes on in the next pass")
+	f.DurationVar(&o.TokenGrace, "platform-token-grace", time.Minute, "how long a Space whose token Secret does not exist yet is Reconciling before it is Stalled")
 }

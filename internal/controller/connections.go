@@ -40,6 +40,10 @@ type PlatformOptions struct {
 	// DeletionAttempts bounds how many passes a deletion waits for an
 	// unreachable instance before it completes anyway (default 5).
 	DeletionAttempts int
+	// TokenGrace is how long a Space whose token Secret does not exist yet
+	// is Reconciling before it is Stalled on it (default 1m): installers and
+	// `governor dev` create the Secret moments after the Space.
+	TokenGrace time.Duration
 	// HTTPClient, when set, sends the instances' API calls (tests validate
 	// them against Retool's OpenAPI description through it).
 	HTTPClient *http.Client
@@ -69,6 +73,9 @@ func (o *PlatformOptions) defaults() {
 	}
 	if o.DeletionAttempts <= 0 {
 		o.DeletionAttempts = 5
+	}
+	if o.TokenGrace <= 0 {
+		o.TokenGrace = time.Minute
 	}
 }
 

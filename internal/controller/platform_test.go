@@ -501,6 +501,9 @@ func TestPlatformAdminSpaceCreatesChild(t *testing.T) {
 	g.Expect(msg).To(ContainSubstring(governorNamespace + "/admin-team"))
 	created := inst.srv.Space("team.admin.test")
 	g.Expect(created).NotTo(BeNil())
+	// Progressing while an installer may still be making the Secret, then
+	// Stalled once the grace has passed without it.
+	eventuallyReconciling(t, team, "TokenMissing")
 	eventuallyStalled(t, team, "TokenMissing")
 	tokenSecret(t, "admin-team", created.Token())
 	eventuallySynced(t, team)
@@ -535,6 +538,7 @@ func TestPlatformFailuresAreReportedAndRecovered(t *testing.T) {
 
 	msg := platformReason(t, space, "TokenMissing")
 	g.Expect(msg).To(ContainSubstring("Secret " + governorNamespace + "/fail-token not found"))
+	eventuallyReconciling(t, space, "TokenMissing")
 	eventuallyStalled(t, space, "TokenMissing")
 
 	secret := tokenSecret(t, "fail-token", "not-a-token")

@@ -27,7 +27,9 @@ func SetupWithManager(mgr ctrl.Manager, models *Models, platform PlatformOptions
 	if err := (&ModelReconciler{Client: c, Models: models, Limits: tenancy.Limits}).SetupWithManager(mgr); err != nil {
 		return err
 	}
-	space := &SpaceReconciler{Client: c, APIReader: mgr.GetAPIReader(), Models: models, Recorder: mgr.GetEventRecorder("governor-space"), Tenancy: tenancy}
+	platform.defaults()
+	space := &SpaceReconciler{Client: c, APIReader: mgr.GetAPIReader(), Models: models, Recorder: mgr.GetEventRecorder("governor-space"),
+		Tenancy: tenancy, TokenGrace: platform.TokenGrace}
 	if err := space.SetupWithManager(mgr); err != nil {
 		return err
 	}
@@ -42,7 +44,6 @@ func SetupWithManager(mgr ctrl.Manager, models *Models, platform PlatformOptions
 	if err := (&GroupAdminReconciler{Client: c, Bindings: groupAdmins}).SetupWithManager(mgr); err != nil {
 		return err
 	}
-	platform.defaults()
 	releases := &ReleaseReconciler{Client: c, Recorder: mgr.GetEventRecorder("governor-release"), Namespace: platform.Namespace,
 		// A listing lasts half a resync at most, so that every resync sees moved branches.
 		Resolver: gitref.NewResolver(gitref.Options{CacheTTL: min(30*time.Second, platform.Resync/2)}), Resync: platform.Resync}

@@ -45,6 +45,9 @@ type SpaceReconciler struct {
 	Models    *Models
 	Recorder  events.EventRecorder
 	Tenancy   TenancyOptions
+	// TokenGrace is how long a missing token Secret is Reconciling before
+	// the Space is Stalled on it (PlatformOptions.TokenGrace).
+	TokenGrace time.Duration
 }
 
 // +kubebuilder:rbac:groups=governor.dev,resources=spaces,verbs=get;list;watch;update
@@ -483,15 +486,23 @@ func (r *SpaceReconciler) reconcileAccessModel(_ context.Context, space *governo
 
 // reconcilePlatform folds the platform controller's PlatformSynced into the
 // summary: an instance still syncing is Reconciling; one the user must fix
-// (a missing or refused token) is Stalled. Sets: Reconciling
-// (PlatformSyncing), Stalled (the platform reason).
+// (a refused token, or a token Secret still missing after TokenGrace) is
+// Stalled. Sets: Reconciling (PlatformSyncing, TokenMissing), Stalled (the
+// platform reason).
 func (r *SpaceReconciler) reconcilePlatform(_ context.Context, space *governorv1alpha1.Space) error {
 	c := meta.FindStatusCondition(space.Status.Conditions, governorv1alpha1.ConditionPlatformSynced)
 	if c == nil || c.Status == metav1.ConditionTrue {
 		return nil
 	}
 	switch c.Reason {
-	case reasonTokenMissing, reasonUnauthorized, reasonForbidden:
+	case reasonTokenMissing:
+		// Not synced since LastTransitionTime: the Secret's creation starts
+		// a pass, so only a Secret nobody makes is worth a Stalled.
+		if left := time.Until(c.LastTransitionTime.Add(r.TokenGrace)); left > 0 {
+			return waitUntil(left, c.Reason, "platform: %s", c.Message)
+		}
+		return stall(c.Reason, "platform: %s", c.Message)
+	case reasonUnauthorized, reasonForbidden:
 		return stall(c.Reason, "platform: %s", c.Message)
 	}
 	return wait("PlatformSyncing", "platform: %s", c.Message)

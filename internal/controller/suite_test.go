@@ -64,7 +64,7 @@ const governorNamespace = "governor-system"
 // enough to watch drift being found, deletions that give up quickly.
 var platformOptions = controller.PlatformOptions{
 	Namespace: governorNamespace, RequestsPerMinute: platformBudget, Resync: 2 * time.Second,
-	PassTimeout: 90 * time.Second, DeletionAttempts: 2,
+	PassTimeout: 90 * time.Second, DeletionAttempts: 2, TokenGrace: 5 * time.Second,
 }
 
 const platformBudget = 900
@@ -112,6 +112,20 @@ func eventuallyReady(t *testing.T, obj client.Object) {
 
 // eventuallyStalled waits until obj is Ready=False and Stalled=True with reason,
 // and returns the Stalled message.
+// eventuallyReconciling waits for obj to be Reconciling for reason, and not
+// Stalled.
+func eventuallyReconciling(t *testing.T, obj client.Object, reason string) {
+	t.Helper()
+	NewWithT(t).Eventually(func(g Gomega) {
+		r := condition(g, obj, governorv1alpha1.ConditionReconciling)
+		g.Expect(r).NotTo(BeNil())
+		g.Expect(r.Status).To(Equal(metav1.ConditionTrue))
+		g.Expect(r.Reason).To(Equal(reason), r.Message)
+		s := condition(g, obj, governorv1alpha1.ConditionStalled)
+		g.Expect(s == nil || s.Status != metav1.ConditionTrue).To(BeTrue(), "Stalled")
+	}, timeout, interval).Should(Succeed())
+}
+
 func eventuallyStalled(t *testing.T, obj client.Object, reason string) string {
 	t.Helper()
 	var msg string
