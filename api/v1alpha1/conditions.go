@@ -32,6 +32,12 @@ const (
 const (
 	// LabelSpace marks a namespace as governed by the named Space.
 	LabelSpace = "governor.dev/space"
+	// AnnotationReleasedBy and AnnotationReleasedAt mark a namespace whose
+	// Space was deleted (it had adopted the namespace, which stays): a Space
+	// of the same name adopting it again trusts the groups and rules last
+	// written before that instant, which that Space governed.
+	AnnotationReleasedBy = "governor.dev/released-by"
+	AnnotationReleasedAt = "governor.dev/released-at"
 	// LabelManagedBy is set to ManagedByGovernor on every object Governor creates.
 	LabelManagedBy    = "app.kubernetes.io/managed-by"
 	ManagedByGovernor = "governor"

@@ -300,6 +300,12 @@ type SpaceStatus struct {
 	// that they are created once and a group deleted on purpose stays deleted.
 	// +optional
 	DefaultGroupsCreated bool `json:"defaultGroupsCreated,omitempty"`
+	// readopted records that the groups and rules already in the namespace
+	// when this Space adopted it were governed by a deleted Space of the
+	// same name and unchanged since: they are trusted as with
+	// spec.adoptExistingObjects.
+	// +optional
+	Readopted bool `json:"readopted,omitempty"`
 	// inherited lists what was copied from spec.inheritFrom.
 	// +optional
 	Inherited *InheritedSettings `json:"inherited,omitempty"`

@@ -1,6 +1,7 @@
 package controller
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -229,9 +230,11 @@ func (r *SpaceReconciler) reconcileNamespace(ctx context.Context, space *governo
 		// Adopting (not created for this Space, not owned yet): what is
 		// already there was written before the Space's admins were chosen.
 		if !isOwnedBy(ns, space) && !ownsNamespace(space) {
-			if err := r.checkExistingObjects(ctx, space, name); err != nil {
+			readopted, err := r.checkExistingObjects(ctx, space, ns)
+			if err != nil {
 				return err
 			}
+			space.Status.Readopted = readopted
 		}
 		if owner == "" {
 			patch := client.MergeFrom(ns.DeepCopy())
@@ -239,6 +242,8 @@ func (r *SpaceReconciler) reconcileNamespace(ctx context.Context, space *governo
 				ns.Labels = map[string]string{}
 			}
 			ns.Labels[governorv1alpha1.LabelSpace] = space.Name
+			delete(ns.Annotations, governorv1alpha1.AnnotationReleasedBy)
+			delete(ns.Annotations, governorv1alpha1.AnnotationReleasedAt)
 			if err := r.Patch(ctx, ns, patch); err != nil {
 				return err
 			}
@@ -251,40 +256,88 @@ func (r *SpaceReconciler) reconcileNamespace(ctx context.Context, space *governo
 
 // checkExistingObjects refuses to adopt a namespace holding PermissionGroups
 // or AccessRules created before the Space, unless spec.adoptExistingObjects.
-func (r *SpaceReconciler) checkExistingObjects(ctx context.Context, space *governorv1alpha1.Space, ns string) error {
+// When a Space of the same name governed the namespace until its deletion
+// (the namespace's released-by and released-at annotations), what was last
+// written before that deletion was written under its governance and is
+// trusted: deleting a Space and applying it again is not an adoption.
+// It reports whether such objects were found and trusted for that reason.
+func (r *SpaceReconciler) checkExistingObjects(ctx context.Context, space *governorv1alpha1.Space, namespace *corev1.Namespace) (readopted bool, err error) {
 	if space.Spec.AdoptExistingObjects {
-		return nil
+		return false, nil
+	}
+	ns := namespace.Name
+	var governedUntil *metav1.Time
+	if namespace.Annotations[governorv1alpha1.AnnotationReleasedBy] == space.Name {
+		if at, err := time.Parse(time.RFC3339, namespace.Annotations[governorv1alpha1.AnnotationReleasedAt]); err == nil {
+			governedUntil = &metav1.Time{Time: at}
+		}
+	}
+	untrusted := func(obj client.Object) bool {
+		if !createdBefore(obj, space) {
+			return false
+		}
+		if governedUntil == nil || lastWritten(obj).After(governedUntil.Time) {
+			return true
+		}
+		readopted = true
+		return false
+	}
+	// The cache holds no managedFields: the times of writes are read live.
+	var reader client.Reader = r.Client
+	if governedUntil != nil && r.APIReader != nil {
+		reader = r.APIReader
 	}
 	var groups governorv1alpha1.PermissionGroupList
-	if err := r.List(ctx, &groups, client.InNamespace(ns)); err != nil {
-		return err
+	if err := reader.List(ctx, &groups, client.InNamespace(ns)); err != nil {
+		return false, err
 	}
 	var rules governorv1alpha1.AccessRuleList
-	if err := r.List(ctx, &rules, client.InNamespace(ns)); err != nil {
-		return err
+	if err := reader.List(ctx, &rules, client.InNamespace(ns)); err != nil {
+		return false, err
 	}
 	var found []string
 	for i := range groups.Items {
-		if createdBefore(&groups.Items[i], space) {
+		if untrusted(&groups.Items[i]) {
 			found = append(found, "PermissionGroup "+groups.Items[i].Name)
 		}
 	}
 	for i := range rules.Items {
-		if createdBefore(&rules.Items[i], space) {
+		if untrusted(&rules.Items[i]) {
 			found = append(found, "AccessRule "+rules.Items[i].Name)
 		}
 	}
 	if len(found) == 0 {
-		return nil
+		return readopted, nil
 	}
 	examples := found[:min(len(found), 3)]
-	return stall(reasonExistingObjects, "spec.adoptExistingObjects: namespace %s already holds %d object(s) created before this Space (%s): they were written before the Space's admins were chosen; remove them, or set spec.adoptExistingObjects: true to trust them",
-		ns, len(found), strings.Join(examples, ", "))
+	why := "they were written before the Space's admins were chosen"
+	if governedUntil != nil {
+		why = fmt.Sprintf("they were written, or changed, after Space %s last governed the namespace (%s)", space.Name, governedUntil.UTC().Format(time.RFC3339))
+	}
+	return false, stall(reasonExistingObjects, "spec.adoptExistingObjects: namespace %s already holds %d object(s) created before this Space (%s): %s; remove them, or set spec.adoptExistingObjects: true to trust them",
+		ns, len(found), strings.Join(examples, ", "), why)
 }
 
 func createdBefore(obj, space client.Object) bool {
 	a, b := obj.GetCreationTimestamp(), space.GetCreationTimestamp()
 	return a.Before(&b)
+}
+
+// lastWritten is the latest time the API server recorded a change to obj's
+// spec: the times of the managed fields entries that own part of it (every
+// write moves its manager's time). Status and metadata-only writes (the
+// controllers' status, finalizers) are not the access a Space decides on.
+func lastWritten(obj client.Object) time.Time {
+	last := obj.GetCreationTimestamp().Time
+	for _, f := range obj.GetManagedFields() {
+		if f.Subresource != "" || f.Time == nil || f.FieldsV1 == nil || !bytes.Contains(f.FieldsV1.Raw, []byte(`"f:spec"`)) {
+			continue
+		}
+		if f.Time.After(last) {
+			last = f.Time.Time
+		}
+	}
+	return last
 }
 
 // reconcileAdminBinding binds spec.admins to governor-space-admin in the
@@ -563,6 +616,11 @@ func (r *SpaceReconciler) releaseAdoptedNamespace(ctx context.Context, space *go
 	}
 	patch := client.MergeFrom(ns.DeepCopy())
 	delete(ns.Labels, governorv1alpha1.LabelSpace)
+	if ns.Annotations == nil {
+		ns.Annotations = map[string]string{}
+	}
+	ns.Annotations[governorv1alpha1.AnnotationReleasedBy] = space.Name
+	ns.Annotations[governorv1alpha1.AnnotationReleasedAt] = time.Now().UTC().Format(time.RFC3339)
 	return client.IgnoreNotFound(r.Patch(ctx, ns, patch))
 }
 

@@ -56,7 +56,7 @@ var (
 		conditions: kstatusConditions}
 	// A Space's status but status.platform and PlatformSynced (the platform controller's).
 	spaceStatusOwned = ownedStatus{manager: fieldManagerSpace,
-		fields:     []string{observedGeneration, "namespace", "defaultGroupsCreated", "inherited", "accessModel", "releases"},
+		fields:     []string{observedGeneration, "namespace", "defaultGroupsCreated", "readopted", "inherited", "accessModel", "releases"},
 		conditions: append(slices.Clone(kstatusConditions), governorv1alpha1.ConditionNamespaceOwned)}
 )
 

@@ -307,3 +307,70 @@ func accessRequest(email, action, target string) access.Request {
 	}
 	return access.Request{User: email, Action: action, Target: t}
 }
+
+// Deleting a Space that adopted its namespace and applying it again is not
+// an adoption: the groups and rules it governed are trusted, and only what
+// was written after its deletion needs consent.
+func TestReappliedSpaceTrustsWhatItGoverned(t *testing.T) {
+	g := NewWithT(t)
+	create(t, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "reapplied"}})
+	space := newSpace("reapplied", func(s *governorv1alpha1.Space) { s.Spec.Namespace = "reapplied" })
+	create(t, space)
+	eventuallyReady(t, space)
+	governed := &governorv1alpha1.PermissionGroup{
+		ObjectMeta: metav1.ObjectMeta{Namespace: "reapplied", Name: "team"},
+		Spec:       governorv1alpha1.PermissionGroupSpec{Members: []governorv1alpha1.Member{{Email: "alice@example.com"}}},
+	}
+	create(t, governed)
+	eventuallyReady(t, governed)
+	g.Eventually(func(g Gomega) {
+		g.Expect(env.Client.Get(ctx(), client.ObjectKeyFromObject(space), space)).To(Succeed())
+		g.Expect(space.Status.AccessModel).NotTo(BeNil())
+		g.Expect(space.Status.AccessModel.Groups).To(BeNumerically(">=", 1))
+	}, timeout, interval).Should(Succeed())
+	groupsBefore := space.Status.AccessModel.Groups
+
+	// Deleted: the namespace stays (adopted), marked as released by it.
+	g.Expect(env.Client.Delete(ctx(), space)).To(Succeed())
+	ns := &corev1.Namespace{}
+	g.Eventually(func(g Gomega) {
+		g.Expect(env.Client.Get(ctx(), client.ObjectKey{Name: "reapplied"}, ns)).To(Succeed())
+		g.Expect(ns.Labels).NotTo(HaveKey(governorv1alpha1.LabelSpace))
+		g.Expect(ns.Annotations).To(HaveKeyWithValue(governorv1alpha1.AnnotationReleasedBy, "reapplied"))
+		err := env.Client.Get(ctx(), client.ObjectKeyFromObject(space), &governorv1alpha1.Space{})
+		g.Expect(apierrors.IsNotFound(err)).To(BeTrue())
+	}, timeout, interval).Should(Succeed())
+	time.Sleep(1100 * time.Millisecond) // timestamps have one-second resolution
+
+	// Applied again: it governs the namespace as before.
+	again := newSpace("reapplied", func(s *governorv1alpha1.Space) { s.Spec.Namespace = "reapplied" })
+	create(t, again)
+	eventuallyReady(t, again)
+	g.Expect(env.Client.Get(ctx(), client.ObjectKey{Name: "reapplied"}, ns)).To(Succeed())
+	g.Expect(ns.Annotations).NotTo(HaveKey(governorv1alpha1.AnnotationReleasedBy), "adopted again: the mark is spent")
+	g.Eventually(func(g Gomega) {
+		g.Expect(env.Client.Get(ctx(), client.ObjectKeyFromObject(again), again)).To(Succeed())
+		g.Expect(again.Status.Readopted).To(BeTrue())
+		g.Expect(again.Status.AccessModel).NotTo(BeNil())
+		g.Expect(again.Status.AccessModel.Groups).To(Equal(groupsBefore), "the governed groups are in the model again")
+	}, timeout, interval).Should(Succeed())
+
+	// Deleted again, and a group changed while no Space governed the
+	// namespace: that change is not trusted without consent.
+	g.Expect(env.Client.Delete(ctx(), again)).To(Succeed())
+	g.Eventually(func(g Gomega) {
+		g.Expect(env.Client.Get(ctx(), client.ObjectKey{Name: "reapplied"}, ns)).To(Succeed())
+		g.Expect(ns.Annotations).To(HaveKeyWithValue(governorv1alpha1.AnnotationReleasedBy, "reapplied"))
+	}, timeout, interval).Should(Succeed())
+	time.Sleep(1100 * time.Millisecond)
+	g.Expect(env.Client.Get(ctx(), client.ObjectKeyFromObject(governed), governed)).To(Succeed())
+	patch := client.MergeFrom(governed.DeepCopy())
+	governed.Spec.Members = append(governed.Spec.Members, governorv1alpha1.Member{Email: "mallory@example.com"})
+	g.Expect(env.Client.Patch(ctx(), governed, patch)).To(Succeed())
+	third := newSpace("reapplied", func(s *governorv1alpha1.Space) { s.Spec.Namespace = "reapplied" })
+	create(t, third)
+	t.Cleanup(func() { _ = env.Client.Delete(ctx(), third) })
+	msg := eventuallyStalled(t, third, "ExistingObjects")
+	g.Expect(msg).To(ContainSubstring("PermissionGroup team"))
+	g.Expect(msg).To(ContainSubstring("after Space reapplied last governed the namespace"))
+}

@@ -93,7 +93,8 @@ func NotOwned(space *governorv1alpha1.Space) error {
 //
 //   - trust: groups and rules created before the Space (creationTimestamp
 //     strictly earlier) are left out, each with a CreatedBeforeSpace
-//     problem, unless the Space sets spec.adoptExistingObjects.
+//     problem, unless the Space sets spec.adoptExistingObjects or its status
+//     says it readopted them (a deleted Space of the same name governed them).
 func Load(ctx context.Context, r client.Reader, name string, opts ...client.ListOption) (*Loaded, error) {
 	space := &governorv1alpha1.Space{}
 	if err := r.Get(ctx, client.ObjectKey{Name: name}, space); err != nil {
@@ -144,7 +145,7 @@ func trusted[T any, P interface {
 	*T
 	metav1.Object
 }](l *Loaded, items []T, kind string) []T {
-	if l.Space.Spec.AdoptExistingObjects {
+	if l.Space.Spec.AdoptExistingObjects || l.Space.Status.Readopted {
 		return items
 	}
 	out := make([]T, 0, len(items))
