@@ -206,7 +206,7 @@ func (r *GroupAdminReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Watches(&governorv1alpha1.Space{}, handler.EnqueueRequestsFromMapFunc(r.groupsWithAdminsInSpace),
 			builder.WithPredicates(predicate.Or(predicate.GenerationChangedPredicate{}, deletionPredicate(), ownershipChanged()))).
 		WithOptions(controller.Options{MaxConcurrentReconciles: 4}).
-		Complete(r)
+		Complete(RetryConflicts[reconcile.Request](r))
 }
 
 func (r *GroupAdminReconciler) groupsWithAdminsInSpace(ctx context.Context, o client.Object) []reconcile.Request {

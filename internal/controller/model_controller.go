@@ -189,7 +189,7 @@ func (r *ModelReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		// key once), so with four workers up to three large Spaces can
 		// recompile at once while small ones still compile at once.
 		WithOptions(controller.Options{NeedLeaderElection: &needLeader, MaxConcurrentReconciles: 4}).
-		Complete(r)
+		Complete(RetryConflicts[reconcile.Request](r))
 }
 
 // spacesFor maps a group or rule event to the Spaces of its namespace and

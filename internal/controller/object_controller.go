@@ -233,7 +233,7 @@ func (r *ModelObjectReconciler) SetupWithManager(mgr ctrl.Manager) error {
 			return reqs
 		})).
 		WithOptions(controller.Options{MaxConcurrentReconciles: objectWorkers}).
-		Complete(r)
+		Complete(RetryConflicts[reconcile.Request](r))
 }
 
 // objectWorkers write groups' and rules' status in parallel: a bulk load

@@ -193,7 +193,7 @@ func (r *ReleaseReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	if r.Namespace != "" {
 		b = b.Watches(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(r.bySecret))
 	}
-	return b.Complete(r)
+	return b.Complete(RetryConflicts[reconcile.Request](r))
 }
 
 func (r *ReleaseReconciler) siblings(ctx context.Context, o client.Object) []reconcile.Request {

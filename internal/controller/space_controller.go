@@ -74,7 +74,7 @@ func (r *SpaceReconciler) Reconcile(ctx context.Context, req reconcile.Request) 
 	if controllerutil.AddFinalizer(space, governorv1alpha1.SpaceFinalizer) {
 		// Metadata only: the spec is the user's and is never written.
 		if err := r.Update(ctx, space); err != nil {
-			return finalizerConflict(err)
+			return reconcile.Result{}, err // a conflict is retried by RetryConflicts
 		}
 	}
 
@@ -119,17 +119,6 @@ func (r *SpaceReconciler) Reconcile(ctx context.Context, req reconcile.Request) 
 		}
 	}
 	return reconcile.Result{}, later
-}
-
-// finalizerConflict retries at once a finalizer update refused for a stale
-// resourceVersion: the platform controller adds and removes its own
-// finalizer on the same list, so a new or deleted Space expects this race.
-// Any other error is returned.
-func finalizerConflict(err error) (reconcile.Result, error) {
-	if apierrors.IsConflict(err) {
-		return reconcile.Result{RequeueAfter: time.Millisecond}, nil
-	}
-	return reconcile.Result{}, err
 }
 
 // patchStatus applies the Space controller's part of the status (all but
@@ -590,7 +579,7 @@ func (r *SpaceReconciler) finalize(ctx context.Context, space *governorv1alpha1.
 	}
 	controllerutil.RemoveFinalizer(space, governorv1alpha1.SpaceFinalizer)
 	if err := r.Update(ctx, space); client.IgnoreNotFound(err) != nil {
-		return finalizerConflict(err)
+		return reconcile.Result{}, err // a conflict is retried by RetryConflicts
 	}
 	return reconcile.Result{}, nil
 }
@@ -771,7 +760,7 @@ func (r *SpaceReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		WatchesRawSource(r.Models.Source(func(c ModelChange) []reconcile.Request {
 			return []reconcile.Request{{NamespacedName: types.NamespacedName{Name: c.Space}}}
 		})).
-		Complete(r)
+		Complete(RetryConflicts[reconcile.Request](r))
 }
 
 func readyMessage(space *governorv1alpha1.Space) string {

@@ -313,12 +313,12 @@ func accessRequest(email, action, target string) access.Request {
 // was written after its deletion needs consent.
 func TestReappliedSpaceTrustsWhatItGoverned(t *testing.T) {
 	g := NewWithT(t)
-	create(t, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "reapplied"}})
-	space := newSpace("reapplied", func(s *governorv1alpha1.Space) { s.Spec.Namespace = "reapplied" })
+	create(t, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "readopted"}})
+	space := newSpace("readopted", func(s *governorv1alpha1.Space) { s.Spec.Namespace = "readopted" })
 	create(t, space)
 	eventuallyReady(t, space)
 	governed := &governorv1alpha1.PermissionGroup{
-		ObjectMeta: metav1.ObjectMeta{Namespace: "reapplied", Name: "team"},
+		ObjectMeta: metav1.ObjectMeta{Namespace: "readopted", Name: "team"},
 		Spec:       governorv1alpha1.PermissionGroupSpec{Members: []governorv1alpha1.Member{{Email: "alice@example.com"}}},
 	}
 	create(t, governed)
@@ -334,19 +334,19 @@ func TestReappliedSpaceTrustsWhatItGoverned(t *testing.T) {
 	g.Expect(env.Client.Delete(ctx(), space)).To(Succeed())
 	ns := &corev1.Namespace{}
 	g.Eventually(func(g Gomega) {
-		g.Expect(env.Client.Get(ctx(), client.ObjectKey{Name: "reapplied"}, ns)).To(Succeed())
+		g.Expect(env.Client.Get(ctx(), client.ObjectKey{Name: "readopted"}, ns)).To(Succeed())
 		g.Expect(ns.Labels).NotTo(HaveKey(governorv1alpha1.LabelSpace))
-		g.Expect(ns.Annotations).To(HaveKeyWithValue(governorv1alpha1.AnnotationReleasedBy, "reapplied"))
+		g.Expect(ns.Annotations).To(HaveKeyWithValue(governorv1alpha1.AnnotationReleasedBy, "readopted"))
 		err := env.Client.Get(ctx(), client.ObjectKeyFromObject(space), &governorv1alpha1.Space{})
 		g.Expect(apierrors.IsNotFound(err)).To(BeTrue())
 	}, timeout, interval).Should(Succeed())
 	time.Sleep(1100 * time.Millisecond) // timestamps have one-second resolution
 
 	// Applied again: it governs the namespace as before.
-	again := newSpace("reapplied", func(s *governorv1alpha1.Space) { s.Spec.Namespace = "reapplied" })
+	again := newSpace("readopted", func(s *governorv1alpha1.Space) { s.Spec.Namespace = "readopted" })
 	create(t, again)
 	eventuallyReady(t, again)
-	g.Expect(env.Client.Get(ctx(), client.ObjectKey{Name: "reapplied"}, ns)).To(Succeed())
+	g.Expect(env.Client.Get(ctx(), client.ObjectKey{Name: "readopted"}, ns)).To(Succeed())
 	g.Expect(ns.Annotations).NotTo(HaveKey(governorv1alpha1.AnnotationReleasedBy), "adopted again: the mark is spent")
 	g.Eventually(func(g Gomega) {
 		g.Expect(env.Client.Get(ctx(), client.ObjectKeyFromObject(again), again)).To(Succeed())
@@ -359,18 +359,18 @@ func TestReappliedSpaceTrustsWhatItGoverned(t *testing.T) {
 	// namespace: that change is not trusted without consent.
 	g.Expect(env.Client.Delete(ctx(), again)).To(Succeed())
 	g.Eventually(func(g Gomega) {
-		g.Expect(env.Client.Get(ctx(), client.ObjectKey{Name: "reapplied"}, ns)).To(Succeed())
-		g.Expect(ns.Annotations).To(HaveKeyWithValue(governorv1alpha1.AnnotationReleasedBy, "reapplied"))
+		g.Expect(env.Client.Get(ctx(), client.ObjectKey{Name: "readopted"}, ns)).To(Succeed())
+		g.Expect(ns.Annotations).To(HaveKeyWithValue(governorv1alpha1.AnnotationReleasedBy, "readopted"))
 	}, timeout, interval).Should(Succeed())
 	time.Sleep(1100 * time.Millisecond)
 	g.Expect(env.Client.Get(ctx(), client.ObjectKeyFromObject(governed), governed)).To(Succeed())
 	patch := client.MergeFrom(governed.DeepCopy())
 	governed.Spec.Members = append(governed.Spec.Members, governorv1alpha1.Member{Email: "mallory@example.com"})
 	g.Expect(env.Client.Patch(ctx(), governed, patch)).To(Succeed())
-	third := newSpace("reapplied", func(s *governorv1alpha1.Space) { s.Spec.Namespace = "reapplied" })
+	third := newSpace("readopted", func(s *governorv1alpha1.Space) { s.Spec.Namespace = "readopted" })
 	create(t, third)
 	t.Cleanup(func() { _ = env.Client.Delete(ctx(), third) })
 	msg := eventuallyStalled(t, third, "ExistingObjects")
 	g.Expect(msg).To(ContainSubstring("PermissionGroup team"))
-	g.Expect(msg).To(ContainSubstring("after Space reapplied last governed the namespace"))
+	g.Expect(msg).To(ContainSubstring("after Space readopted last governed the namespace"))
 }

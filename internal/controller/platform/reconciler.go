@@ -104,7 +104,7 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 		WatchesRawSource(r.Models.Source(func(c controller.ModelChange) []reconcile.Request {
 			return []reconcile.Request{{NamespacedName: types.NamespacedName{Name: c.Space}}}
 		})).
-		Complete(reconcile.Func(r.Reconcile))
+		Complete(controller.RetryConflicts(reconcile.Func(r.Reconcile)))
 	if err != nil {
 		return err
 	}
@@ -122,7 +122,7 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 			return nil
 		})).
 		WithOptions(ctrlOptions()).
-		Complete(reconcile.TypedFunc[EnvKey](r.ReconcileEnvironment))
+		Complete(controller.RetryConflicts(reconcile.TypedFunc[EnvKey](r.ReconcileEnvironment)))
 }
 
 // enqueue queues a pass of each of the Space's environments.
