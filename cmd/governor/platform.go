@@ -198,8 +198,9 @@ func planFor(ctx context.Context, f planFlags, progress io.Writer) (platform.Pla
 			fmt.Fprintf(progress, "  %5.1fs %s\n", time.Since(start).Seconds(), step)
 		},
 	}
+	in.Mode = platform.Mode(space.EffectivePlatformMode())
 	if p := space.Spec.Platform; p != nil {
-		in.Mode, in.InviteMissingMembers = platform.Mode(p.Mode), p.InviteMissingMembers
+		in.InviteMissingMembers = p.InviteMissingMembers
 	}
 	res := syncer.Pass(ctx, conn.Client, in)
 	if res.Err != nil {
