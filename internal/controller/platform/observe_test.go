@@ -191,6 +191,12 @@ func TestObserveWritesNothing(t *testing.T) {
 	}).Status.Platform[0].Planned
 	noWrites(g, "groups and rules changed and deleted")
 	t.Logf("planned: %d call(s): %s", shown.Count, strings.Join(shown.Calls, "; "))
+	// At rest, resyncs of an observing Space write its status no more.
+	time.Sleep(4 * time.Second)
+	before := get(g, ns).ResourceVersion
+	time.Sleep(5 * time.Second) // two resyncs
+	g.Expect(get(g, ns).ResourceVersion).To(Equal(before), "an observing Space at rest is not written")
+	g.Expect(get(g, ns).Status.Platform[0].Planned).To(Equal(shown))
 
 	// Additive: the calls shown are made, and no other.
 	setMode(governorv1alpha1.PlatformAdditive)
