@@ -307,6 +307,11 @@ func report(space, env string, st *governorv1alpha1.EnvironmentPlatformStatus, r
 	}
 	platformPending.WithLabelValues(space, env).Set(float64(len(pending)))
 	platformDrift.WithLabelValues(space, env).Set(float64(len(res.Plan.Drift)))
+	calls := 0
+	if st.Planned != nil {
+		calls = int(st.Planned.Count)
+	}
+	platformPlanned.WithLabelValues(space, env).Set(float64(calls))
 }
 
 // maxPlannedCalls bounds status.platform[].planned.calls, and

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/metrics"
 
 	governorv1alpha1 "github.com/governor-dev/governor/api/v1alpha1"
 	"github.com/governor-dev/governor/internal/platform"
@@ -148,6 +149,9 @@ func TestReportObserving(t *testing.T) {
 	if want := `POST /groups "team-00" with 0 member(s), universal apps , workflows , resources , query library `; st.Planned.Calls[0] != strings.TrimSpace(want) {
 		t.Errorf("first call %q", st.Planned.Calls[0])
 	}
+	if got := plannedGauge(t, "payments", "development"); got != 14 {
+		t.Errorf("governor_platform_planned = %v, want 14", got)
+	}
 	if st.SyncedRevision != "" || st.LastSyncTime != nil {
 		t.Errorf("a plan with calls claims the instance holds %q since %v", st.SyncedRevision, st.LastSyncTime)
 	}
@@ -164,4 +168,33 @@ func TestReportObserving(t *testing.T) {
 	if st.Planned != nil {
 		t.Errorf("outside Observe mode planned is %+v", st.Planned)
 	}
+	if got := plannedGauge(t, "payments", "development"); got != 0 {
+		t.Errorf("governor_platform_planned = %v outside Observe mode", got)
+	}
+}
+
+// plannedGauge reads governor_platform_planned from the registry the
+// operator serves on /metrics.
+func plannedGauge(t *testing.T, space, env string) float64 {
+	t.Helper()
+	families, err := metrics.Registry.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range families {
+		if f.GetName() != "governor_platform_planned" {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			labels := map[string]string{}
+			for _, l := range m.GetLabel() {
+				labels[l.GetName()] = l.GetValue()
+			}
+			if labels["space"] == space && labels["environment"] == env {
+				return m.GetGauge().GetValue()
+			}
+		}
+	}
+	t.Fatalf("governor_platform_planned{space=%q,environment=%q} is not exported", space, env)
+	return 0
 }
