@@ -26,6 +26,12 @@ const (
 	ConditionPlatformExpressible = "PlatformExpressible"
 	// ReasonNotExpressible is PlatformExpressible's reason when it is False.
 	ReasonNotExpressible = "NotExpressible"
+	// ReasonObserving is PlatformSynced's reason on a Space whose
+	// spec.platform.mode is Observe once its environments were read: True
+	// when no instance needs a call to hold the model, False while some do
+	// (status.platform[].planned lists them). It leaves the Space Ready:
+	// observing is where the Space was asked to be.
+	ReasonObserving = "Observing"
 )
 
 // Labels and annotations Governor sets or reads.

@@ -78,12 +78,16 @@ type SpaceSpec struct {
 	Platform *Platform `json:"platform,omitempty"`
 }
 
-// PlatformMode says what Governor may remove from an instance.
-// +kubebuilder:validation:Enum=Additive;Authoritative
+// PlatformMode says what Governor may change in an instance.
+// +kubebuilder:validation:Enum=Observe;Additive;Authoritative
 type PlatformMode string
 
 // The platform modes.
 const (
+	// PlatformObserve reads the instance and reports what a sync would do
+	// (status.platform[].planned and drift) and writes nothing to it, ever:
+	// the way in for an instance run by hand until now.
+	PlatformObserve PlatformMode = "Observe"
 	// PlatformAdditive creates and updates what is declared and never deletes
 	// what Governor did not create.
 	PlatformAdditive PlatformMode = "Additive"
@@ -106,7 +110,12 @@ const (
 type Platform struct {
 	// mode: Additive (default) creates and updates what is declared and never
 	// deletes what Governor did not create; Authoritative also removes the
-	// groups, members and grants in the Space that nothing declares.
+	// groups, members and grants in the Space that nothing declares; Observe
+	// writes nothing to the instances (no group, member, grant, folder,
+	// source control setting, release, Space creation or deletion) and
+	// reports in status.platform[].planned the calls the first pass after
+	// switching to Additive makes (Authoritative would also remove what
+	// status.platform[].drift lists).
 	// +optional
 	// +kubebuilder:default=Additive
 	Mode PlatformMode `json:"mode,omitempty"`
@@ -368,6 +377,11 @@ type EnvironmentPlatformStatus struct {
 	// drift is what the instance holds in the Space that nothing declares.
 	// +optional
 	Drift *PlatformDrift `json:"drift,omitempty"`
+	// planned is set in Observe mode: the calls a sync would make to the
+	// instance (the ones switching to Additive makes), counted, with the
+	// first few.
+	// +optional
+	Planned *PlatformPlanned `json:"planned,omitempty"`
 	// effectiveDrift counts the users whose level on an object of the
 	// instance (Retool's own access list) differs from the model's, over the
 	// objects compared so far (a slice after each pass that wrote nothing;
@@ -388,6 +402,18 @@ type PlatformDrift struct {
 	// +optional
 	// +listType=atomic
 	Examples []string `json:"examples,omitempty"`
+}
+
+// PlatformPlanned is what a sync would write to an instance.
+type PlatformPlanned struct {
+	// count of API calls planned.
+	Count int32 `json:"count"`
+	// calls names the first of them (method, path and what they change, as
+	// `governor platform plan` prints them); at most 10.
+	// +optional
+	// +listType=atomic
+	// +kubebuilder:validation:MaxItems=10
+	Calls []string `json:"calls,omitempty"`
 }
 
 // InheritedSettings are the settings a Space took from spec.inheritFrom.
@@ -475,6 +501,18 @@ func (s *Space) EffectiveSourceControl() *SourceControl {
 	}
 	return nil
 }
+
+// EffectivePlatformMode is spec.platform.mode, Additive when unset.
+func (s *Space) EffectivePlatformMode() PlatformMode {
+	if s.Spec.Platform != nil && s.Spec.Platform.Mode != "" {
+		return s.Spec.Platform.Mode
+	}
+	return PlatformAdditive
+}
+
+// Observing reports whether the Space is in Observe mode: Governor writes
+// nothing to its instances.
+func (s *Space) Observing() bool { return s.EffectivePlatformMode() == PlatformObserve }
 
 // TargetNamespace is the namespace the Space governs: spec.namespace, else its name.
 func (s *Space) TargetNamespace() string {

@@ -51,7 +51,9 @@ instance holds through its API (with the Space's token from Governor's namespace
 and print the calls a sync would make, what is pending, and the drift. It runs the
 sync's own pass with its writes turned off: nothing is written, to the instance or
 to the cluster. Progress goes to stderr; reads keep to the instance's request
-budget (spec.environments[].instance.requestsPerMinute, else the flag).`,
+budget (spec.environments[].instance.requestsPerMinute, else the flag). For a
+Space in Observe mode it prints the calls switching it to Additive makes (the
+whole list behind status.platform[].planned).`,
 		Example: `  governor platform plan --space payments --env development`,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -198,8 +200,9 @@ func planFor(ctx context.Context, f planFlags, progress io.Writer) (platform.Pla
 			fmt.Fprintf(progress, "  %5.1fs %s\n", time.Since(start).Seconds(), step)
 		},
 	}
+	in.Mode = platform.Mode(space.EffectivePlatformMode())
 	if p := space.Spec.Platform; p != nil {
-		in.Mode, in.InviteMissingMembers = platform.Mode(p.Mode), p.InviteMissingMembers
+		in.InviteMissingMembers = p.InviteMissingMembers
 	}
 	res := syncer.Pass(ctx, conn.Client, in)
 	if res.Err != nil {

@@ -62,7 +62,8 @@ func setPublished(rel *governorv1alpha1.Release, status metav1.ConditionStatus, 
 
 // publish creates the release in the first writable environment's instance,
 // once, and then watches its branch until it is merged: a release the
-// instance already has is adopted; an instance whose live release is newer
+// instance already has is adopted; an observing Space's (Observe mode) is
+// not created; an instance whose live release is newer
 // is left alone (the platform releases the app's current state, so an older
 // version created now would be mislabelled); a version that is not plain
 // X.Y.Z is published nowhere.
@@ -126,6 +127,12 @@ func (r *ReleaseReconciler) publish(ctx context.Context, space *governorv1alpha1
 			"not created in %s, whose live release %s is newer: Retool would release today's app as %s (see docs/releases.md, Rollback)",
 			writable.Name, live, version)
 		return platformOutcome{note: fmt.Sprintf("not published in %s, whose live release %s is newer (see docs/releases.md, Rollback)", writable.Name, live)}, nil
+	}
+	if space.Observing() {
+		setPublished(rel, metav1.ConditionFalse, governorv1alpha1.ReasonObserving,
+			"not created in %s: the Space's spec.platform.mode is Observe, which writes nothing to its instances; switching it to Additive creates release %s of app %s",
+			writable.Name, version, rel.Spec.App)
+		return platformOutcome{note: fmt.Sprintf("not published in %s: the Space observes its instances (spec.platform.mode Observe)", writable.Name)}, nil
 	}
 	art, err := conn.Client.CreateRelease(ctx, retool.ElementApp, app.ID, retool.ReleaseCreate{Version: version, Description: rel.Spec.Description,
 		CommitMessage: fmt.Sprintf("Release %s %s (Release %s/%s)", rel.Spec.App, version, rel.Namespace, rel.Name)})

@@ -14,6 +14,7 @@ import (
 	. "github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	governorv1alpha1 "github.com/governor-dev/governor/api/v1alpha1"
@@ -502,4 +503,55 @@ func appID(t *testing.T, i *releaseInstance, name string) string {
 	}
 	t.Fatalf("no app %s", name)
 	return ""
+}
+
+// TestReleasesWaitWhileTheSpaceObserves: a Space in Observe mode creates no
+// release in its instance (nor writes anything else there); the Published
+// condition says why. Switched to Additive, the release is created.
+func TestReleasesWaitWhileTheSpaceObserves(t *testing.T) {
+	g := NewWithT(t)
+	repo := newGitRepo(t, "obs-token")
+	repo.tag("v1.0.0", repo.commit("1.0.0"))
+	gitSecret(t, "release-obs-git", "obs-token")
+	dev := newReleaseInstance(t, "release-obs-dev", repo.base)
+	_, err := dev.srv.Space("").AddApp("payouts", "")
+	g.Expect(err).NotTo(HaveOccurred())
+	space := newSpace("release-obs")
+	space.Spec.SourceControl = sourceControl(repo.url, "release-obs-git")
+	space.Spec.Environments = []governorv1alpha1.Environment{dev.env("obs-dev", false)}
+	space.Spec.Platform = &governorv1alpha1.Platform{Mode: governorv1alpha1.PlatformObserve}
+	create(t, space)
+	eventuallyNamespace(t, space.Name)
+	dev.srv.ResetStats()
+
+	v100 := refRelease("release-obs", "payouts-1-0-0", "1.0.0", "v1.0.0", governorv1alpha1.ReleasePublished)
+	create(t, v100)
+	g.Eventually(func(g Gomega) {
+		pub := condition(g, v100, governorv1alpha1.ConditionPublished)
+		g.Expect(pub).NotTo(BeNil())
+		g.Expect(pub.Status).To(Equal(metav1.ConditionFalse))
+		g.Expect(pub.Reason).To(Equal(governorv1alpha1.ReasonObserving))
+		g.Expect(pub.Message).To(ContainSubstring("not created in obs-dev: the Space's spec.platform.mode is Observe"))
+		g.Expect(phaseOf(g, v100)).To(Equal(governorv1alpha1.PhaseLive), "Governor's answers make it live all the same")
+	}, releaseTimeout, interval).Should(Succeed())
+	time.Sleep(2 * platformOptions.Resync)
+	st := dev.srv.Stats()
+	g.Expect(st.Writes()).To(BeZero(), "an observing Space writes nothing: %v", st.Requests)
+	g.Expect(getRelease(g, v100).Status.Published).To(BeNil())
+
+	g.Expect(env.Client.Patch(ctx(), space, client.RawPatch(types.MergePatchType, []byte(`{"spec":{"platform":{"mode":"Additive"}}}`)))).To(Succeed())
+	g.Eventually(func(g Gomega) {
+		p := getRelease(g, v100).Status.Published
+		g.Expect(p).NotTo(BeNil())
+		g.Expect(p.Branch).To(Equal("release/payouts/1.0.0"))
+	}, releaseTimeout, interval).Should(Succeed())
+	// (A create may be refused until the sync configured the instance's
+	// source control: releases made, not requests, are counted.)
+	repo.merge("release/payouts/1.0.0")
+	g.Eventually(func(g Gomega) {
+		g.Expect(condition(g, v100, governorv1alpha1.ConditionPublished).Reason).To(Equal("Merged"))
+		rels, err := dev.client(t).ListReleases(ctx(), retool.ElementApp, appID(t, dev, "payouts"))
+		g.Expect(err).NotTo(HaveOccurred())
+		g.Expect(rels).To(HaveLen(1))
+	}, releaseTimeout, interval).Should(Succeed())
 }

@@ -529,11 +529,14 @@ func (r *SpaceReconciler) reconcileAccessModel(_ context.Context, space *governo
 // reconcilePlatform folds the platform controller's PlatformSynced into the
 // summary: an instance still syncing is Reconciling; one the user must fix
 // (a refused token, or a token Secret still missing after TokenGrace) is
-// Stalled. Sets: Reconciling (PlatformSyncing, TokenMissing), Stalled (the
-// platform reason).
+// Stalled; an observing Space (Observe mode, its instances read) is Ready.
+// Sets: Reconciling (PlatformSyncing, TokenMissing), Stalled (the platform
+// reason).
 func (r *SpaceReconciler) reconcilePlatform(_ context.Context, space *governorv1alpha1.Space) error {
 	c := meta.FindStatusCondition(space.Status.Conditions, governorv1alpha1.ConditionPlatformSynced)
-	if c == nil || c.Status == metav1.ConditionTrue {
+	if c == nil || c.Status == metav1.ConditionTrue || c.Reason == governorv1alpha1.ReasonObserving {
+		// Observing, even with calls planned, is where the Space was asked
+		// to be: nothing is in progress, nothing to fix.
 		return nil
 	}
 	switch c.Reason {

@@ -105,6 +105,9 @@ func updateText(u *SettingsUpdate) string {
 // Format writes the plan for a person to read.
 func (p Plan) Format(w io.Writer) {
 	fmt.Fprintf(w, "Space %s, environment %s, revision %s\n", p.Space, p.Environment, access.ShortRevision(p.Revision))
+	if p.Mode == Observe {
+		fmt.Fprintln(w, "Observe mode: Governor writes nothing to the instance; these are the calls switching the Space to Additive makes.")
+	}
 	if len(p.Ops) == 0 {
 		fmt.Fprintln(w, "\nNo changes: the instance holds the declared state.")
 	} else {

@@ -13,6 +13,9 @@ type Mode string
 
 // The modes (the Space's spec.platform.mode).
 const (
+	// Observe plans as Additive does (it is the plan switching to Additive
+	// runs) and applies nothing: syncer.Pass returns before its first call.
+	Observe Mode = "Observe"
 	// Additive creates and updates what is declared, and removes only what
 	// Governor itself created.
 	Additive Mode = "Additive"
@@ -119,7 +122,9 @@ type SettingsUpdate struct {
 // and what cannot be placed yet.
 type Plan struct {
 	Space, Environment, Revision string
-	Ops                          []Op
+	// Mode is the Space's mode the plan was made for.
+	Mode Mode
+	Ops  []Op
 	// Pending names what could not be placed: members without an account,
 	// apps and resources the instance does not have.
 	Pending []string
@@ -181,7 +186,7 @@ func (p Plan) Writes() int { return len(p.Ops) }
 
 // NewPlan computes the calls that turn o into d.
 func NewPlan(d Desired, o Observed, opts Options) Plan {
-	p := Plan{Space: d.Space, Environment: d.Environment, Revision: d.Revision,
+	p := Plan{Space: d.Space, Environment: d.Environment, Revision: d.Revision, Mode: opts.Mode,
 		NotExpressible: append([]string(nil), d.NotExpressible...), GroupIDs: map[string]int64{}}
 	pl := planner{d: d, o: o, opts: opts, p: &p, folders: NewFolderIndex(o.Folders)}
 	pl.space()

@@ -367,6 +367,34 @@ func TestPlanFormat(t *testing.T) {
 	}
 }
 
+// In Observe mode the plan is Additive's (its calls and its drift), and its
+// text says nothing is written.
+func TestPlanObserve(t *testing.T) {
+	texts := func(p Plan) string {
+		var out []string
+		for _, op := range p.Ops {
+			out = append(out, op.String())
+		}
+		return strings.Join(append(out, p.Drift...), "\n")
+	}
+	d := desired(t, space(t), "development", false)
+	for name, o := range map[string]Observed{"an instance without the Space's groups": instance(), "extras by hand": withExtras(converged())} {
+		observe, additive := NewPlan(d, o, Options{Mode: Observe}), NewPlan(d, o, Options{Mode: Additive})
+		if len(observe.Ops)+len(observe.Drift) == 0 {
+			t.Fatalf("%s: nothing planned", name)
+		}
+		if texts(observe) != texts(additive) {
+			t.Errorf("%s: Observe plans\n%s\nAdditive plans\n%s", name, texts(observe), texts(additive))
+		}
+		var a, b bytes.Buffer
+		observe.Format(&a)
+		additive.Format(&b)
+		if !strings.Contains(a.String(), "Observe mode: Governor writes nothing to the instance") || strings.Contains(b.String(), "Observe mode") {
+			t.Errorf("%s: Observe plan:\n%s\nAdditive plan:\n%s", name, a.String(), b.String())
+		}
+	}
+}
+
 func TestSplitRepository(t *testing.T) {
 	for in, want := range map[string]string{
 		"https://github.com/acme/apps.git":       "acme apps",

@@ -105,7 +105,7 @@ func requeue(err *syncer.Error, resync time.Duration) (reconcile.Result, error) 
 // record is flushed however the pass ends.
 func (r *Reconciler) pass(ctx context.Context, space *governorv1alpha1.Space, env governorv1alpha1.Environment,
 	model *ctrlpkg.Model, st *spaceState) (outcome, error) {
-	o := outcome{done: true, status: governorv1alpha1.EnvironmentPlatformStatus{Environment: env.Name}}
+	o := outcome{done: true, observing: space.Observing(), status: governorv1alpha1.EnvironmentPlatformStatus{Environment: env.Name}}
 	if prev := findStatus(space.Status.Platform, env.Name); prev != nil {
 		o.status.LastSyncTime = prev.LastSyncTime // when the instance last changed to match
 	}
@@ -163,6 +163,15 @@ func (r *Reconciler) pass(ctx context.Context, space *governorv1alpha1.Space, en
 
 	if !space.Spec.Admin {
 		id, err := r.ensureSpace(passCtx, space, env, rec, st)
+		var toCreate *spaceToCreate
+		if errors.As(err, &toCreate) {
+			// Observe mode: the instance has no Space to read; its creation
+			// is the plan, and what it will hold is planned once it exists.
+			o.revision, o.status.SyncedRevision = model.Snapshot.Revision(), ""
+			o.status.Planned = &governorv1alpha1.PlatformPlanned{Count: 1, Calls: []string{toCreate.call}}
+			o.status.Message = "the Space is not in the instance: Observe mode does not create it (Additive does); its groups and grants are planned once it exists"
+			return o, nil
+		}
 		if err != nil {
 			return fail(err), nil
 		}
@@ -181,7 +190,7 @@ func (r *Reconciler) pass(ctx context.Context, space *governorv1alpha1.Space, en
 		Model:                model.Snapshot,
 		Environment:          platform.Environment{Name: env.Name, ReadOnly: env.ReadOnly, Branch: env.Branch},
 		Source:               ctrlpkg.PlatformSource(space),
-		Mode:                 platform.Mode(platformMode(space)),
+		Mode:                 platform.Mode(space.EffectivePlatformMode()),
 		InviteMissingMembers: space.Spec.Platform != nil && space.Spec.Platform.InviteMissingMembers,
 		Recorded:             recorded,
 		Credentials:          creds,
@@ -197,9 +206,13 @@ func (r *Reconciler) pass(ctx context.Context, space *governorv1alpha1.Space, en
 			}
 		}),
 	})
+	again := "created again where still declared"
+	if o.observing {
+		again = "planned again where still declared (Observe mode writes nothing)"
+	}
 	for _, g := range res.Gone {
 		r.Recorder.Eventf(space, nil, corev1.EventTypeWarning, "PlatformObjectGone", "Sync",
-			"%s: %s, recorded by Governor, is gone from the instance: created again where still declared", env.Name, g)
+			"%s: %s, recorded by Governor, is gone from the instance: %s", env.Name, g, again)
 	}
 	platformWrites.WithLabelValues(space.Name, env.Name).Add(float64(res.Writes))
 	if res.Err != nil {
@@ -210,7 +223,7 @@ func (r *Reconciler) pass(ctx context.Context, space *governorv1alpha1.Space, en
 		}
 		return o, nil
 	}
-	report(space.Name, env.Name, &o.status, res)
+	report(space.Name, env.Name, &o.status, res, o.observing)
 	o.revision = res.Desired.Revision
 	o.status.EffectiveDrift = st.effectiveFor(env.Name).last()
 	if ed := st.effectiveFor(env.Name); res.Writes == 0 && ed.due(time.Now(), r.Options.Resync, throttled.Load()) {
@@ -252,13 +265,23 @@ func (r *Reconciler) explain(space *governorv1alpha1.Space, env governorv1alpha1
 	return &out
 }
 
-// report fills the environment's status from a completed pass.
-func report(space, env string, st *governorv1alpha1.EnvironmentPlatformStatus, res syncer.Result) {
-	if st.SyncedRevision != res.Desired.Revision || res.Writes > 0 || st.LastSyncTime == nil {
+// report fills the environment's status from a completed pass. An
+// observing pass wrote nothing: the instance holds the revision only when
+// it planned no call, and what it planned is listed.
+func report(space, env string, st *governorv1alpha1.EnvironmentPlatformStatus, res syncer.Result, observing bool) {
+	holds := !observing || res.Plan.Writes() == 0
+	if holds && (st.SyncedRevision != res.Desired.Revision || res.Writes > 0 || st.LastSyncTime == nil) {
 		now := metav1.NewTime(time.Now().Truncate(time.Second))
 		st.LastSyncTime = &now
 	}
-	st.SyncedRevision = res.Desired.Revision
+	st.SyncedRevision = ""
+	if holds {
+		st.SyncedRevision = res.Desired.Revision
+	}
+	st.Planned = nil
+	if observing {
+		st.Planned = planned(res.Plan)
+	}
 	st.Groups = int32(len(res.GroupIDs))
 	grants := 0
 	for _, g := range res.Plan.Grants {
@@ -284,6 +307,29 @@ func report(space, env string, st *governorv1alpha1.EnvironmentPlatformStatus, r
 	}
 	platformPending.WithLabelValues(space, env).Set(float64(len(pending)))
 	platformDrift.WithLabelValues(space, env).Set(float64(len(res.Plan.Drift)))
+	calls := 0
+	if st.Planned != nil {
+		calls = int(st.Planned.Count)
+	}
+	platformPlanned.WithLabelValues(space, env).Set(float64(calls))
+}
+
+// maxPlannedCalls bounds status.platform[].planned.calls, and
+// maxPlannedCall each call's text.
+const (
+	maxPlannedCalls = 10
+	maxPlannedCall  = 256
+)
+
+// planned is what an observing pass would have written: the count of calls
+// and the first few, as `governor platform plan` prints them (one line,
+// spaces collapsed).
+func planned(p platform.Plan) *governorv1alpha1.PlatformPlanned {
+	out := &governorv1alpha1.PlatformPlanned{Count: int32(len(p.Ops))}
+	for _, op := range p.Ops[:min(len(p.Ops), maxPlannedCalls)] {
+		out.Calls = append(out.Calls, bound(strings.Join(strings.Fields(op.String()), " "), maxPlannedCall))
+	}
+	return out
 }
 
 func firstN(items []string, n int) []string {
@@ -302,13 +348,6 @@ func (r *Reconciler) grantReadsPerPass(rpm, groups int) int {
 	}
 	perResync := int(float64(rpm)*r.Options.Resync.Minutes()) / 2
 	return max(1, min(groups, perResync/3))
-}
-
-func platformMode(space *governorv1alpha1.Space) governorv1alpha1.PlatformMode {
-	if space.Spec.Platform != nil && space.Spec.Platform.Mode != "" {
-		return space.Spec.Platform.Mode
-	}
-	return governorv1alpha1.PlatformAdditive
 }
 
 // sourceControlCredentials reads the provider settings written with the
@@ -397,6 +436,9 @@ func (r *Reconciler) ensureSpace(ctx context.Context, space *governorv1alpha1.Sp
 	if name == "" {
 		name = space.Name
 	}
+	if space.Observing() {
+		return "", &spaceToCreate{call: fmt.Sprintf("POST /spaces %q domain %s (through the admin Space %s)", name, domain, admin.Name)}
+	}
 	copySSO := space.Spec.SSO == nil && space.Spec.InheritFrom == admin.Name
 	created, err := conn.Client.CreateSpace(ctx, retool.SpaceCreate{Name: name, Domain: domain, CopySSOSettings: copySSO})
 	if err != nil {
@@ -415,6 +457,12 @@ func (r *Reconciler) ensureSpace(ctx context.Context, space *governorv1alpha1.Sp
 	r.Recorder.Eventf(space, nil, corev1.EventTypeNormal, "SpaceCreated", "Sync", "created the Space %s (%s) in the %s instance", created.ID, domain, env.Name)
 	return created.ID, nil
 }
+
+// spaceToCreate is the child Space an observing Space would create in an
+// instance that does not have it: reported as planned, never created.
+type spaceToCreate struct{ call string }
+
+func (s *spaceToCreate) Error() string { return "planned, not made (Observe mode): " + s.call }
 
 // spaceDomain is the Space's domain in an instance: spec'd, else the URL's host.
 func spaceDomain(inst *governorv1alpha1.Instance) string {

@@ -24,6 +24,10 @@ var (
 		Name: "governor_platform_drift",
 		Help: "Groups, members and grants an environment's instance holds in the Space that nothing declares.",
 	}, []string{labelSpace, labelEnvironment})
+	platformPlanned = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "governor_platform_planned",
+		Help: "Calls a sync would make to an environment's instance, reported in Observe mode (0 in the other modes, whose passes make them).",
+	}, []string{labelSpace, labelEnvironment})
 	platformEffectiveDrift = prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "governor_platform_effective_drift",
 		Help: "Users whose level on an object of an environment's instance (Retool's own access list) differs from the model's, over the objects compared so far.",
@@ -35,5 +39,5 @@ var (
 )
 
 func init() {
-	metrics.Registry.MustRegister(platformSyncSeconds, platformPending, platformDrift, platformEffectiveDrift, platformWrites)
+	metrics.Registry.MustRegister(platformSyncSeconds, platformPending, platformDrift, platformPlanned, platformEffectiveDrift, platformWrites)
 }

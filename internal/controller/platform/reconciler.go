@@ -205,8 +205,8 @@ func (r *Reconciler) noInstances(ctx context.Context, space *governorv1alpha1.Sp
 	return applyPlatformStatus(ctx, r.Client, space, nil, nil)
 }
 
-// finalizeSpace follows spec.platform.deletionPolicy in every instance and
-// lets the Space go; an unreachable instance is given up on after a bounded
+// finalizeSpace follows spec.platform.deletionPolicy in every instance
+// (outside Observe mode, which deletes nothing) and lets the Space go; an unreachable instance is given up on after a bounded
 // number of attempts, with an event naming what was left behind.
 func (r *Reconciler) finalizeSpace(ctx context.Context, space *governorv1alpha1.Space) (reconcile.Result, error) {
 	if !controllerutil.ContainsFinalizer(space, governorv1alpha1.PlatformFinalizer) {
@@ -217,7 +217,11 @@ func (r *Reconciler) finalizeSpace(ctx context.Context, space *governorv1alpha1.
 		policy = space.Spec.Platform.DeletionPolicy
 	}
 	var failed []string
-	if policy == governorv1alpha1.DeletionDelete && !space.Spec.Admin {
+	if policy == governorv1alpha1.DeletionDelete && space.Observing() && !space.Spec.Admin {
+		r.Recorder.Eventf(space, nil, corev1.EventTypeNormal, "PlatformRetained", "Delete",
+			"deletionPolicy Delete is not followed in Observe mode, which writes nothing: the Space is left in its instances")
+	}
+	if policy == governorv1alpha1.DeletionDelete && !space.Observing() && !space.Spec.Admin {
 		for _, env := range controller.InstanceEnvironments(space) {
 			if err := r.deleteSpace(ctx, space, env); err != nil {
 				failed = append(failed, fmt.Sprintf("%s (%v)", env.Name, err))

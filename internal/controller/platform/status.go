@@ -35,17 +35,23 @@ type outcome struct {
 	// done is set once a pass of this process ended; before that nothing is
 	// claimed about the instance.
 	done bool
-	// revision the instance was verified to hold (successful pass only).
+	// revision the instance was verified to hold (successful pass only);
+	// in Observe mode, the revision the pass planned against.
 	revision string
-	err      *syncer.Error
+	// observing: the pass ran in Observe mode, and wrote nothing.
+	observing bool
+	err       *syncer.Error
 	// status is the environment's status.platform entry.
 	status governorv1alpha1.EnvironmentPlatformStatus
 }
 
 // summarize is PlatformSynced from the environments' outcomes: a failure
 // first (one failure on several environments said once), else Syncing
-// until every environment holds revision, else Synced.
-func summarize(envs []string, outcomes map[string]outcome, revision string, generation int64) metav1.Condition {
+// until every environment holds revision (in the Space's mode: a pass of
+// the other mode is not taken for one of this), else Synced; when
+// observing, Observing: True when no environment needs a call, False with
+// the count of calls each needs.
+func summarize(envs []string, outcomes map[string]outcome, revision string, generation int64, observing bool) metav1.Condition {
 	c := metav1.Condition{Type: governorv1alpha1.ConditionPlatformSynced, ObservedGeneration: generation}
 	type failure struct {
 		kind    syncer.Kind
@@ -72,7 +78,7 @@ func summarize(envs []string, outcomes map[string]outcome, revision string, gene
 				i = len(failures) - 1
 			}
 			failures[i].envs = append(failures[i].envs, env)
-		case !o.done || o.revision != revision:
+		case !o.done || o.revision != revision || o.observing != observing:
 			behind = append(behind, env)
 		}
 	}
@@ -93,10 +99,45 @@ func summarize(envs []string, outcomes map[string]outcome, revision string, gene
 	if len(behind) > 0 {
 		c.Status, c.Reason = metav1.ConditionFalse, ReasonSyncing
 		c.Message = bound(fmt.Sprintf("%s: bringing %d of %d environment(s) to revision %s", strings.Join(behind, ", "), len(behind), len(envs), short), maxConditionMessage)
+		if observing {
+			c.Message = bound(fmt.Sprintf("%s: planning %d of %d environment(s) against revision %s (Observe mode: nothing is written)",
+				strings.Join(behind, ", "), len(behind), len(envs), short), maxConditionMessage)
+		}
 		return c
+	}
+	if observing {
+		return observingCondition(c, envs, outcomes, short)
 	}
 	c.Status, c.Reason = metav1.ConditionTrue, ReasonSynced
 	c.Message = fmt.Sprintf("%d environment(s) hold revision %s", len(envs), short)
+	return c
+}
+
+// observingCondition is PlatformSynced of an observing Space whose
+// environments were all planned: True when they hold the model already,
+// else False with the calls each would need.
+func observingCondition(c metav1.Condition, envs []string, outcomes map[string]outcome, short string) metav1.Condition {
+	c.Reason = governorv1alpha1.ReasonObserving
+	var parts []string
+	for _, env := range envs {
+		st := outcomes[env].status
+		if st.Planned == nil || st.Planned.Count == 0 {
+			continue
+		}
+		part := fmt.Sprintf("%s %d call(s)", env, st.Planned.Count)
+		if st.Drift != nil {
+			part += fmt.Sprintf(", %d drift", st.Drift.Count)
+		}
+		parts = append(parts, part)
+	}
+	if len(parts) == 0 {
+		c.Status = metav1.ConditionTrue
+		c.Message = fmt.Sprintf("%d environment(s) hold revision %s; Observe mode: nothing is written", len(envs), short)
+		return c
+	}
+	c.Status = metav1.ConditionFalse
+	c.Message = bound(fmt.Sprintf("Observe mode, nothing is written: revision %s needs %s (status.platform[].planned); Additive makes them",
+		short, strings.Join(parts, "; ")), maxConditionMessage)
 	return c
 }
 
@@ -142,7 +183,7 @@ func (r *Reconciler) publish(ctx context.Context, space *governorv1alpha1.Space)
 	}
 	var cond *metav1.Condition
 	if len(envs) > 0 {
-		c := summarize(envs, outcomes, revision, space.Generation)
+		c := summarize(envs, outcomes, revision, space.Generation, space.Observing())
 		cond = &c
 	}
 	if st.applied != nil {

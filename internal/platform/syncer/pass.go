@@ -94,7 +94,8 @@ type Input struct {
 	Model       *access.Snapshot
 	Environment platform.Environment
 	Source      *platform.SpaceSource
-	// Mode and InviteMissingMembers shape the plan.
+	// Mode and InviteMissingMembers shape the plan; in platform.Observe
+	// the pass plans (as Additive) and never applies, whatever Apply says.
 	Mode                 platform.Mode
 	InviteMissingMembers bool
 	Recorded             Recorded
@@ -105,7 +106,7 @@ type Input struct {
 	Memory *Memory
 	// GrantReads bounds the groups whose grants are read (negative: all).
 	GrantReads int
-	// Apply runs the plan; off, the pass only plans.
+	// Apply runs the plan; off, or in Observe mode, the pass only plans.
 	Apply bool
 	// Recorder receives the effects (nil: none kept).
 	Recorder Recorder
@@ -133,9 +134,9 @@ type Result struct {
 }
 
 // Pass runs one environment's pass: Project, Observe, Plan and, with
-// in.Apply, Apply. It stops at the first failure; what it did up to there
-// has been recorded, and the next pass goes on from what the instance
-// then holds.
+// in.Apply and outside Observe mode, Apply. It stops at the first failure;
+// what it did up to there has been recorded, and the next pass goes on from
+// what the instance then holds.
 func Pass(ctx context.Context, inst Instance, in Input) Result {
 	var res Result
 	rec := in.Recorder
@@ -181,7 +182,9 @@ func Pass(ctx context.Context, inst Instance, in Input) Result {
 		rec.Record(Effect{Kind: GroupMatched, Group: name, GroupID: id})
 	}
 	progress(fmt.Sprintf("planned %d call(s)", plan.Writes()))
-	if !in.Apply {
+	if !in.Apply || in.Mode == platform.Observe {
+		// The one place Observe mode is decided for the instance's Space:
+		// the plan is reported, and no call of it is made.
 		return res
 	}
 
