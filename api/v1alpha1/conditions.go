@@ -44,6 +44,9 @@ const (
 	// written before that instant, which that Space governed.
 	AnnotationReleasedBy = "governor.dev/released-by"
 	AnnotationReleasedAt = "governor.dev/released-at"
+	// AnnotationReadoptedBy holds the UID of the Space that readopted the
+	// namespace, so that its check is not repeated.
+	AnnotationReadoptedBy = "governor.dev/readopted-by"
 	// LabelManagedBy is set to ManagedByGovernor on every object Governor creates.
 	LabelManagedBy    = "app.kubernetes.io/managed-by"
 	ManagedByGovernor = "governor"

@@ -233,6 +233,13 @@ func (r *SpaceReconciler) reconcileNamespace(ctx context.Context, space *governo
 			ns.Labels[governorv1alpha1.LabelSpace] = space.Name
 			delete(ns.Annotations, governorv1alpha1.AnnotationReleasedBy)
 			delete(ns.Annotations, governorv1alpha1.AnnotationReleasedAt)
+			if space.Status.Readopted {
+				// Remembered on the namespace until this Space's status says so.
+				if ns.Annotations == nil {
+					ns.Annotations = map[string]string{}
+				}
+				ns.Annotations[governorv1alpha1.AnnotationReadoptedBy] = string(space.UID)
+			}
 			if err := r.Patch(ctx, ns, patch); err != nil {
 				return err
 			}
@@ -255,6 +262,9 @@ func (r *SpaceReconciler) checkExistingObjects(ctx context.Context, space *gover
 		return false, nil
 	}
 	ns := namespace.Name
+	if namespace.Annotations[governorv1alpha1.AnnotationReadoptedBy] == string(space.UID) {
+		return true, nil // checked when this Space adopted it
+	}
 	var governedUntil *metav1.Time
 	if namespace.Annotations[governorv1alpha1.AnnotationReleasedBy] == space.Name {
 		if at, err := time.Parse(time.RFC3339, namespace.Annotations[governorv1alpha1.AnnotationReleasedAt]); err == nil {
@@ -608,6 +618,7 @@ func (r *SpaceReconciler) releaseAdoptedNamespace(ctx context.Context, space *go
 	}
 	patch := client.MergeFrom(ns.DeepCopy())
 	delete(ns.Labels, governorv1alpha1.LabelSpace)
+	delete(ns.Annotations, governorv1alpha1.AnnotationReadoptedBy)
 	if ns.Annotations == nil {
 		ns.Annotations = map[string]string{}
 	}
