@@ -37,8 +37,8 @@ const (
 
 // policy decides a requirement from a standing, or passes (decided false).
 type policy struct {
-	id     policyID
-	name   string
+	id   policyID
+	name string
 	// decide takes the standing by value: the chain's functions are called
 	// indirectly, and a pointer would move every caller's standing to the heap.
 	decide func(r *requirement, st standing) (decided, allowed bool)
