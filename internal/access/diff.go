@@ -99,12 +99,7 @@ func DiffEach(from, to *Snapshot, emit func(Change) error) error {
 		return nil
 	}
 	d := newDiffer(from, to)
-	return d.run(diffSubjects(from, to), runtime.GOMAXPROCS(0),
-		func(_ int, b *subjectBatch, sc *diffScratch) {
-			for _, sub := range b.subjects {
-				b.changes = d.compare(sub, sc, b.changes)
-			}
-		},
+	return d.run(diffSubjects(from, to), runtime.GOMAXPROCS(0), nil,
 		func(b *subjectBatch) error {
 			for i := range b.changes {
 				if err := emit(b.changes[i]); err != nil {
@@ -125,17 +120,26 @@ type subjectBatch struct {
 	done     chan struct{}
 }
 
-// run compares the subjects in batches: process compares a batch on one of
-// workers goroutines (w is the worker's number, sc its scratch space), and
-// consume receives the batches in order, on the caller's goroutine; at most
-// 2*workers batches are held at once. It stops at consume's first error.
-func (d *differ) run(subjects []diffSubject, workers int, process func(w int, b *subjectBatch, sc *diffScratch), consume func(*subjectBatch) error) error {
+// run compares the subjects in batches on workers goroutines. Once a batch
+// is compared, after (when not nil) gets it on its worker, with the
+// worker's number; consume then receives the batches in order, on the
+// caller's goroutine. At most 2*workers batches are held at once. It stops
+// at consume's first error.
+func (d *differ) run(subjects []diffSubject, workers int, after func(w int, b *subjectBatch), consume func(*subjectBatch) error) error {
+	compare := func(w int, b *subjectBatch, sc *diffScratch) {
+		for _, sub := range b.subjects {
+			b.changes = d.compare(sub, sc, b.changes)
+		}
+		if after != nil {
+			after(w, b)
+		}
+	}
 	if workers < 2 || len(subjects) < 2*batchSize {
 		var sc diffScratch
 		b := &subjectBatch{}
 		for start := 0; start < len(subjects); start += batchSize {
 			b.subjects, b.changes = subjects[start:min(start+batchSize, len(subjects))], b.changes[:0]
-			process(0, b, &sc)
+			compare(0, b, &sc)
 			if err := consume(b); err != nil {
 				return err
 			}
@@ -177,7 +181,7 @@ func (d *differ) run(subjects []diffSubject, workers int, process func(w int, b 
 		go func() {
 			var sc diffScratch
 			for b := range work {
-				process(w, b, &sc)
+				compare(w, b, &sc)
 				close(b.done)
 			}
 		}()

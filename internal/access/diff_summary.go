@@ -57,10 +57,7 @@ func SummarizeDiff(from, to *Snapshot, first, top int) DiffSummary {
 	workers := max(runtime.GOMAXPROCS(0), 1)
 	tallies := make([]diffTally, workers)
 	_ = d.run(diffSubjects(from, to), workers,
-		func(w int, b *subjectBatch, sc *diffScratch) {
-			for _, sub := range b.subjects {
-				b.changes = d.compare(sub, sc, b.changes)
-			}
+		func(w int, b *subjectBatch) {
 			tallies[w].add(b.changes)
 			b.changes = b.changes[:min(len(b.changes), first)] // only the first can be shown
 		},

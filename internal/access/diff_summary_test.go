@@ -83,13 +83,8 @@ func TestDiffInParallelKeepsTheOrder(t *testing.T) {
 	for _, sub := range subjects {
 		sequential = d.compare(sub, &sc, sequential)
 	}
-	compareBatch := func(_ int, b *subjectBatch, sc *diffScratch) {
-		for _, sub := range b.subjects {
-			b.changes = d.compare(sub, sc, b.changes)
-		}
-	}
 	var parallel []Change
-	if err := d.run(subjects, 4, compareBatch, func(b *subjectBatch) error { parallel = append(parallel, b.changes...); return nil }); err != nil {
+	if err := d.run(subjects, 4, nil, func(b *subjectBatch) error { parallel = append(parallel, b.changes...); return nil }); err != nil {
 		t.Fatal(err)
 	}
 	if len(parallel) != len(sequential) || len(parallel) == 0 {
@@ -102,7 +97,7 @@ func TestDiffInParallelKeepsTheOrder(t *testing.T) {
 	}
 	stop := errors.New("stop")
 	n := 0
-	if err := d.run(subjects, 4, compareBatch, func(*subjectBatch) error { n++; return stop }); !errors.Is(err, stop) || n != 1 {
+	if err := d.run(subjects, 4, nil, func(*subjectBatch) error { n++; return stop }); !errors.Is(err, stop) || n != 1 {
 		t.Fatalf("run returned %v after %d batches", err, n)
 	}
 }
