@@ -12,10 +12,10 @@ import (
 //
 // A group's level on an object in a folder is its rule on the object, else
 // its nearest folder rule, else its universal level (access-model.md). So
-// for the objects and folders the subject's groups name, Diff looks each
-// group's rules up once per object and once per folder (the grid), and a
-// question (object, folder, environment) is then the highest of a few
-// levels already at hand. The actions a level allows depend only on the
+// Diff collects the rules of the subject's groups on the objects and
+// folders of the kind once, in both states, resolves each group's level on
+// each named folder once (the grid), and a question (object, folder,
+// environment) is then the highest of a few levels already at hand. The actions a level allows depend only on the
 // target type, the level, the subject's membership, Admin, additional
 // permissions and universal level: a table computed once (objectMask). The
 // cost of a subject is its named objects times its named folders times its
