@@ -150,20 +150,32 @@ func (d *differ) run(subjects []diffSubject, workers int, after func(w int, b *s
 	defer close(stop)
 	work := make(chan *subjectBatch)
 	order := make(chan *subjectBatch, 2*workers)
-	// Consumed batches come back for reuse, so that streaming every change
-	// allocates a few batches' worth, not one per batch.
-	free := make(chan *subjectBatch, 2*workers+1)
+	// Consumed batches come back for reuse: there are never more than
+	// maxBatches, so that comparing every subject allocates (and grows) a
+	// few batches' memory, not one per batch.
+	maxBatches := 2*workers + 1
+	free := make(chan *subjectBatch, maxBatches)
 	go func() {
 		defer close(order)
 		defer close(work)
+		created := 0
 		for start := 0; start < len(subjects); start += batchSize {
 			var b *subjectBatch
-			select {
-			case b = <-free:
-				b.changes = b.changes[:0]
-			default:
-				b = &subjectBatch{}
+			if created < maxBatches {
+				select {
+				case b = <-free:
+				default:
+					b = &subjectBatch{}
+					created++
+				}
+			} else {
+				select {
+				case b = <-free:
+				case <-stop:
+					return
+				}
 			}
+			b.changes = b.changes[:0]
 			b.subjects, b.done = subjects[start:min(start+batchSize, len(subjects))], make(chan struct{})
 			select {
 			case order <- b:
@@ -191,10 +203,7 @@ func (d *differ) run(subjects []diffSubject, workers int, after func(w int, b *s
 		if err := consume(b); err != nil {
 			return err
 		}
-		select {
-		case free <- b:
-		default:
-		}
+		free <- b // never full: it holds every batch
 	}
 	return nil
 }

@@ -270,9 +270,15 @@ func (g *kindGrid) objectRows(d *differ, subject string, t TargetType, sc *diffS
 		overrides := t == TargetResource && o > 0
 		for f := range g.folders {
 			for s := range rows {
-				st, row := &g.states[s], rows[s]
+				st := &g.states[s]
 				lvl, grp := st.object(o, f, -1)
-				row[0] = cell{level: lvl, group: grp, allowed: st.objMask[lvl]}
+				rows[s][0] = cell{level: lvl, group: grp, allowed: st.objMask[lvl]}
+			}
+			if !overrides && d.unchanged(rows[0][0], rows[1][0]) {
+				continue
+			}
+			for s := range rows {
+				st, row := &g.states[s], rows[s]
 				for i, e := range d.envs[s] {
 					if !overrides || !e.declared {
 						row[i+1] = inEnv(row[0], e, st.objMutating)
@@ -288,6 +294,13 @@ func (g *kindGrid) objectRows(d *differ, subject string, t TargetType, sc *diffS
 	return out
 }
 
+// unchanged reports whether a target whose answers with no environment are
+// a and b in the two states has no change at all: the same answers, and
+// the same environments on both sides to derive the others from.
+func (d *differ) unchanged(a, b cell) bool {
+	return !d.everyone && a.level == b.level && a.allowed == b.allowed
+}
+
 // folderRows appends the changes on the folders of target type t: each
 // named folder and any other, with no environment and in each environment.
 func (g *kindGrid) folderRows(d *differ, subject string, t TargetType, sc *diffScratch, out []Change) []Change {
@@ -295,9 +308,15 @@ func (g *kindGrid) folderRows(d *differ, subject string, t TargetType, sc *diffS
 	rows[0], rows[1] = sc.cells(len(d.envNames) + 1)
 	targetOrder(len(g.folders), g.dirStar, func(f int) {
 		for s := range rows {
-			st, row := &g.states[s], rows[s]
+			st := &g.states[s]
 			lvl, grp := st.folder(f)
-			row[0] = cell{level: lvl, group: grp, allowed: st.dirMask[lvl]}
+			rows[s][0] = cell{level: lvl, group: grp, allowed: st.dirMask[lvl]}
+		}
+		if d.unchanged(rows[0][0], rows[1][0]) {
+			return
+		}
+		for s := range rows {
+			st, row := &g.states[s], rows[s]
 			for i, e := range d.envs[s] {
 				row[i+1] = inEnv(row[0], e, st.dirMutating)
 			}

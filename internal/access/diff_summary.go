@@ -131,10 +131,13 @@ func (t *diffTally) add(changes []Change) {
 	if t.groups == nil {
 		t.groups, t.targets = map[string]*subjectCount{}, map[Target]*subjectCount{}
 	}
+	var group *subjectCount
+	lastGroup := ""
 	for i := range changes {
 		c := &changes[i]
 		t.total++
-		if c.Subject != t.last {
+		newSubject := c.Subject != t.last
+		if newSubject {
 			t.subjects++
 			t.last = c.Subject
 		}
@@ -143,8 +146,12 @@ func (t *diffTally) add(changes []Change) {
 		if t.target == nil || c.Target != t.lastTarget {
 			t.target, t.lastTarget = counter(t.targets, c.Target), c.Target
 		}
-		t.group(c.Group).count(c)
-		t.target.count(c)
+		if group == nil || c.Group != lastGroup {
+			group, lastGroup = t.group(c.Group), c.Group
+		}
+		gained, lost := c.Gained(), c.Lost()
+		group.count(c.Subject, gained, lost)
+		t.target.count(c.Subject, gained, lost)
 	}
 }
 
@@ -157,16 +164,18 @@ func counter[K comparable](m map[K]*subjectCount, key K) *subjectCount {
 	return c
 }
 
-func (s *subjectCount) count(c *Change) {
+// count counts a change of subject that gains or loses access (or both, or
+// neither: an unchanged environment).
+func (s *subjectCount) count(subject string, gained, lost bool) {
 	s.Changes++
-	if s.last != c.Subject {
+	if s.last != subject {
 		s.Subjects++
-		s.last = c.Subject
+		s.last = subject
 	}
 	switch {
-	case c.Gained():
+	case gained:
 		s.Gained++
-	case c.Lost():
+	case lost:
 		s.Lost++
 	}
 }
