@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -42,6 +43,9 @@ type Snapshot struct {
 	memberCount int
 
 	expiry expiryState // see expiry.go
+
+	// whoCanIdx is the who-can index (whocan_index.go), built on the first who-can.
+	whoCanIdx func() *whoCanIndex
 }
 
 type compiledGroup struct {
@@ -209,6 +213,7 @@ func (c *compiler) compile() (*Snapshot, []Problem) {
 	c.compileRules(s)
 	c.expiry.finish(c.in)
 	s.expiry = c.expiry
+	s.whoCanIdx = sync.OnceValue(func() *whoCanIndex { return buildWhoCanIndex(s) })
 	s.revision = revision(s)
 	sort.SliceStable(c.problems, func(i, j int) bool {
 		a, b := c.problems[i], c.problems[j]

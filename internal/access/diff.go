@@ -76,9 +76,11 @@ type DiffResult struct {
 // JIT admits), every action on every target their rules name (objects also
 // in each folder their rules name, and any object or folder no rule of
 // theirs names), the query library, the Space and each group, with no
-// environment and in each environment, it asks the policy chain in both
-// states and reports the questions whose answers differ. Subjects none of
-// whose groups changed are not asked again.
+// environment and in each environment, it answers in both states and
+// reports the questions whose answers differ, as the policy chain decides
+// them. Subjects none of whose groups changed are not asked again; the
+// others are answered from a grid of their groups' levels (diff_grid.go),
+// not question by question.
 func Diff(from, to *Snapshot) DiffResult {
 	res := DiffResult{Space: to.space, FromRevision: from.revision, ToRevision: to.revision, Changes: []Change{}}
 	_ = DiffEach(from, to, func(c Change) error {
@@ -89,69 +91,92 @@ func Diff(from, to *Snapshot) DiffResult {
 }
 
 // DiffEach is Diff streamed: it emits Diff's changes one by one, in Diff's
-// order, computing one subject at a time, so that two states that differ
-// for everyone are compared without holding every change. It stops at
-// emit's first error and returns it.
+// order, computing one batch of subjects at a time, so that two states that
+// differ for everyone are compared without holding every change. It stops
+// at emit's first error and returns it.
 func DiffEach(from, to *Snapshot, emit func(Change) error) error {
 	if from.revision == to.revision {
 		return nil
 	}
-	d := differ{from: from, to: to, changed: changedGroups(from, to), everyone: !sameEnvironments(from, to)}
-	d.envs = append(d.envs, "")
-	for _, s := range []*Snapshot{from, to} {
-		for _, e := range s.envs {
-			if !slices.Contains(d.envs, e.Name) {
-				d.envs = append(d.envs, e.Name)
-			}
-		}
-	}
-	subjects := diffSubjects(from, to)
-	sort.SliceStable(subjects, func(i, j int) bool { return subjects[i].name < subjects[j].name })
-	workers := runtime.GOMAXPROCS(0)
-	if workers < 2 || len(subjects) < 2*diffBatch {
-		var buf []Change
-		for _, sub := range subjects {
-			buf = d.changesOf(sub, buf[:0])
-			for i := range buf {
-				if err := emit(buf[i]); err != nil {
+	d := newDiffer(from, to)
+	return d.run(diffSubjects(from, to), runtime.GOMAXPROCS(0), nil,
+		func(b *subjectBatch) error {
+			for i := range b.changes {
+				if err := emit(b.changes[i]); err != nil {
 					return err
 				}
+			}
+			return nil
+		})
+}
+
+// batchSize is how many subjects a worker compares at a time.
+const batchSize = 256
+
+// subjectBatch is a run of subjects, in Diff's order, and what comparing them gave.
+type subjectBatch struct {
+	subjects []diffSubject
+	changes  []Change
+	done     chan struct{}
+}
+
+// run compares the subjects in batches on workers goroutines. Once a batch
+// is compared, after (when not nil) gets it on its worker, with the
+// worker's number; consume then receives the batches in order, on the
+// caller's goroutine. At most 2*workers batches are held at once. It stops
+// at consume's first error.
+func (d *differ) run(subjects []diffSubject, workers int, after func(w int, b *subjectBatch), consume func(*subjectBatch) error) error {
+	compare := func(w int, b *subjectBatch, sc *diffScratch) {
+		for _, sub := range b.subjects {
+			b.changes = d.compare(sub, sc, b.changes)
+		}
+		if after != nil {
+			after(w, b)
+		}
+	}
+	if workers < 2 || len(subjects) < 2*batchSize {
+		var sc diffScratch
+		b := &subjectBatch{}
+		for start := 0; start < len(subjects); start += batchSize {
+			b.subjects, b.changes = subjects[start:min(start+batchSize, len(subjects))], b.changes[:0]
+			compare(0, b, &sc)
+			if err := consume(b); err != nil {
+				return err
 			}
 		}
 		return nil
 	}
-	return d.parallel(subjects, workers, emit)
-}
-
-// diffBatch is how many subjects a worker compares at a time.
-const diffBatch = 256
-
-// changesOf appends one subject's changes to out, in Diff's order.
-func (d *differ) changesOf(sub diffSubject, out []Change) []Change {
-	first := len(out)
-	out = d.compare(sub, out)
-	mine := out[first:]
-	sort.SliceStable(mine, func(i, j int) bool { return lessChange(&mine[i], &mine[j]) })
-	return out
-}
-
-// parallel compares batches of subjects on several goroutines and emits
-// their changes in order; at most 2*workers batches are held at once.
-func (d *differ) parallel(subjects []diffSubject, workers int, emit func(Change) error) error {
-	type batch struct {
-		subjects []diffSubject
-		changes  []Change
-		done     chan struct{}
-	}
 	stop := make(chan struct{})
 	defer close(stop)
-	work := make(chan *batch)
-	order := make(chan *batch, 2*workers)
+	work := make(chan *subjectBatch)
+	order := make(chan *subjectBatch, 2*workers)
+	// Consumed batches come back for reuse: there are never more than
+	// maxBatches, so that comparing every subject allocates (and grows) a
+	// few batches' memory, not one per batch.
+	maxBatches := 2*workers + 1
+	free := make(chan *subjectBatch, maxBatches)
 	go func() {
 		defer close(order)
 		defer close(work)
-		for start := 0; start < len(subjects); start += diffBatch {
-			b := &batch{subjects: subjects[start:min(start+diffBatch, len(subjects))], done: make(chan struct{})}
+		created := 0
+		for start := 0; start < len(subjects); start += batchSize {
+			var b *subjectBatch
+			if created < maxBatches {
+				select {
+				case b = <-free:
+				default:
+					b = &subjectBatch{}
+					created++
+				}
+			} else {
+				select {
+				case b = <-free:
+				case <-stop:
+					return
+				}
+			}
+			b.changes = b.changes[:0]
+			b.subjects, b.done = subjects[start:min(start+batchSize, len(subjects))], make(chan struct{})
 			select {
 			case order <- b:
 			case <-stop:
@@ -164,23 +189,21 @@ func (d *differ) parallel(subjects []diffSubject, workers int, emit func(Change)
 			}
 		}
 	}()
-	for range workers {
+	for w := range workers {
 		go func() {
+			var sc diffScratch
 			for b := range work {
-				for _, sub := range b.subjects {
-					b.changes = d.changesOf(sub, b.changes)
-				}
+				compare(w, b, &sc)
 				close(b.done)
 			}
 		}()
 	}
 	for b := range order {
 		<-b.done
-		for i := range b.changes {
-			if err := emit(b.changes[i]); err != nil {
-				return err
-			}
+		if err := consume(b); err != nil {
+			return err
 		}
+		free <- b // never full: it holds every batch
 	}
 	return nil
 }
@@ -193,6 +216,7 @@ type diffSubject struct {
 	idp   []string
 }
 
+// diffSubjects are the subjects of both states, sorted by name.
 func diffSubjects(from, to *Snapshot) []diffSubject {
 	emails, idps, domains := map[string]struct{}{}, map[string]struct{}{}, map[string]struct{}{}
 	jit := false
@@ -214,7 +238,7 @@ func diffSubjects(from, to *Snapshot) []diffSubject {
 		classes = append(sortedKeys(domains), "*")
 		classes = classes[:len(slices.Compact(classes))]
 	}
-	var out []diffSubject
+	out := make([]diffSubject, 0, len(emails)+len(idps)*len(classes)+len(classes))
 	for _, e := range sortedKeys(emails) {
 		out = append(out, diffSubject{name: "user:" + e, email: e})
 	}
@@ -232,6 +256,7 @@ func diffSubjects(from, to *Snapshot) []diffSubject {
 			out = append(out, diffSubject{name: "user:*@" + dom, email: "*@" + dom})
 		}
 	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].name < out[j].name })
 	return out
 }
 
@@ -239,7 +264,36 @@ type differ struct {
 	from, to *Snapshot
 	changed  map[string]aspect // groups whose access-affecting content differs, and in what
 	everyone bool              // the environments differ: every subject is compared
-	envs     []string          // "" and every environment of either state
+	// envNames are the environments of either state, sorted; envs[0] and
+	// envs[1] say what each name is in the first and the second state.
+	envNames []string
+	envs     [2][]envSide
+}
+
+// envSide is an environment as one state declares it (or not).
+type envSide struct {
+	declared bool
+	index    int
+	readOnly bool
+}
+
+func newDiffer(from, to *Snapshot) *differ {
+	d := &differ{from: from, to: to, changed: changedGroups(from, to), everyone: !sameEnvironments(from, to)}
+	for _, s := range []*Snapshot{from, to} {
+		for _, e := range s.envs {
+			if !slices.Contains(d.envNames, e.Name) {
+				d.envNames = append(d.envNames, e.Name)
+			}
+		}
+	}
+	slices.Sort(d.envNames)
+	for i, s := range []*Snapshot{from, to} {
+		for _, name := range d.envNames {
+			idx, ok := s.envIndex[name]
+			d.envs[i] = append(d.envs[i], envSide{declared: ok, index: idx, readOnly: ok && s.envs[idx].ReadOnly})
+		}
+	}
+	return d
 }
 
 // side is a subject in one state.
@@ -248,9 +302,23 @@ type side struct {
 	u subject
 }
 
-// compare asks every question of one subject in both states, and appends
-// the changes to out.
-func (d *differ) compare(sub diffSubject, out []Change) []Change {
+// cell is a subject's answers on one target in one state: the level, the
+// deciding group (-1: none) and the allowed actions (bit i: the target
+// type's i-th requirement).
+type cell struct {
+	level   Level
+	group   int32
+	allowed uint16
+}
+
+func cellOf(o outcome) cell { return cell{level: o.level, group: o.group, allowed: o.allowed} }
+
+// compare appends one subject's changes to out, in Diff's order. The
+// questions on objects and folders are answered from the subject's grids
+// (diff_grid.go); those on the query library, the Space and groups, which
+// are a few per subject, through the policy chain.
+func (d *differ) compare(sub diffSubject, sc *diffScratch, out []Change) []Change {
+	first := len(out)
 	a := side{s: d.from, u: subject{email: sub.email}}
 	b := side{s: d.to, u: subject{email: sub.email}}
 	var howA, howB string
@@ -264,102 +332,107 @@ func (d *differ) compare(sub diffSubject, out []Change) []Change {
 	if asked == 0 {
 		return out
 	}
-	// The changes with no environment, by target and folder: an
-	// environment's change is listed only where it differs from these.
-	base := map[classKey]int{}
-	emit := func(t Target, folder, env string, oa, ob outcome) {
-		key := classKey{t, folder}
-		if oa.level == ob.level && oa.allowed == ob.allowed {
-			if _, ok := base[key]; ok && env != "" {
-				// Unchanged here, though changed with no environment.
-				out = append(out, Change{Subject: sub.name, Target: t, Folder: folder, Environment: env, From: oa.level, To: ob.level})
-			}
-			return
-		}
-		c := Change{Subject: sub.name, Target: t, Folder: folder, Environment: env, From: oa.level, To: ob.level,
-			NowAllowed: actionNames(t.Type, ob.allowed&^oa.allowed), NoLongerAllowed: actionNames(t.Type, oa.allowed&^ob.allowed)}
+	for _, t := range diffTypeOrder {
+		kind, folder, isObject := Target{Type: t}.objectKind()
 		switch {
-		case c.Lost() && oa.group >= 0:
-			c.Group = d.from.groups[oa.group].name
-		case !c.Lost() && ob.group >= 0:
-			c.Group = d.to.groups[ob.group].name
-		}
-		if env == "" {
-			base[key] = len(out)
-		} else if i, ok := base[key]; ok && sameChange(&out[i], &c) {
-			return // as with no environment
-		}
-		out = append(out, c)
-	}
-	// Each class is asked with no environment, then in each environment:
-	// there only named resources can have other levels (per-environment
-	// overrides); elsewhere an environment differs only by refusing changes
-	// when it is read-only.
-	class := func(t Target, kind Kind, folder bool, name, dir string, tgA, tgB int32) {
-		oa0 := a.ask(true, t.Type, kind, folder, name, dir, -1, tgA)
-		ob0 := b.ask(true, t.Type, kind, folder, name, dir, -1, tgB)
-		emit(t, dir, "", oa0, ob0)
-		overrides := t.Type == TargetResource && name != ""
-		for _, env := range d.envs[1:] {
-			ea, okA := d.from.envOf(env)
-			eb, okB := d.to.envOf(env)
-			var oa, ob outcome
-			if overrides {
-				oa = a.ask(okA, t.Type, kind, folder, name, dir, ea, tgA)
-				ob = b.ask(okB, t.Type, kind, folder, name, dir, eb, tgB)
+		case isObject:
+			if asked&(aspectKind<<kind) == 0 && (kind != App || asked&aspectFlags == 0) {
+				continue
+			}
+			g := sc.grid(&a, &b, kind)
+			if folder {
+				out = g.folderRows(d, sub.name, t, sc, out)
 			} else {
-				oa, ob = a.inEnv(oa0, t.Type, okA, ea), b.inEnv(ob0, t.Type, okB, eb)
+				out = g.objectRows(d, sub.name, t, sc, out)
 			}
-			emit(t, dir, env, oa, ob)
-		}
-	}
-	for k := Kind(0); k < numKinds; k++ {
-		if asked&(aspectKind<<k) == 0 && (k != App || asked&aspectFlags == 0) {
-			continue
-		}
-		objects, folders := d.named(&a, &b, k)
-		for _, f := range folders {
-			class(Target{Type: objectType(k, true), Name: orStar(f)}, k, true, f, "", -1, -1)
-		}
-		for _, o := range objects {
-			t := Target{Type: objectType(k, false), Name: orStar(o)}
-			for _, f := range folders {
-				class(t, k, false, o, f, -1, -1)
+		case t == TargetQueryLibrary && asked&aspectQueryLibrary != 0:
+			out = d.askedRows(sub.name, Target{Type: t}, &a, &b, -1, -1, sc, out)
+		case t == TargetSpace && asked&aspectFlags != 0:
+			out = d.askedRows(sub.name, Target{Type: t}, &a, &b, -1, -1, sc, out)
+		case t == TargetGroup && asked&aspectAdmins != 0:
+			for _, g := range d.groupTargets(&a, &b) {
+				out = d.askedRows(sub.name, Target{Type: TargetGroup, Name: g}, &a, &b, groupIndexOr(d.from, g), groupIndexOr(d.to, g), sc, out)
 			}
 		}
 	}
-	if asked&aspectQueryLibrary != 0 {
-		class(Target{Type: TargetQueryLibrary}, 0, false, "", "", -1, -1)
-	}
-	if asked&aspectFlags != 0 {
-		class(Target{Type: TargetSpace}, 0, false, "", "", -1, -1)
-	}
-	if asked&aspectAdmins == 0 {
-		return out
-	}
-	for _, g := range d.groupTargets(&a, &b) {
-		class(Target{Type: TargetGroup, Name: g}, 0, false, "", "", groupIndexOr(d.from, g), groupIndexOr(d.to, g))
+	sc.reset()
+	// Generated in order; a name that sorts before "*" (an object no rule
+	// names) is put in its place here.
+	mine := out[first:]
+	for i := 1; i < len(mine); i++ {
+		if compareChanges(&mine[i-1], &mine[i]) > 0 {
+			slices.SortStableFunc(mine, func(a, b Change) int { return compareChanges(&a, &b) })
+			break
+		}
 	}
 	return out
 }
 
-// inEnv is an outcome with no environment as environment env sees it, for
-// a target without per-environment levels: nothing when the environment is
-// not declared, no changes when it is read-only.
-func (sd *side) inEnv(o outcome, t TargetType, declared bool, env int) outcome {
-	switch {
-	case !declared:
-		return outcome{group: -1}
-	case sd.s.envs[env].ReadOnly:
-		o.allowed &^= mutatingOf(t)
+// diffTypeOrder is the target types in Diff's order (by name).
+var diffTypeOrder = slices.Sorted(slices.Values(targetTypes[:]))
+
+// askedRows appends the changes of a target that is not an object or a
+// folder (the query library, the Space, a group), asked through the policy
+// chain with no environment and derived for each environment.
+func (d *differ) askedRows(subject string, t Target, a, b *side, tgA, tgB int32, sc *diffScratch, out []Change) []Change {
+	ca, cb := sc.cells(len(d.envNames) + 1)
+	oa, ob := a.ask(true, t.Type, 0, false, "", "", -1, tgA), b.ask(true, t.Type, 0, false, "", "", -1, tgB)
+	ca[0], cb[0] = cellOf(oa), cellOf(ob)
+	mutating := mutatingOf(t.Type)
+	for i := range d.envNames {
+		ca[i+1], cb[i+1] = inEnv(ca[0], d.envs[0][i], mutating), inEnv(cb[0], d.envs[1][i], mutating)
 	}
-	return o
+	return d.rows(out, subject, t, "", ca, cb)
 }
 
-// classKey is a target (and an object's folder) Diff compares.
-type classKey struct {
-	target Target
-	folder string
+// inEnv is a cell with no environment as an environment sees it, for a
+// target without per-environment levels: nothing when the environment is
+// not declared, no changes when it is read-only.
+func inEnv(c cell, e envSide, mutating uint16) cell {
+	switch {
+	case !e.declared:
+		return cell{group: -1}
+	case e.readOnly:
+		c.allowed &^= mutating
+	}
+	return c
+}
+
+// rows appends the changes of one target (and an object's folder): a and b
+// are its cells in each state with no environment ([0]) and in each of
+// d.envNames. An environment's change is listed only where it differs from
+// the change with no environment, and as "unchanged" where there is one
+// with no environment but none in the environment.
+func (d *differ) rows(out []Change, subject string, t Target, folder string, a, b []cell) []Change {
+	base := -1
+	for i := range a {
+		env := ""
+		if i > 0 {
+			env = d.envNames[i-1]
+		}
+		ca, cb := a[i], b[i]
+		if ca.level == cb.level && ca.allowed == cb.allowed {
+			if base >= 0 {
+				out = append(out, Change{Subject: subject, Target: t, Folder: folder, Environment: env, From: ca.level, To: cb.level})
+			}
+			continue
+		}
+		c := Change{Subject: subject, Target: t, Folder: folder, Environment: env, From: ca.level, To: cb.level,
+			NowAllowed: actionNames(t.Type, cb.allowed&^ca.allowed), NoLongerAllowed: actionNames(t.Type, ca.allowed&^cb.allowed)}
+		switch {
+		case c.Lost() && ca.group >= 0:
+			c.Group = d.from.groups[ca.group].name
+		case !c.Lost() && cb.group >= 0:
+			c.Group = d.to.groups[cb.group].name
+		}
+		if i == 0 {
+			base = len(out)
+		} else if base >= 0 && sameChange(&out[base], &c) {
+			continue // as with no environment
+		}
+		out = append(out, c)
+	}
+	return out
 }
 
 func sameChange(a, b *Change) bool {
@@ -402,41 +475,15 @@ func (d *differ) affected(a, b *side) aspect {
 	if a.u.member != b.u.member || len(a.u.groups) != len(b.u.groups) {
 		return aspectAll
 	}
-	names := make(map[string]bool, len(a.u.groups))
-	for _, g := range a.u.groups {
-		names[a.s.groups[g].name] = true
-	}
 	var out aspect
 	for _, g := range b.u.groups {
 		name := b.s.groups[g].name
-		if !names[name] {
+		if !slices.ContainsFunc(a.u.groups, func(ga int32) bool { return a.s.groups[ga].name == name }) {
 			return aspectAll
 		}
 		out |= d.changed[name]
 	}
 	return out
-}
-
-// named lists the objects and the folders of kind k that the rules of the
-// subject's groups name in either state, each list led by "" (an object no
-// rule names; the root folder), then sorted.
-func (d *differ) named(a, b *side, k Kind) (objects, folders []string) {
-	objSet, dirSet := map[string]struct{}{}, map[string]struct{}{}
-	for _, sd := range []*side{a, b} {
-		for _, g := range sd.u.groups {
-			for _, key := range sd.s.groups[g].targets {
-				if key.kind != k {
-					continue
-				}
-				if key.folder {
-					dirSet[key.name] = struct{}{}
-				} else {
-					objSet[key.name] = struct{}{}
-				}
-			}
-		}
-	}
-	return append([]string{""}, sortedKeys(objSet)...), append([]string{""}, sortedKeys(dirSet)...)
 }
 
 // groupTargets are the groups whose manage-members question the subject
@@ -563,18 +610,22 @@ func sameLevels(a *Snapshot, ta *targetRules, b *Snapshot, tb *targetRules) bool
 	return true
 }
 
-func lessChange(a, b *Change) bool {
-	switch {
-	case a.Subject != b.Subject:
-		return a.Subject < b.Subject
-	case a.Target.Type != b.Target.Type:
-		return a.Target.Type < b.Target.Type
-	case a.Target.Name != b.Target.Name:
-		return a.Target.Name < b.Target.Name
-	case a.Folder != b.Folder:
-		return a.Folder < b.Folder
+// compareChanges orders changes as Diff lists them: by subject, target
+// type and name, folder, then environment.
+func compareChanges(a, b *Change) int {
+	if c := strings.Compare(a.Subject, b.Subject); c != 0 {
+		return c
 	}
-	return a.Environment < b.Environment
+	if c := strings.Compare(string(a.Target.Type), string(b.Target.Type)); c != 0 {
+		return c
+	}
+	if c := strings.Compare(a.Target.Name, b.Target.Name); c != 0 {
+		return c
+	}
+	if c := strings.Compare(a.Folder, b.Folder); c != 0 {
+		return c
+	}
+	return strings.Compare(a.Environment, b.Environment)
 }
 
 func sortedKeys(m map[string]struct{}) []string {

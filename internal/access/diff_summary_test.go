@@ -3,6 +3,7 @@ package access
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"testing"
 )
 
@@ -72,21 +73,18 @@ func TestDiffInParallelKeepsTheOrder(t *testing.T) {
 		p.Groups[i].Universal.Apps = (p.Groups[i].Universal.Apps + 1) % 4
 	}
 	to, _ := Compile(p)
-	d := differ{from: from, to: to, changed: changedGroups(from, to)}
-	d.envs = []string{""}
-	for _, e := range from.envs {
-		d.envs = append(d.envs, e.Name)
-	}
+	d := newDiffer(from, to)
 	subjects := diffSubjects(from, to)
-	if len(subjects) < 4*diffBatch {
+	if len(subjects) < 4*batchSize {
 		t.Fatalf("only %d subjects: too few to be compared in batches", len(subjects))
 	}
 	var sequential []Change
+	var sc diffScratch
 	for _, sub := range subjects {
-		sequential = d.changesOf(sub, sequential)
+		sequential = d.compare(sub, &sc, sequential)
 	}
 	var parallel []Change
-	if err := d.parallel(subjects, 4, func(c Change) error { parallel = append(parallel, c); return nil }); err != nil {
+	if err := d.run(subjects, 4, nil, func(b *subjectBatch) error { parallel = append(parallel, b.changes...); return nil }); err != nil {
 		t.Fatal(err)
 	}
 	if len(parallel) != len(sequential) || len(parallel) == 0 {
@@ -99,8 +97,8 @@ func TestDiffInParallelKeepsTheOrder(t *testing.T) {
 	}
 	stop := errors.New("stop")
 	n := 0
-	if err := d.parallel(subjects, 4, func(Change) error { n++; return stop }); !errors.Is(err, stop) || n != 1 {
-		t.Fatalf("parallel returned %v after %d changes", err, n)
+	if err := d.run(subjects, 4, nil, func(*subjectBatch) error { n++; return stop }); !errors.Is(err, stop) || n != 1 {
+		t.Fatalf("run returned %v after %d batches", err, n)
 	}
 }
 
@@ -126,4 +124,71 @@ func mediumForDiff() SpaceInput {
 		in.Rules = append(in.Rules, Rule{Name: fmt.Sprintf("rule-%03d", r), Group: fmt.Sprintf("team-%02d", r%50), Level: Level(1 + r%3), Targets: []RuleTarget{t}})
 	}
 	return in
+}
+
+// The summary counts, on the workers, exactly what the list of changes
+// holds: totals, subjects, and per group and per target.
+func TestDiffSummaryCountsTheList(t *testing.T) {
+	p := mediumForDiff()
+	from, _ := Compile(p)
+	for i := 4; i < len(p.Groups); i += 2 {
+		p.Groups[i].Universal.Apps = (p.Groups[i].Universal.Apps + 1) % 4
+		p.Groups[i].Additional.AuditLog = i%4 == 0
+	}
+	p.Rules[3].Level = Own
+	p.Groups[7].Members = p.Groups[7].Members[5:]
+	to, _ := Compile(p)
+	list := Diff(from, to).Changes
+	want := DiffSummary{Total: len(list)}
+	groups, targets := map[string]*DiffCount{}, map[string]*DiffCount{}
+	lastSubject := map[*DiffCount]string{}
+	count := func(m map[string]*DiffCount, name string, c Change) {
+		if m[name] == nil {
+			m[name] = &DiffCount{Name: name}
+		}
+		n := m[name]
+		n.Changes++
+		if lastSubject[n] != c.Subject {
+			n.Subjects++
+			lastSubject[n] = c.Subject
+		}
+		if c.Gained() {
+			n.Gained++
+		} else if c.Lost() {
+			n.Lost++
+		}
+	}
+	for i, c := range list {
+		if i == 0 || list[i-1].Subject != c.Subject {
+			want.Subjects++
+		}
+		want.NowAllowed += len(c.NowAllowed)
+		want.NoLongerAllowed += len(c.NoLongerAllowed)
+		count(groups, c.Group, c)
+		count(targets, c.Target.String(), c)
+	}
+	got := SummarizeDiff(from, to, 50, 1<<20)
+	if got.Total != want.Total || got.Subjects != want.Subjects || got.NowAllowed != want.NowAllowed || got.NoLongerAllowed != want.NoLongerAllowed {
+		t.Fatalf("summary %d changes for %d subjects (+%d -%d); the list %d for %d (+%d -%d)", got.Total, got.Subjects, got.NowAllowed, got.NoLongerAllowed,
+			want.Total, want.Subjects, want.NowAllowed, want.NoLongerAllowed)
+	}
+	if want.Total < 1000 {
+		t.Fatalf("only %d changes: the summary is not exercised", want.Total)
+	}
+	if got.Groups != len(groups) || got.Targets != len(targets) || len(got.ByGroup) != len(groups) || len(got.ByTarget) != len(targets) {
+		t.Fatalf("%d groups and %d targets counted, the list has %d and %d", got.Groups, got.Targets, len(groups), len(targets))
+	}
+	for _, c := range got.ByGroup {
+		if *groups[c.Name] != c {
+			t.Fatalf("group %q: %+v, the list gives %+v", c.Name, c, *groups[c.Name])
+		}
+	}
+	for _, c := range got.ByTarget {
+		if *targets[c.Name] != c {
+			t.Fatalf("target %q: %+v, the list gives %+v", c.Name, c, *targets[c.Name])
+		}
+	}
+	if len(got.Changes) != 50 || !got.Truncated || !slices.EqualFunc(got.Changes, list[:50], func(a, b Change) bool { return compareChanges(&a, &b) == 0 && a.String() == b.String() }) {
+		t.Fatalf("the first changes are not the list's first")
+	}
 }

@@ -37,42 +37,44 @@ const (
 
 // policy decides a requirement from a standing, or passes (decided false).
 type policy struct {
-	id     policyID
-	name   string
-	decide func(r *requirement, st *standing) (decided, allowed bool)
+	id   policyID
+	name string
+	// decide takes the standing by value: the chain's functions are called
+	// indirectly, and a pointer would move every caller's standing to the heap.
+	decide func(r *requirement, st standing) (decided, allowed bool)
 }
 
 // chain is the policies in order. The last always decides.
 var chain = [...]policy{
-	{policyMembership, "membership", func(_ *requirement, st *standing) (bool, bool) {
+	{policyMembership, "membership", func(_ *requirement, st standing) (bool, bool) {
 		// Not a member: nothing is allowed.
 		return !st.member, false
 	}},
-	{policyReadOnly, "readOnlyEnvironment", func(r *requirement, st *standing) (bool, bool) {
+	{policyReadOnly, "readOnlyEnvironment", func(r *requirement, st standing) (bool, bool) {
 		// Changes reach a read-only environment only through source control, even for Admin.
 		return r.mutating && st.readOnly, false
 	}},
-	{policyAdmin, "admin", func(_ *requirement, st *standing) (bool, bool) {
+	{policyAdmin, "admin", func(_ *requirement, st standing) (bool, bool) {
 		// The Admin group may do everything else.
 		return st.admin, true
 	}},
-	{policyAdminOnly, "adminOnly", func(r *requirement, _ *standing) (bool, bool) {
+	{policyAdminOnly, "adminOnly", func(r *requirement, _ standing) (bool, bool) {
 		return r.adminOnly, false
 	}},
-	{policyGroupAdmin, "groupAdmin", func(r *requirement, st *standing) (bool, bool) {
+	{policyGroupAdmin, "groupAdmin", func(r *requirement, st standing) (bool, bool) {
 		return r.groupAdmin, st.groupAdmin
 	}},
-	{policyLevel, "level", func(r *requirement, st *standing) (bool, bool) {
+	{policyLevel, "level", func(r *requirement, st standing) (bool, bool) {
 		ok := r.scale != scaleNone && st.level >= r.need
 		return ok, ok
 	}},
-	{policyFlag, "flag", func(r *requirement, st *standing) (bool, bool) {
+	{policyFlag, "flag", func(r *requirement, st standing) (bool, bool) {
 		// The flag, from any of the groups; on a scale, together with at
 		// least flagWith from any of them.
 		ok := r.flag != 0 && st.flags&r.flag != 0 && (r.scale == scaleNone || st.level >= r.flagWith)
 		return ok, ok
 	}},
-	{policyOtherwise, "otherwise", func(*requirement, *standing) (bool, bool) {
+	{policyOtherwise, "otherwise", func(*requirement, standing) (bool, bool) {
 		return true, false
 	}},
 }
@@ -80,7 +82,7 @@ var chain = [...]policy{
 // decide runs the chain: whether the requirement is met, and which policy decided.
 func decide(r *requirement, st *standing) (bool, policyID) {
 	for i := range chain {
-		if decided, allowed := chain[i].decide(r, st); decided {
+		if decided, allowed := chain[i].decide(r, *st); decided {
 			return allowed, chain[i].id
 		}
 	}

@@ -64,7 +64,7 @@ func TestPolicies(t *testing.T) {
 		}
 		for name, tc := range rows {
 			t.Run(p.name+"/"+name, func(t *testing.T) {
-				decided, allowed := p.decide(tc.r, &tc.st)
+				decided, allowed := p.decide(tc.r, tc.st)
 				if decided != tc.decided || (decided && allowed != tc.allowed) {
 					t.Fatalf("decided=%v allowed=%v, want %v %v", decided, allowed, tc.decided, tc.allowed)
 				}

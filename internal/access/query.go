@@ -71,10 +71,13 @@ func (s *Snapshot) WhoCan(req Request) (WhoCanResult, error) {
 // position from on (0 for the first page), at most limit of them (the
 // groups of Together count like grants), and the position the next page
 // starts from (0 after the last page). Each page costs what its groups cost,
-// not what the whole answer does: a page ends at the group of the first
-// grant it has no room for, or after examining whoCanScanBudget groups that
-// grant nothing, so it may hold fewer than limit grants (rarely none) and
-// still be followed by others. Together's groups are spread
+// not what the whole answer does: it examines only the groups that may
+// grant (the who-can index: a rule on the target or one of its folders, a
+// universal level, the additional permission, Admin), and ends at the group
+// of the first grant it has no room for, or after examining
+// whoCanScanBudget groups that grant nothing (rules that lower a level),
+// so it may hold fewer than limit grants (rarely none) and still be
+// followed by others. Together's groups are spread
 // over the pages like the grants, and a page's Together lists those of its
 // own groups; its Members (the listed users in a group of each side) are
 // only computed by WhoCan, which has every group at hand.
@@ -95,9 +98,9 @@ const ReasonInvalidPage = "InvalidPage"
 // returns: a page over groups that mostly do not grant ends early.
 const whoCanScanBudget = 4096
 
-// whoCan scans the groups from position from (positions are group indexes;
-// len(groups) is the group-admin grant) until limit grants are found (-1:
-// no limit), and returns the next position (0: the end).
+// whoCan scans the groups that may grant, from position from (positions
+// are group indexes; len(groups) is the group-admin grant) until limit
+// grants are found (-1: no limit), and returns the next position (0: the end).
 func (s *Snapshot) whoCan(req Request, from, limit int) (WhoCanResult, int, error) {
 	var q question
 	if err := s.prepare(&q, req); err != nil {
@@ -114,9 +117,19 @@ func (s *Snapshot) whoCan(req Request, from, limit int) (WhoCanResult, int, erro
 	var together JointGrant
 	found, examined := 0, 0
 	full := func() bool { return limit >= 0 && found == limit }
+	if limit > 0 {
+		res.Grants = make([]Grant, 0, min(limit, len(s.groups)+1))
+	}
+	// Only the groups that may grant are examined (whocan_index.go).
+	var cands candidates
+	s.candidatesFor(&q, &cands)
+	end := len(s.groups)
 	pos := from
+	if pos < end {
+		pos = cands.next(from, end)
+	}
 scan:
-	for ; pos < len(s.groups); pos++ {
+	for ; pos < end; pos = cands.next(pos+1, end) {
 		if limit >= 0 && examined-found >= whoCanScanBudget {
 			break
 		}

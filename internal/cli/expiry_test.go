@@ -3,6 +3,7 @@ package cli
 import (
 	"encoding/csv"
 	"encoding/json"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -127,6 +128,37 @@ func TestReviewJSONAndHTML(t *testing.T) {
 	r = run(t, "review", "--space", "shop", "-f", expirySpace, "--env", "moon")
 	if r.code != exitInvalid || r.stdout != "" {
 		t.Fatalf("--env moon: exit 2 before any output: %s", r)
+	}
+}
+
+// The walkthrough's page: the payments sample's review is one
+// self-contained HTML document that loads nothing from the network (no
+// script, style, image or link fetched from elsewhere), with its filter
+// box and every subject of the Space.
+func TestReviewOfTheSamplesIsOneSelfContainedPage(t *testing.T) {
+	r := run(t, "review", "--space", "payments", "-f", samples, "-o", "html")
+	if r.code != 0 || r.stderr != "" {
+		t.Fatalf("review -o html: %s", r)
+	}
+	page := r.stdout
+	if strings.Count(page, "<!DOCTYPE html>") != 1 || !strings.HasPrefix(page, "<!DOCTYPE html>") || !strings.HasSuffix(strings.TrimSpace(page), "</html>") {
+		t.Fatalf("not one HTML document:\n%.300s", page)
+	}
+	for _, want := range []string{`id="filter"`, "Access review of Space payments", "<script>", "<style>"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the page lacks %q", want)
+		}
+	}
+	network := regexp.MustCompile(`(?i)(\b(src|href|action|srcset|poster|data)\s*=\s*["']?\s*(https?:)?//)|<link\b|@import|url\(\s*["']?\s*(https?:)?//|\bfetch\(|XMLHttpRequest|<iframe|<object|<embed`)
+	if m := network.FindAllString(page, -1); len(m) > 0 {
+		t.Fatalf("the page refers to the network: %q", m)
+	}
+	// Every listed member of the sample is a subject of the review.
+	csvOut := run(t, "review", "--space", "payments", "-f", samples, "-o", "csv").stdout
+	for _, line := range strings.Split(csvOut, "\n") {
+		if subject, _, ok := strings.Cut(line, ","); ok && strings.HasPrefix(subject, "user:") && !strings.Contains(page, strings.TrimPrefix(subject, "user:")) {
+			t.Fatalf("%s is in the CSV review but not in the page", subject)
+		}
 	}
 }
 

@@ -181,5 +181,47 @@ func TestPlatformRemovesAnExpiredMember(t *testing.T) {
 		Should(ContainElement("bob@example.com"), "bob stays until his membership ends")
 	g.Eventually(func() []string { return emails(groupNamed(t, devc, "Finance")) }, platformTimeout, interval).
 		ShouldNot(ContainElement("bob@example.com"))
-	g.Expect(time.Now().Before(ends.Time)).To(BeFalse())
+	gone := time.Now()
+	g.Expect(gone.Before(ends.Time)).To(BeFalse())
+	g.Expect(gone.Sub(ends.Time)).To(BeNumerically("<", expiryReachesInstances), "bob left the instance %v after his membership ended", gone.Sub(ends.Time))
+	g.Expect(emails(groupNamed(t, devc, "Finance"))).To(ContainElement("alice@example.com (admin)"), "the other members stay")
+}
+
+// expiryReachesInstances bounds how long after an expiry the instances
+// follow: the model changes at the instant, and the sync follows the model
+// (in seconds; the platform timeout is for a busy machine's worst case).
+const expiryReachesInstances = 15 * time.Second
+
+// A rule that ends takes its grants off the instances at its instant, in
+// every environment, and leaves the group's other grants.
+func TestPlatformRevokesAnExpiredRule(t *testing.T) {
+	g := NewWithT(t)
+	space, dev, prod, devSpace, prodSpace := platformSpace(t, "plat-rule-expiry")
+	eventuallySynced(t, space)
+	devc, prodc := dev.as(t, devSpace), prod.as(t, prodSpace)
+	finance := groupNamed(t, devc, "Finance")
+	prodFinance := groupNamed(t, prodc, "Finance")
+	g.Expect(finance).NotTo(BeNil())
+	g.Expect(prodFinance).NotTo(BeNil())
+	devReports, prodReports := "folder/"+folderID(t, devc, "app", "finance/reports"), "folder/"+folderID(t, prodc, "app", "finance/reports")
+	apps, err := devc.ListApps(ctx())
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(grantsOf(t, devc, finance.ID)).To(HaveKeyWithValue(devReports, "edit"))
+	g.Expect(grantsOf(t, prodc, prodFinance.ID)).To(HaveKeyWithValue(prodReports, "edit"))
+
+	rule := &governorv1alpha1.AccessRule{}
+	g.Expect(env.Client.Get(ctx(), client.ObjectKey{Namespace: "plat-rule-expiry", Name: "finance-folder"}, rule)).To(Succeed())
+	ends := metav1.NewTime(time.Now().Truncate(time.Second).Add(4 * time.Second))
+	rule.Spec.Expires = &ends
+	g.Expect(env.Client.Update(ctx(), rule)).To(Succeed())
+	g.Consistently(func() map[string]string { return grantsOf(t, devc, finance.ID) }, time.Until(ends.Time)-500*time.Millisecond, 200*time.Millisecond).
+		Should(HaveKey(devReports), "the grant stays until the rule ends")
+	g.Eventually(func() map[string]string { return grantsOf(t, devc, finance.ID) }, platformTimeout, interval).ShouldNot(HaveKey(devReports))
+	gone := time.Now()
+	g.Expect(gone.Before(ends.Time)).To(BeFalse())
+	g.Expect(gone.Sub(ends.Time)).To(BeNumerically("<", expiryReachesInstances), "the grant left the instance %v after the rule ended", gone.Sub(ends.Time))
+	g.Eventually(func() map[string]string { return grantsOf(t, prodc, prodFinance.ID) }, platformTimeout, interval).ShouldNot(HaveKey(prodReports))
+	g.Expect(grantsOf(t, devc, finance.ID)).To(HaveKeyWithValue("app/"+apps[0].ID, "own"), "the group's other rules stay")
+	g.Expect(env.Client.Get(ctx(), client.ObjectKeyFromObject(rule), rule)).To(Succeed())
+	g.Expect(rule.DeletionTimestamp).To(BeNil(), "an ended rule is status, not deleted")
 }
