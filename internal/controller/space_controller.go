@@ -491,7 +491,7 @@ func (r *SpaceReconciler) reconcilePlatform(_ context.Context, space *governorv1
 		return nil
 	}
 	switch c.Reason {
-	case reasonTokenMissing, reasonUnauthorized, reasonForbidden:
+	case reasonTokenMissing, reasonUnauthorized, reasonForbidden, reasonSSOSecret:
 		return stall(c.Reason, "platform: %s", c.Message)
 	}
 	return wait("PlatformSyncing", "platform: %s", c.Message)

@@ -69,6 +69,11 @@ var ssoTypes = map[string][]ssoField{
 	"google & saml": slices.Concat(commonFields, googleFields, samlFields, idpFields),
 }
 
+// ssoNonEmpty are the string fields Retool's document gives minLength 1.
+var ssoNonEmpty = []string{"oidc_client_id", "oidc_client_secret", "oidc_scopes", "oidc_auth_url", "oidc_token_url", "oidc_userinfo_url",
+	"jwt_email_key", "jwt_roles_key", "jwt_first_name_key", "jwt_last_name_key",
+	"idp_metadata_xml", "saml_first_name_attribute", "saml_last_name_attribute"}
+
 // ssoSecrets are the fields Retool stores encrypted and answers as an
 // encrypted envelope, never as sent.
 var ssoSecrets = []string{"google_client_secret", "oidc_client_secret", "ldap_server_key", "ldap_server_certificate"}
@@ -131,6 +136,9 @@ func decodeSSO(body []byte) (map[string]any, error) {
 			var v string
 			if json.Unmarshal(raw, &v) != nil {
 				return nil, fmt.Errorf("data.%s must be a string, got %s", f.name, raw)
+			}
+			if v == "" && slices.Contains(ssoNonEmpty, f.name) {
+				return nil, fmt.Errorf("data.%s must not be empty", f.name)
 			}
 			if slices.Contains(ssoSecrets, f.name) {
 				v = encryptSecret(v)
