@@ -25,7 +25,7 @@ type fake struct {
 	// Retool's answers: the tests read what was sent).
 	sso    *retool.SSOConfig
 	counts map[string]int
-	calls     []string
+	calls  []string
 	// fault, when set, is asked before each call (n counts the calls of
 	// that name, from 1): a non-nil err fails the call, before its effect,
 	// or after it when lost is set (the answer never arrived).
