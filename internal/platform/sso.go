@@ -178,3 +178,50 @@ func ssoChanges(want retool.SSOConfig, have *retool.SSOConfig) []string {
 	}
 	return out
 }
+
+// SSODifferences compares the instance's SSO configuration with the one
+// the model declares, secrets aside (Retool answers them encrypted; they are
+// never shown): one line per field that differs, the role mappings with
+// every declared mapping (a group the instance lacks included). None when
+// want is nil (no provider declared).
+func SSODifferences(want *DesiredSSO, have *retool.SSOConfig) []string {
+	if want == nil {
+		return nil
+	}
+	if have == nil {
+		return []string{fmt.Sprintf("sso: the instance has no SSO configuration; the model declares a %q one", want.Config.ConfigType)}
+	}
+	cfg := want.Config
+	pairs := make([]string, len(want.Mappings))
+	for i, m := range want.Mappings {
+		pairs[i] = m.String()
+	}
+	if samlType(cfg.ConfigType) {
+		cfg.LDAPRoleMapping = strings.Join(pairs, ",")
+	} else if idpType(cfg.ConfigType) {
+		cfg.RolesMapping = strings.Join(pairs, ",")
+	}
+	w, h := reflect.ValueOf(cfg.WithoutSecrets()), reflect.ValueOf(have.WithoutSecrets())
+	var out []string
+	for _, name := range ssoChanges(cfg, have) {
+		for i := range w.NumField() {
+			if n, _, _ := strings.Cut(w.Type().Field(i).Tag.Get("json"), ","); n == name {
+				out = append(out, fmt.Sprintf("sso: %s: instance %s, model %s", name, fieldText(h.Field(i)), fieldText(w.Field(i))))
+			}
+		}
+	}
+	return out
+}
+
+func fieldText(v reflect.Value) string {
+	if v.Kind() == reflect.Pointer {
+		if v.IsNil() {
+			return "unset"
+		}
+		v = v.Elem()
+	}
+	if v.Kind() == reflect.String {
+		return fmt.Sprintf("%q", v.String())
+	}
+	return fmt.Sprint(v.Interface())
+}

@@ -219,3 +219,32 @@ func TestPlanSSO(t *testing.T) {
 		}
 	})
 }
+
+func TestSSODifferences(t *testing.T) {
+	snap := ssoSpace(t)
+	d := desired(t, snap, "development", false)
+	ProjectSSO(snap, &d, oidc("s3cret"))
+	if got := SSODifferences(nil, &retool.SSOConfig{ConfigType: "google"}); got != nil {
+		t.Errorf("no provider declared: %v, want nothing compared", got)
+	}
+	if got := SSODifferences(d.SSO, nil); len(got) != 1 || !strings.Contains(got[0], "no SSO configuration") {
+		t.Errorf("none in the instance: %v", got)
+	}
+	held := answered(oidc("other-secret"))
+	f := false
+	held.JITEnabled, held.RestrictedDomain = &f, "example.com,example.org"
+	held.RolesMapping = "finance-team->Finance,payments-oncall->Finance"
+	got := SSODifferences(d.SSO, held)
+	want := []string{
+		`sso: roles_mapping: instance "finance-team->Finance,payments-oncall->Finance", model "finance-team->Finance,payments-oncall->Finance,platform-admins->admin"`,
+		"sso: jit_enabled: instance false, model true",
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("differences:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	for _, g := range got {
+		if strings.Contains(g, "secret") {
+			t.Errorf("a secret is compared or shown: %s", g)
+		}
+	}
+}
