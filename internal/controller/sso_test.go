@@ -11,6 +11,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	governorv1alpha1 "github.com/governor-dev/governor/api/v1alpha1"
+	"github.com/governor-dev/governor/internal/controller"
 	"github.com/governor-dev/governor/internal/platform/emulator"
 	"github.com/governor-dev/governor/internal/platform/retool"
 )
@@ -202,4 +203,77 @@ func TestPlatformSSOModes(t *testing.T) {
 	updateSpace(g, space, func(s *governorv1alpha1.Space) { s.Spec.SSO = nil })
 	g.Eventually(func(g Gomega) { g.Expect(ssoOf(g, dev, devSpace)).To(BeNil()) }, platformTimeout, interval).Should(Succeed(),
 		"the configuration Governor wrote is removed with its provider")
+}
+
+// TestSSOConfigFromProvider: each provider type becomes Retool's body with
+// its secrets from the Secret's keys; a missing key is named.
+func TestSSOConfigFromProvider(t *testing.T) {
+	on, off := true, false
+	saml := &governorv1alpha1.SSOProvider{Type: governorv1alpha1.SSOProviderGoogleAndSAML, SecretRef: governorv1alpha1.LocalObjectReference{Name: "idp"},
+		Google: &governorv1alpha1.GoogleSSO{ClientID: "gid"},
+		SAML: &governorv1alpha1.SAMLSSO{FirstNameAttribute: "first", LastNameAttribute: "last", GroupsAttribute: "groups",
+			LDAP: &governorv1alpha1.LDAPSSO{ServerURL: "ldaps://ldap.example.com", BaseDomainComponents: "dc=example,dc=com", SyncGroupClaims: &off}},
+		DisableEmailPasswordLogin: true}
+	for name, tc := range map[string]struct {
+		provider *governorv1alpha1.SSOProvider
+		data     map[string]string
+		want     retool.SSOConfig
+		err      string
+	}{
+		"OIDC with the defaults": {provider: oidcProvider("idp"), data: map[string]string{"oidc_client_secret": "s"},
+			want: retool.SSOConfig{ConfigType: "oidc", OIDCClientID: "governor", OIDCClientSecret: "s", OIDCScopes: "openid email profile",
+				OIDCAuthURL: "https://idp.example.com/auth", OIDCTokenURL: "https://idp.example.com/token", JWTEmailKey: "idToken.email",
+				JWTFirstNameKey: "idToken.given_name", JWTLastNameKey: "idToken.family_name", JWTRolesKey: "idToken.groups", TriggerLoginAutomatically: &off}},
+		"Google and SAML with LDAP": {provider: saml, data: map[string]string{"google_client_secret": "g", "idp_metadata_xml": "<md/>", "ldap_server_key": "k"},
+			want: retool.SSOConfig{ConfigType: "google & saml", DisableEmailPasswordLogin: true, GoogleClientID: "gid", GoogleClientSecret: "g",
+				IDPMetadataXML: "<md/>", SAMLFirstNameAttribute: "first", SAMLLastNameAttribute: "last", SAMLGroupsAttribute: "groups",
+				SAMLSyncGroupClaims: &on, LDAPServerURL: "ldaps://ldap.example.com", LDAPBaseDomainComponents: "dc=example,dc=com",
+				LDAPSyncGroupClaims: &off, LDAPServerKey: "k", TriggerLoginAutomatically: &off}},
+		"Google and SAML without the metadata": {provider: saml, data: map[string]string{"google_client_secret": "g"},
+			err: `no key "idp_metadata_xml" (spec.sso.provider type GoogleAndSAML needs key(s) google_client_secret, idp_metadata_xml)`},
+	} {
+		t.Run(name, func(t *testing.T) {
+			data := map[string][]byte{}
+			for k, v := range tc.data {
+				data[k] = []byte(v)
+			}
+			got, err := controller.SSOConfig(tc.provider, data)
+			if tc.err != "" {
+				if err == nil || err.Error() != tc.err {
+					t.Fatalf("error %v, want %q", err, tc.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			NewWithT(t).Expect(got).To(Equal(tc.want))
+		})
+	}
+}
+
+// TestPlatformSSOAdminSpaceDeletion: deleting the admin Space with
+// deletionPolicy Delete leaves the admin Space in the instance but removes
+// the SSO configuration Governor wrote there.
+func TestPlatformSSOAdminSpaceDeletion(t *testing.T) {
+	g := NewWithT(t)
+	inst := newInstance(t, emulator.Options{Domain: "hub.ssodel.test"})
+	tokenSecret(t, "ssodel-hub", inst.srv.Space("").Token())
+	ssoSecret(t, "ssodel-idp", "s")
+	hub := newSpace("plat-sso-hub", func(s *governorv1alpha1.Space) {
+		s.Spec.Admin = true
+		s.Spec.DefaultGroups = new(bool)
+		s.Spec.Environments = []governorv1alpha1.Environment{platformEnv("hubenv", inst, "hub.ssodel.test", "ssodel-hub", false)}
+		s.Spec.SSO = &governorv1alpha1.SSO{Provider: oidcProvider("ssodel-idp")}
+		s.Spec.Platform = &governorv1alpha1.Platform{DeletionPolicy: governorv1alpha1.DeletionDelete}
+	})
+	create(t, hub)
+	t.Cleanup(func() { _ = env.Client.Delete(ctx(), hub) })
+	g.Eventually(func(g Gomega) { g.Expect(ssoOf(g, inst, inst.srv.Space(""))).NotTo(BeNil()) }, platformTimeout, interval).Should(Succeed())
+
+	g.Expect(env.Client.Delete(ctx(), hub)).To(Succeed())
+	g.Eventually(func(g Gomega) { g.Expect(ssoOf(g, inst, inst.srv.Space(""))).To(BeNil()) }, platformTimeout, interval).Should(Succeed())
+	g.Eventually(func() bool {
+		return env.Client.Get(ctx(), client.ObjectKeyFromObject(hub), &governorv1alpha1.Space{}) != nil
+	}, platformTimeout, interval).Should(BeTrue(), "the Space goes")
 }
