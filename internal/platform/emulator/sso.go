@@ -21,6 +21,9 @@ func (s *Server) ssoRoutes() {
 	s.api("DELETE /sso/config", "SSO > Write", s.deleteSSO)
 }
 
+// ssoOIDCClientSecret is the OIDC client secret's field.
+const ssoOIDCClientSecret = "oidc_client_secret"
+
 // ssoKind is the JSON type of an SSO field.
 type ssoKind int
 
@@ -41,7 +44,7 @@ var (
 		{"google_client_id", ssoString, true}, {"google_client_secret", ssoString, true},
 	}
 	oidcFields = []ssoField{
-		{"oidc_client_id", ssoString, true}, {"oidc_client_secret", ssoString, true}, {"oidc_scopes", ssoString, true},
+		{"oidc_client_id", ssoString, true}, {ssoOIDCClientSecret, ssoString, true}, {"oidc_scopes", ssoString, true},
 		{"oidc_auth_url", ssoString, true}, {"oidc_token_url", ssoString, true}, {"oidc_userinfo_url", ssoString, false},
 		{"oidc_audience", ssoString, false}, {"jwt_email_key", ssoString, true}, {"jwt_roles_key", ssoString, false},
 		{"jwt_first_name_key", ssoString, true}, {"jwt_last_name_key", ssoString, true}, {"roles_mapping", ssoString, false},
@@ -70,13 +73,13 @@ var ssoTypes = map[string][]ssoField{
 }
 
 // ssoNonEmpty are the string fields Retool's document gives minLength 1.
-var ssoNonEmpty = []string{"oidc_client_id", "oidc_client_secret", "oidc_scopes", "oidc_auth_url", "oidc_token_url", "oidc_userinfo_url",
+var ssoNonEmpty = []string{"oidc_client_id", ssoOIDCClientSecret, "oidc_scopes", "oidc_auth_url", "oidc_token_url", "oidc_userinfo_url",
 	"jwt_email_key", "jwt_roles_key", "jwt_first_name_key", "jwt_last_name_key",
 	"idp_metadata_xml", "saml_first_name_attribute", "saml_last_name_attribute"}
 
 // ssoSecrets are the fields Retool stores encrypted and answers as an
 // encrypted envelope, never as sent.
-var ssoSecrets = []string{"google_client_secret", "oidc_client_secret", "ldap_server_key", "ldap_server_certificate"}
+var ssoSecrets = []string{"google_client_secret", ssoOIDCClientSecret, "ldap_server_key", "ldap_server_certificate"}
 
 // ssoKey keys the emulator's stand-in for Retool's encryption: the same
 // secret gives the same envelope (as in the recordings), never the secret.
