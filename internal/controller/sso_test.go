@@ -257,6 +257,14 @@ func TestSSOConfigFromProvider(t *testing.T) {
 // the SSO configuration Governor wrote there.
 func TestPlatformSSOAdminSpaceDeletion(t *testing.T) {
 	g := NewWithT(t)
+	// Only one Space may be admin: the other tests' have gone.
+	g.Eventually(func(g Gomega) {
+		var spaces governorv1alpha1.SpaceList
+		g.Expect(env.Client.List(ctx(), &spaces)).To(Succeed())
+		for _, s := range spaces.Items {
+			g.Expect(s.Spec.Admin).To(BeFalse(), "admin Space %s", s.Name)
+		}
+	}, platformTimeout, interval).Should(Succeed())
 	inst := newInstance(t, emulator.Options{Domain: "hub.ssodel.test"})
 	tokenSecret(t, "ssodel-hub", inst.srv.Space("").Token())
 	ssoSecret(t, "ssodel-idp", "s")
