@@ -483,7 +483,8 @@ func (r *SpaceReconciler) reconcileAccessModel(_ context.Context, space *governo
 
 // reconcilePlatform folds the platform controller's PlatformSynced into the
 // summary: an instance still syncing is Reconciling; one the user must fix
-// (a missing or refused token) is Stalled. Sets: Reconciling
+// (a missing or refused token, a missing SSO provider Secret or key) is
+// Stalled. Sets: Reconciling
 // (PlatformSyncing), Stalled (the platform reason).
 func (r *SpaceReconciler) reconcilePlatform(_ context.Context, space *governorv1alpha1.Space) error {
 	c := meta.FindStatusCondition(space.Status.Conditions, governorv1alpha1.ConditionPlatformSynced)
