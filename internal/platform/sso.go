@@ -45,7 +45,7 @@ type SSOWrite struct {
 	Changed []string
 }
 
-// idpTypes are the configuration types that take JIT, the allowed domains
+// idpType reports a configuration type that takes JIT, the allowed domains
 // and role mappings (all but Google alone).
 func idpType(configType string) bool { return configType != retool.SSOGoogle }
 
