@@ -262,6 +262,12 @@ type SSO struct {
 	// +listType=atomic
 	// +kubebuilder:validation:MaxItems=1024
 	RoleMappings []RoleMapping `json:"roleMappings,omitempty"`
+	// provider is the identity provider's connection, written to each
+	// instance's SSO configuration with jit and the role mappings. Unset:
+	// inherited from spec.inheritFrom's Space (when that has one); with
+	// none, the instances' SSO configuration is left as it is.
+	// +optional
+	Provider *SSOProvider `json:"provider,omitempty"`
 }
 
 // JIT is just-in-time user provisioning.

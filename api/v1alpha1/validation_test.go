@@ -105,6 +105,47 @@ apiVersion: governor.dev/v1alpha1
 kind: Space
 metadata: {name: bad-domain}
 spec: {sso: {jit: {enabled: true, allowedDomains: ["@example.com"]}}}`, []string{"spec.sso.jit.allowedDomains[0]"}},
+		"sso provider type unknown": {`
+apiVersion: governor.dev/v1alpha1
+kind: Space
+metadata: {name: sso-type}
+spec: {sso: {provider: {type: LDAP, secretRef: {name: idp}}}}`, []string{"spec.sso.provider.type", "Unsupported value"}},
+		"sso provider without secretRef": {`
+apiVersion: governor.dev/v1alpha1
+kind: Space
+metadata: {name: sso-secret}
+spec: {sso: {provider: {type: Google, google: {clientID: x}}}}`, []string{"spec.sso.provider.secretRef", "Required"}},
+		"sso OIDC without its settings": {`
+apiVersion: governor.dev/v1alpha1
+kind: Space
+metadata: {name: sso-oidc}
+spec: {sso: {provider: {type: OIDC, secretRef: {name: idp}}}}`, []string{"spec.sso.provider", "oidc: required when type is OIDC or GoogleAndOIDC"}},
+		"sso SAML settings on an OIDC provider": {`
+apiVersion: governor.dev/v1alpha1
+kind: Space
+metadata: {name: sso-saml-on-oidc}
+spec: {sso: {provider: {type: OIDC, secretRef: {name: idp}, oidc: {clientID: c, authorizationURL: "https://idp/auth", tokenURL: "https://idp/token"},
+  saml: {firstNameAttribute: f, lastNameAttribute: l}}}}`, []string{"spec.sso.provider", "saml: required when type is SAML or GoogleAndSAML, and only then"}},
+		"sso GoogleAndOIDC without google": {`
+apiVersion: governor.dev/v1alpha1
+kind: Space
+metadata: {name: sso-google}
+spec: {sso: {provider: {type: GoogleAndOIDC, secretRef: {name: idp}, oidc: {clientID: c, authorizationURL: "https://idp/auth", tokenURL: "https://idp/token"}}}}`, []string{"spec.sso.provider", "google: required"}},
+		"sso OIDC token URL not a URL": {`
+apiVersion: governor.dev/v1alpha1
+kind: Space
+metadata: {name: sso-url}
+spec: {sso: {provider: {type: OIDC, secretRef: {name: idp}, oidc: {clientID: c, authorizationURL: "https://idp/auth", tokenURL: "idp/token"}}}}`, []string{"spec.sso.provider.oidc.tokenURL", "http:// or https://"}},
+		"sso OIDC without a client id": {`
+apiVersion: governor.dev/v1alpha1
+kind: Space
+metadata: {name: sso-client}
+spec: {sso: {provider: {type: OIDC, secretRef: {name: idp}, oidc: {authorizationURL: "https://idp/auth", tokenURL: "https://idp/token"}}}}`, []string{"spec.sso.provider.oidc.clientID", "Required"}},
+		"sso SAML LDAP URL not ldap": {`
+apiVersion: governor.dev/v1alpha1
+kind: Space
+metadata: {name: sso-ldap}
+spec: {sso: {provider: {type: SAML, secretRef: {name: idp}, saml: {firstNameAttribute: f, lastNameAttribute: l, ldap: {serverURL: "https://x", baseDomainComponents: "dc=x"}}}}}`, []string{"spec.sso.provider.saml.ldap.serverURL", "ldap://"}},
 		"group unknown builtin": {`
 apiVersion: governor.dev/v1alpha1
 kind: PermissionGroup

@@ -176,7 +176,9 @@ Governor is running against %s, with emulated platform instances:
   bin/governor platform plan --space payments --env development
 
 Look inside the development instance (the payments Space's groups):
-  curl -s -H "Host: %s" -H "Authorization: Bearer $(kubectl get secret -n %s retool-development-payments -o jsonpath='{.data.token}' | base64 -d)" http://%s/api/v2/groups
+  curl -s -H "Host: %[2]s" -H "Authorization: Bearer $(kubectl get secret -n %[3]s retool-development-payments -o jsonpath='{.data.token}' | base64 -d)" http://%[4]s/api/v2/groups
+and its SSO configuration (JIT off, the IdP groups' role mappings):
+  curl -s -H "Host: %[2]s" -H "Authorization: Bearer $(kubectl get secret -n %[3]s retool-development-payments -o jsonpath='{.data.token}' | base64 -d)" http://%[4]s/api/v2/sso/config
 
 Press Ctrl-C to stop.
 `, kubeconfig, devDomain("payments", "development"), devNamespace, instances[0].addr)

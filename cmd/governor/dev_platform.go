@@ -17,6 +17,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	governorv1alpha1 "github.com/governor-dev/governor/api/v1alpha1"
 	"github.com/governor-dev/governor/internal/gitref"
 	"github.com/governor-dev/governor/internal/gitref/gitserver"
 	"github.com/governor-dev/governor/internal/platform/emulator"
@@ -58,6 +59,9 @@ var devChildSpaces = []struct {
 
 func devDomain(space, env string) string { return space + "." + env + ".retool.localhost" }
 
+// devSSOSecret is the Secret of the samples' identity provider.
+const devSSOSecret = "sso-oidc"
+
 // startDevInstances serves one emulated instance per environment, its admin
 // Space the hub's, and stores the hub's tokens. With stateDir, each
 // instance is kept in stateDir/<environment> across runs.
@@ -75,6 +79,11 @@ func startDevInstances(ctx context.Context, cfg *rest.Config, stateDir string, o
 	// repository with (the token of the dev git server).
 	if err := storeSecret(ctx, c, "git-credentials", map[string]string{
 		"type": "Personal", "personal_access_token": devGitToken, gitref.KeyToken: devGitToken}); err != nil {
+		return nil, err
+	}
+	// The hub's identity provider's client secret (spec.sso.provider of the
+	// samples): the emulated instances store it encrypted, as Retool does.
+	if err := storeSecret(ctx, c, devSSOSecret, map[string]string{governorv1alpha1.SSOSecretOIDCClientSecret: "dev-oidc-client-secret"}); err != nil {
 		return nil, err
 	}
 	var instances []devInstance

@@ -183,6 +183,10 @@ func planFor(ctx context.Context, f planFlags, progress io.Writer) (platform.Pla
 			}
 		}
 	}
+	sso, err := controller.LoadSSOProvider(ctx, c, f.namespace, space)
+	if err != nil {
+		return platform.Plan{}, err
+	}
 	start := time.Now()
 	budget := "unlimited"
 	if conn.RequestsPerMinute > 0 {
@@ -195,6 +199,7 @@ func planFor(ctx context.Context, f planFlags, progress io.Writer) (platform.Pla
 		Source:      controller.PlatformSource(space),
 		Recorded:    recorded,
 		Credentials: creds,
+		SSO:         sso,
 		GrantReads:  -1,
 		Progress: func(step string) {
 			fmt.Fprintf(progress, "  %5.1fs %s\n", time.Since(start).Seconds(), step)

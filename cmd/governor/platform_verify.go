@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/governor-dev/governor/internal/access"
+	"github.com/governor-dev/governor/internal/controller"
 	"github.com/governor-dev/governor/internal/platform"
 	"github.com/governor-dev/governor/internal/platform/retool"
 	"github.com/governor-dev/governor/internal/platform/syncer"
@@ -38,7 +39,9 @@ workflow of the environment's instance (its accessList, one request per object,
 within the request budget) and compare each active user's level with the level
 the Space's access model gives them there. Print each difference: the user, the
 object, the instance's level and where the instance says it comes from, the
-model's level and what decided it. Exit 1 when there is any difference.
+model's level and what decided it. Then compare the instance's SSO
+configuration (JIT, allowed domains, role mappings, the provider's settings)
+with the Space's, secrets aside. Exit 1 when there is any difference.
 
 Items in the archive or in a user's drafts are not part of the model and are
 not compared. Users who are members through an IdP group are checked with the
@@ -52,8 +55,8 @@ IdP groups of the instance groups they are in.`,
 				return err
 			}
 			res.Format(cmd.OutOrStdout())
-			if len(res.Differences) > 0 {
-				return &differencesFound{n: len(res.Differences)}
+			if n := len(res.Differences) + len(res.SSO); n > 0 {
+				return &differencesFound{n: n}
 			}
 			return nil
 		},
@@ -102,6 +105,15 @@ func verify(ctx context.Context, f verifyFlags, progress io.Writer) (platform.Ve
 		return platform.VerifyResult{}, fmt.Errorf("the %s instance: %w", pe.env.Name, err)
 	}
 	res := v.VerifyResult
+	if len(only) == 0 {
+		provider, err := controller.LoadSSOProvider(ctx, pe.client, f.namespace, pe.loaded.Space)
+		if err != nil {
+			return platform.VerifyResult{}, err
+		}
+		if res.SSO, err = syncer.VerifySSO(ctx, pe.rc, pe.snap, pe.env.Name, provider); err != nil {
+			return platform.VerifyResult{}, fmt.Errorf("the %s instance: %w", pe.env.Name, err)
+		}
+	}
 	if len(only) > 0 && res.Objects < len(only) {
 		return platform.VerifyResult{}, fmt.Errorf("--object: %d of the %d objects named are not in the %s instance", len(only)-res.Objects, len(only), pe.env.Name)
 	}

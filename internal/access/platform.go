@@ -68,3 +68,44 @@ func (s *Snapshot) GroupStates(env string) ([]GroupState, error) {
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out, nil
 }
+
+// SSOState is how the compiled Space lets users in without listing them:
+// what an instance's SSO configuration should hold.
+type SSOState struct {
+	// JIT provisions users of AllowedDomains (any domain when empty) on
+	// their first sign-in.
+	JIT bool
+	// AllowedDomains are canonical and sorted.
+	AllowedDomains []string
+	// Mappings map each IdP group to the groups it puts its users in, from
+	// spec.sso.roleMappings and the groups' spec.idpGroups alike: sorted by
+	// IdP group, then group name.
+	Mappings []IdPMapping
+}
+
+// IdPMapping maps an IdP group to a compiled group.
+type IdPMapping struct {
+	IdPGroup string
+	// Group is the PermissionGroup's name; Builtin its built-in role.
+	Group   string
+	Builtin Builtin
+}
+
+// SSO returns the Space's JIT provisioning and IdP group mappings.
+func (s *Snapshot) SSO() SSOState {
+	out := SSOState{JIT: s.jit}
+	for d := range s.jitDomains {
+		out.AllowedDomains = append(out.AllowedDomains, d)
+	}
+	sort.Strings(out.AllowedDomains)
+	for idp, groups := range s.byIdP {
+		for _, g := range groups {
+			out.Mappings = append(out.Mappings, IdPMapping{IdPGroup: idp, Group: s.groups[g].name, Builtin: s.groups[g].builtin})
+		}
+	}
+	sort.Slice(out.Mappings, func(i, j int) bool {
+		a, b := out.Mappings[i], out.Mappings[j]
+		return a.IdPGroup < b.IdPGroup || a.IdPGroup == b.IdPGroup && a.Group < b.Group
+	})
+	return out
+}

@@ -259,6 +259,7 @@ const (
 	reasonTokenMissing = syncer.ReasonTokenMissing
 	reasonUnauthorized = syncer.ReasonUnauthorized
 	reasonForbidden    = syncer.ReasonForbidden
+	reasonSSOSecret    = syncer.ReasonSSOSecret
 )
 
 // retryDelay is when something that failed for a passing reason is tried again.

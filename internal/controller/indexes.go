@@ -108,6 +108,9 @@ func secretsOf(s *governorv1alpha1.Space) []string {
 	if sc := s.Spec.SourceControl; sc != nil && sc.CredentialsSecretRef != nil {
 		out = append(out, sc.CredentialsSecretRef.Name)
 	}
+	if sso := s.EffectiveSSO(); sso != nil && sso.Provider != nil {
+		out = append(out, sso.Provider.SecretRef.Name)
+	}
 	return out
 }
 

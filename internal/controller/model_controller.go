@@ -262,15 +262,7 @@ func effectiveSpace(space, source *governorv1alpha1.Space) (*governorv1alpha1.Sp
 	if source == nil {
 		return space, nil
 	}
-	eff := spacemodel.Inherit(space, source)
-	inherited := &governorv1alpha1.InheritedSettings{From: source.Name}
-	if space.Spec.SourceControl == nil {
-		inherited.SourceControl = eff.Spec.SourceControl
-	}
-	if space.Spec.SSO == nil {
-		inherited.SSO = eff.Spec.SSO
-	}
-	return eff, inherited
+	return spacemodel.InheritSettings(space, source)
 }
 
 const (

@@ -651,10 +651,7 @@ func TestPlatformLetsGoWithTheSpace(t *testing.T) {
 	eventuallySynced(t, space)
 
 	// Without instances, a deleted group goes at once.
-	g.Expect(env.Client.Get(ctx(), client.ObjectKeyFromObject(space), space)).To(Succeed())
-	patch := client.MergeFrom(space.DeepCopy()) // the controllers write its finalizers and status meanwhile
-	space.Spec.Environments = nil
-	g.Expect(env.Client.Patch(ctx(), space, patch)).To(Succeed())
+	updateSpace(g, space, func(s *governorv1alpha1.Space) { s.Spec.Environments = nil })
 	g.Eventually(func(g Gomega) {
 		rule := &governorv1alpha1.AccessRule{}
 		g.Expect(env.Client.Get(ctx(), client.ObjectKey{Namespace: "plat-bye", Name: "ledger"}, rule)).To(Succeed())

@@ -538,10 +538,10 @@ func (r *SpaceReconciler) reconcileAccessModel(_ context.Context, space *governo
 
 // reconcilePlatform folds the platform controller's PlatformSynced into the
 // summary: an instance still syncing is Reconciling; one the user must fix
-// (a refused token, or a token Secret still missing after TokenGrace) is
-// Stalled; an observing Space (Observe mode, its instances read) is Ready.
-// Sets: Reconciling (PlatformSyncing, TokenMissing), Stalled (the platform
-// reason).
+// (a refused token, a token Secret still missing after TokenGrace, a
+// missing SSO provider Secret or key) is Stalled; an observing Space
+// (Observe mode, its instances read) is Ready. Sets: Reconciling
+// (PlatformSyncing, TokenMissing), Stalled (the platform reason).
 func (r *SpaceReconciler) reconcilePlatform(_ context.Context, space *governorv1alpha1.Space) error {
 	c := meta.FindStatusCondition(space.Status.Conditions, governorv1alpha1.ConditionPlatformSynced)
 	if c == nil || c.Status == metav1.ConditionTrue || c.Reason == governorv1alpha1.ReasonObserving {
@@ -557,7 +557,7 @@ func (r *SpaceReconciler) reconcilePlatform(_ context.Context, space *governorv1
 			return waitUntil(left, c.Reason, "platform: %s", c.Message)
 		}
 		return stall(c.Reason, "platform: %s", c.Message)
-	case reasonUnauthorized, reasonForbidden:
+	case reasonUnauthorized, reasonForbidden, reasonSSOSecret:
 		return stall(c.Reason, "platform: %s", c.Message)
 	}
 	return wait("PlatformSyncing", "platform: %s", c.Message)

@@ -248,9 +248,12 @@ func TestOnlyOneAdminSpace(t *testing.T) {
 	g := NewWithT(t)
 	first := newSpace("hub-one", func(s *governorv1alpha1.Space) { s.Spec.Admin = true })
 	create(t, first)
+	t.Cleanup(func() { _ = env.Client.Delete(ctx(), first) })
 	eventuallyReady(t, first)
 	second := newSpace("hub-two", func(s *governorv1alpha1.Space) { s.Spec.Admin = true })
 	create(t, second)
+	// Gone after the test: a later test's admin Space would be the younger.
+	t.Cleanup(func() { _ = env.Client.Delete(ctx(), second) })
 	msg := eventuallyStalled(t, second, "AdminConflict")
 	g.Expect(msg).To(ContainSubstring("spec.admin"))
 	g.Expect(msg).To(ContainSubstring("hub-one"))

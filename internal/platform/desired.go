@@ -69,7 +69,10 @@ type Desired struct {
 	// SourceControl is the repository configuration, nil when the Space has
 	// none (Governor then leaves the instance's configuration alone).
 	SourceControl *SourceControl
-	Groups        []DesiredGroup
+	// SSO is the SSO configuration (ProjectSSO), nil when the Space
+	// declares no identity provider.
+	SSO    *DesiredSSO
+	Groups []DesiredGroup
 	// NotExpressible names what of the Space the platform cannot hold at all
 	// (a group named like a default group, a source control the platform
 	// has no provider for). Rule targets an instance cannot hold at their

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/governor-dev/governor/internal/access"
+	"github.com/governor-dev/governor/internal/platform/retool"
 )
 
 func (op Op) String() string {
@@ -57,6 +58,10 @@ func (op Op) String() string {
 		return fmt.Sprintf("POST /permissions/revoke                  user %s (%s): %s", op.Member.Email, op.Member.UserID, object())
 	case OpDeleteGroup:
 		return fmt.Sprintf("DELETE /groups/%d%s%q", op.GroupID, pad(len(fmt.Sprint(op.GroupID))+8), op.GroupName)
+	case OpSetSSO:
+		return fmt.Sprintf("POST /sso/config                          %s (changed: %s)", ssoText(op.SSO.Config), strings.Join(op.SSO.Changed, ", "))
+	case OpDeleteSSO:
+		return fmt.Sprintf("DELETE /sso/config                        %q configuration", op.SSO.Config.ConfigType)
 	}
 	return string(op.Kind)
 }
@@ -131,4 +136,23 @@ func (p Plan) Format(w io.Writer) {
 	if p.Unverified > 0 {
 		fmt.Fprintf(w, "\n%d group(s)' grants were not read this time (request budget); they are verified on later passes.\n", p.Unverified)
 	}
+}
+
+// ssoText is an SSO configuration for a person to read, its secrets masked:
+// they are never in a plan.
+func ssoText(c retool.SSOConfig) string {
+	parts := []string{fmt.Sprintf("%q", c.ConfigType)}
+	if c.JITEnabled != nil {
+		parts = append(parts, fmt.Sprintf("jit_enabled=%t", *c.JITEnabled))
+	}
+	if c.RestrictedDomain != "" {
+		parts = append(parts, fmt.Sprintf("restricted_domain=%q", c.RestrictedDomain))
+	}
+	if c.RolesMapping != "" {
+		parts = append(parts, fmt.Sprintf("roles_mapping=%q", c.RolesMapping))
+	}
+	if c.LDAPRoleMapping != "" {
+		parts = append(parts, fmt.Sprintf("ldap_role_mapping=%q", c.LDAPRoleMapping))
+	}
+	return strings.Join(parts, " ") + ", secrets from the provider's Secret (masked)"
 }

@@ -1,5 +1,7 @@
 package platform
 
+import "github.com/governor-dev/governor/internal/platform/retool"
+
 // Observed is what an instance was seen to hold of a Space.
 type Observed struct {
 	// SpaceID is the Space's id in the instance ("" when unknown).
@@ -29,6 +31,11 @@ type Observed struct {
 	Locked bool
 	// SourceControl is the configured repository; nil when none.
 	SourceControl *SourceControl
+	// SSO is the Space's SSO configuration (secrets encrypted), nil when
+	// it has none; SSORead says whether it was read (the plan then says
+	// nothing of SSO).
+	SSO     *retool.SSOConfig
+	SSORead bool
 }
 
 // UserGrant is a grant to one user (Retool API 2.7+: subject type user).

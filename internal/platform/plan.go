@@ -33,6 +33,9 @@ type Ownership struct {
 	CreatedGroups map[int64]bool
 	// CreatedGrants are the grants Governor made, as GrantID(group, object).
 	CreatedGrants map[string]bool
+	// SSODigest is the digest of the secrets Governor last sent with the
+	// instance's SSO configuration ("" when it wrote none).
+	SSODigest string
 }
 
 // GrantID names a group's grant on an object.
@@ -71,6 +74,10 @@ const (
 	// OpRevokeUserGrant revokes a grant whose subject is a user (Member).
 	OpRevokeUserGrant OpKind = "RevokeUserGrant"
 	OpDeleteGroup     OpKind = "DeleteGroup"
+	// OpSetSSO writes the SSO configuration (POST /sso/config), OpDeleteSSO
+	// removes it.
+	OpSetSSO    OpKind = "SetSSO"
+	OpDeleteSSO OpKind = "DeleteSSO"
 )
 
 // Op is one API call of a plan. Group ids are 0 for a group the plan itself
@@ -103,6 +110,8 @@ type Op struct {
 	// Folder is the folder to create (path and kind in FolderPath/FolderKind).
 	Locked        *bool
 	SourceControl *SourceControl
+	// SSO is the SSO configuration written (without its secrets) or deleted.
+	SSO *SSOWrite
 }
 
 // MemberRef is a member by user id and email.
@@ -192,6 +201,7 @@ func NewPlan(d Desired, o Observed, opts Options) Plan {
 	pl.space()
 	pl.createFolders()
 	pl.groups()
+	pl.sso()
 	pl.userGrants()
 	pl.order()
 	return p
@@ -691,10 +701,12 @@ func settingsUpdate(dg *DesiredGroup, og *ObservedGroup, lower bool) (*SettingsU
 }
 
 // opOrder runs Space settings first, then folders and groups (creates before
-// the members, grants and revokes that may name them), deletes last.
+// the members, grants and revokes that may name them), deletes, then the SSO
+// configuration (its role mappings name the groups by their final names).
 var opOrder = map[OpKind]int{
 	OpSetLock: 0, OpSetSourceControl: 1, OpCreateFolder: 2, OpCreateGroup: 3, OpUpdateGroup: 4,
 	OpAddMembers: 5, OpInvite: 6, OpRemoveMember: 7, OpGrant: 8, OpRevoke: 9, OpRevokeUserGrant: 10, OpDeleteGroup: 11,
+	OpSetSSO: 12, OpDeleteSSO: 12,
 }
 
 func (pl *planner) order() {

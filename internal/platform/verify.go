@@ -131,6 +131,9 @@ type VerifyResult struct {
 	// every object).
 	Objects, Users int
 	Differences    []Difference
+	// SSO names what of the instance's SSO configuration differs from the
+	// model's (SSODifferences), secrets aside.
+	SSO []string
 	// Skipped names users not compared, and why.
 	Skipped []string
 }
@@ -235,6 +238,12 @@ func (r VerifyResult) Format(w io.Writer) {
 		for _, d := range r.Differences {
 			fmt.Fprintf(w, "  - %s on %s: instance %s (%s), model %s (%s)\n",
 				d.User, d.Object, d.InstanceLevel, d.InstanceSource, d.ModelLevel, d.Decided)
+		}
+	}
+	if len(r.SSO) > 0 {
+		fmt.Fprintf(w, "\nSSO configuration, %d difference(s) (secrets are not compared: the instance answers them encrypted):\n", len(r.SSO))
+		for _, s := range r.SSO {
+			fmt.Fprintf(w, "  - %s\n", s)
 		}
 	}
 	if len(r.Skipped) > 0 {

@@ -121,7 +121,7 @@ func Load(ctx context.Context, r client.Reader, name string, opts ...client.List
 			return nil, fmt.Errorf("getting Space %s (spec.inheritFrom of %s): %w", from, name, err)
 		default:
 			l.Source = source
-			l.Effective, l.Inherited = inherit(space, source)
+			l.Effective, l.Inherited = InheritSettings(space, source)
 		}
 	}
 	var groups governorv1alpha1.PermissionGroupList
@@ -190,16 +190,20 @@ func (l *Loaded) problem(reason, format string, args ...any) {
 	})
 }
 
-// inherit is space with sourceControl and sso copied from source where
-// space leaves them unset, and what was copied.
-func inherit(space, source *governorv1alpha1.Space) (*governorv1alpha1.Space, *governorv1alpha1.InheritedSettings) {
+// InheritSettings is space with sourceControl and sso copied from source
+// where space leaves them unset (Inherit), and what was copied (the Space's
+// status.inherited).
+func InheritSettings(space, source *governorv1alpha1.Space) (*governorv1alpha1.Space, *governorv1alpha1.InheritedSettings) {
 	eff := Inherit(space, source)
 	inherited := &governorv1alpha1.InheritedSettings{From: source.Name}
 	if space.Spec.SourceControl == nil {
 		inherited.SourceControl = eff.Spec.SourceControl
 	}
-	if space.Spec.SSO == nil {
+	switch {
+	case space.Spec.SSO == nil:
 		inherited.SSO = eff.Spec.SSO
+	case space.Spec.SSO.Provider == nil && eff.Spec.SSO.Provider != nil:
+		inherited.SSO = &governorv1alpha1.SSO{Provider: eff.Spec.SSO.Provider}
 	}
 	return eff, inherited
 }

@@ -211,14 +211,20 @@ func (o *Objects) SpaceNames() []string {
 }
 
 // Inherit returns space with sourceControl and sso copied from source where
-// space leaves them unset (spec.inheritFrom).
+// space leaves them unset (spec.inheritFrom); a Space with its own sso but no
+// sso.provider takes the source's provider.
 func Inherit(space, source *governorv1alpha1.Space) *governorv1alpha1.Space {
 	out := space.DeepCopy()
 	if out.Spec.SourceControl == nil && source.Spec.SourceControl != nil {
 		out.Spec.SourceControl = source.Spec.SourceControl.DeepCopy()
 	}
-	if out.Spec.SSO == nil && source.Spec.SSO != nil {
+	switch {
+	case out.Spec.SSO == nil && source.Spec.SSO != nil:
 		out.Spec.SSO = source.Spec.SSO.DeepCopy()
+	case out.Spec.SSO != nil && out.Spec.SSO.Provider == nil && source.Spec.SSO != nil && source.Spec.SSO.Provider != nil:
+		// A Space with its own JIT and role mappings still signs in through
+		// the source's identity provider.
+		out.Spec.SSO.Provider = source.Spec.SSO.Provider.DeepCopy()
 	}
 	return out
 }

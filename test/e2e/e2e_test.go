@@ -7,8 +7,12 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/base64"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -46,6 +50,37 @@ func freePort(t *testing.T) string {
 	}
 	defer l.Close()
 	return l.Addr().String()
+}
+
+// ssoConfig reads the payments Space's SSO configuration in env's instance
+// with the Space's token, as curl in the dev banner does.
+func ssoConfig(t *testing.T, kubectl func(args ...string) (string, int), env string) map[string]any {
+	t.Helper()
+	url, _ := kubectl("get", "space", "payments", "-o", fmt.Sprintf(`jsonpath={.spec.environments[?(@.name=="%s")].instance.url}`, env))
+	domain, _ := kubectl("get", "space", "payments", "-o", fmt.Sprintf(`jsonpath={.spec.environments[?(@.name=="%s")].instance.domain}`, env))
+	token, _ := kubectl("get", "secret", "-n", "governor-system", "retool-"+env+"-payments", "-o", "jsonpath={.data.token}")
+	raw, err := base64.StdEncoding.DecodeString(token)
+	if err != nil {
+		t.Fatalf("%s: the payments token Secret: %v", env, err)
+	}
+	req, err := http.NewRequest(http.MethodGet, url+"/api/v2/sso/config", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Host = domain
+	req.Header.Set("Authorization", "Bearer "+string(raw))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("%s: GET /sso/config: %v", env, err)
+	}
+	defer resp.Body.Close()
+	var body struct {
+		Data map[string]any `json:"data"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("%s: GET /sso/config: %d %v", env, resp.StatusCode, err)
+	}
+	return body.Data
 }
 
 func repoRoot(t *testing.T) string {
@@ -127,6 +162,18 @@ func TestDevClusterSamplesCanIAndDeletion(t *testing.T) {
 		out, code := run(t, bin, "platform", "plan", "--kubeconfig", kubeconfig, "--space", "payments", "--env", env)
 		if code != 0 || !strings.Contains(out, "No changes") || !strings.Contains(out, "frank@example.com has no account") {
 			t.Errorf("governor platform plan --env %s (exit %d) should show nothing to do and frank pending:\n%s", env, code, out)
+		}
+	}
+	// Each instance's payments Space holds the hub's identity provider with
+	// payments' own JIT (off) and the role mappings of its IdP groups.
+	for _, env := range []string{"development", "staging", "production"} {
+		sso := ssoConfig(t, kubectl, env)
+		if sso["config_type"] != "oidc" || sso["jit_enabled"] != false || !strings.Contains(fmt.Sprint(sso["oidc_client_secret"]), "__RETOOL_ENCRYPTED_JSON__") {
+			t.Errorf("%s: the payments Space's SSO configuration should be the hub's OIDC provider with JIT off: %v", env, sso)
+		}
+		want := "finance-team->Finance,payments-admins->admin,payments-developers->editor,payments-oncall->Payments on-call"
+		if sso["roles_mapping"] != want {
+			t.Errorf("%s: roles_mapping = %q, want %q", env, sso["roles_mapping"], want)
 		}
 	}
 	out, _ := kubectl("get", "spaces")

@@ -185,6 +185,10 @@ func (r *Reconciler) pass(ctx context.Context, space *governorv1alpha1.Space, en
 	if err != nil {
 		return fail(err), nil
 	}
+	sso, err := ctrlpkg.LoadSSOProvider(passCtx, r.Client, r.Options.Namespace, space)
+	if err != nil {
+		return fail(err), nil
+	}
 	recorded, _ := rec.snapshot()
 	res := syncer.Pass(passCtx, conn.Client, syncer.Input{
 		Model:                model.Snapshot,
@@ -194,6 +198,7 @@ func (r *Reconciler) pass(ctx context.Context, space *governorv1alpha1.Space, en
 		InviteMissingMembers: space.Spec.Platform != nil && space.Spec.Platform.InviteMissingMembers,
 		Recorded:             recorded,
 		Credentials:          creds,
+		SSO:                  sso,
 		Memory:               st.memory(env.Name),
 		GrantReads:           r.grantReadsPerPass(conn.RequestsPerMinute, model.Snapshot.Stats().Groups),
 		Apply:                true,

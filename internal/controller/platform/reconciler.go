@@ -217,13 +217,19 @@ func (r *Reconciler) finalizeSpace(ctx context.Context, space *governorv1alpha1.
 		policy = space.Spec.Platform.DeletionPolicy
 	}
 	var failed []string
-	if policy == governorv1alpha1.DeletionDelete && space.Observing() && !space.Spec.Admin {
+	if policy == governorv1alpha1.DeletionDelete && space.Observing() {
 		r.Recorder.Eventf(space, nil, corev1.EventTypeNormal, "PlatformRetained", "Delete",
 			"deletionPolicy Delete is not followed in Observe mode, which writes nothing: the Space is left in its instances")
 	}
-	if policy == governorv1alpha1.DeletionDelete && !space.Observing() && !space.Spec.Admin {
+	if policy == governorv1alpha1.DeletionDelete && !space.Observing() {
 		for _, env := range controller.InstanceEnvironments(space) {
-			if err := r.deleteSpace(ctx, space, env); err != nil {
+			remove := r.deleteSpace
+			if space.Spec.Admin {
+				// The admin Space stays in the instance: what Governor
+				// configured in it goes.
+				remove = r.deleteSSO
+			}
+			if err := remove(ctx, space, env); err != nil {
 				failed = append(failed, fmt.Sprintf("%s (%v)", env.Name, err))
 			}
 		}
@@ -280,6 +286,29 @@ func (r *Reconciler) deleteSpace(ctx context.Context, space *governorv1alpha1.Sp
 	if err := conn.Client.DeleteSpace(ctx, id); err != nil && !retool.IsNotFound(err) {
 		return err
 	}
+	return nil
+}
+
+// deleteSSO removes the SSO configuration of the Space in env's instance
+// when Governor wrote it (its record holds a digest), or in Authoritative
+// mode.
+func (r *Reconciler) deleteSSO(ctx context.Context, space *governorv1alpha1.Space, env governorv1alpha1.Environment) error {
+	rec := r.state(space.Name).recordFor(env.Name)
+	if err := rec.load(ctx, r.APIReader, r.Options.Namespace, space.Name, env.Name); err != nil {
+		return err
+	}
+	recorded, _ := rec.snapshot()
+	if recorded.SSODigest == "" && space.EffectivePlatformMode() != governorv1alpha1.PlatformAuthoritative {
+		return nil
+	}
+	conn, err := r.Connections.Connect(ctx, space, env)
+	if err != nil {
+		return err
+	}
+	if err := conn.Client.DeleteSSOConfig(ctx); err != nil && !retool.IsNotFound(err) {
+		return err
+	}
+	rec.apply(syncer.Effect{Kind: syncer.SSODeleted})
 	return nil
 }
 

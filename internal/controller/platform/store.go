@@ -44,12 +44,15 @@ type record struct {
 	CreatedGrants  []string          `json:"createdGrants,omitempty"`
 	Folders        map[string]string `json:"folders,omitempty"`
 	PendingCreates []string          `json:"pendingCreates,omitempty"`
+	// SSODigest digests the secrets last sent with the instance's SSO
+	// configuration (never the secrets): a changed Secret is sent again.
+	SSODigest string `json:"ssoDigest,omitempty"`
 }
 
 func toRecord(spaceID string, r syncer.Recorded) record {
 	groups, grants := r.CreatedList()
 	return record{SpaceID: spaceID, Groups: maps.Clone(r.GroupIDs), CreatedGroups: groups, CreatedGrants: grants,
-		Folders: maps.Clone(r.Folders), PendingCreates: slices.Sorted(maps.Keys(r.PendingCreates))}
+		Folders: maps.Clone(r.Folders), PendingCreates: slices.Sorted(maps.Keys(r.PendingCreates)), SSODigest: r.SSODigest}
 }
 
 func (rec record) recorded() syncer.Recorded {
@@ -65,6 +68,7 @@ func (rec record) recorded() syncer.Recorded {
 	for _, n := range rec.PendingCreates {
 		out.PendingCreates[n] = true
 	}
+	out.SSODigest = rec.SSODigest
 	return out
 }
 

@@ -422,6 +422,7 @@ func TestSSOConfig(t *testing.T) {
 		{"google without its secret", `{"data":{"config_type":"google","google_client_id":"id","disable_email_password_login":true}}`, 400},
 		{"google with JIT (an oidc field)", `{"data":{"config_type":"google","google_client_id":"id","google_client_secret":"s","disable_email_password_login":true,"jit_enabled":true}}`, 400},
 		{"oidc with jit_enabled a string", `{"data":{"config_type":"oidc","oidc_client_id":"i","oidc_client_secret":"s","oidc_scopes":"openid","oidc_auth_url":"https://a","oidc_token_url":"https://t","jwt_email_key":"e","jwt_first_name_key":"f","jwt_last_name_key":"l","jit_enabled":"yes","trigger_login_automatically":false,"disable_email_password_login":false}}`, 400},
+		{"oidc with an empty client id (minLength 1)", `{"data":{"config_type":"oidc","oidc_client_id":"","oidc_client_secret":"s","oidc_scopes":"openid","oidc_auth_url":"https://a","oidc_token_url":"https://t","jwt_email_key":"e","jwt_first_name_key":"f","jwt_last_name_key":"l","jit_enabled":true,"trigger_login_automatically":false,"disable_email_password_login":false}}`, 400},
 		{"an unknown type", `{"data":{"config_type":"ldap"}}`, 400},
 		{"a field beside data", `{"data":{"config_type":"google","google_client_id":"id","google_client_secret":"s","disable_email_password_login":true},"x":1}`, 400},
 	} {

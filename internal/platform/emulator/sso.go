@@ -21,6 +21,9 @@ func (s *Server) ssoRoutes() {
 	s.api("DELETE /sso/config", "SSO > Write", s.deleteSSO)
 }
 
+// ssoOIDCClientSecret is the OIDC client secret's field.
+const ssoOIDCClientSecret = "oidc_client_secret"
+
 // ssoKind is the JSON type of an SSO field.
 type ssoKind int
 
@@ -41,7 +44,7 @@ var (
 		{"google_client_id", ssoString, true}, {"google_client_secret", ssoString, true},
 	}
 	oidcFields = []ssoField{
-		{"oidc_client_id", ssoString, true}, {"oidc_client_secret", ssoString, true}, {"oidc_scopes", ssoString, true},
+		{"oidc_client_id", ssoString, true}, {ssoOIDCClientSecret, ssoString, true}, {"oidc_scopes", ssoString, true},
 		{"oidc_auth_url", ssoString, true}, {"oidc_token_url", ssoString, true}, {"oidc_userinfo_url", ssoString, false},
 		{"oidc_audience", ssoString, false}, {"jwt_email_key", ssoString, true}, {"jwt_roles_key", ssoString, false},
 		{"jwt_first_name_key", ssoString, true}, {"jwt_last_name_key", ssoString, true}, {"roles_mapping", ssoString, false},
@@ -69,9 +72,14 @@ var ssoTypes = map[string][]ssoField{
 	"google & saml": slices.Concat(commonFields, googleFields, samlFields, idpFields),
 }
 
+// ssoNonEmpty are the string fields Retool's document gives minLength 1.
+var ssoNonEmpty = []string{"oidc_client_id", ssoOIDCClientSecret, "oidc_scopes", "oidc_auth_url", "oidc_token_url", "oidc_userinfo_url",
+	"jwt_email_key", "jwt_roles_key", "jwt_first_name_key", "jwt_last_name_key",
+	"idp_metadata_xml", "saml_first_name_attribute", "saml_last_name_attribute"}
+
 // ssoSecrets are the fields Retool stores encrypted and answers as an
 // encrypted envelope, never as sent.
-var ssoSecrets = []string{"google_client_secret", "oidc_client_secret", "ldap_server_key", "ldap_server_certificate"}
+var ssoSecrets = []string{"google_client_secret", ssoOIDCClientSecret, "ldap_server_key", "ldap_server_certificate"}
 
 // ssoKey keys the emulator's stand-in for Retool's encryption: the same
 // secret gives the same envelope (as in the recordings), never the secret.
@@ -131,6 +139,9 @@ func decodeSSO(body []byte) (map[string]any, error) {
 			var v string
 			if json.Unmarshal(raw, &v) != nil {
 				return nil, fmt.Errorf("data.%s must be a string, got %s", f.name, raw)
+			}
+			if v == "" && slices.Contains(ssoNonEmpty, f.name) {
+				return nil, fmt.Errorf("data.%s must not be empty", f.name)
 			}
 			if slices.Contains(ssoSecrets, f.name) {
 				v = encryptSecret(v)

@@ -2,6 +2,9 @@ package retool
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
 	"net/http"
 	"strings"
 )
@@ -98,4 +101,58 @@ func (c *Client) DeleteSSOConfig(ctx context.Context) error {
 // (encrypted), not as it was sent.
 func IsEncryptedSecret(v string) bool {
 	return v == EncryptedSecret || (strings.HasPrefix(v, "{") && strings.Contains(v, ssoEncryptedCanary))
+}
+
+// secretFields are the SSOConfig's secrets, by Retool's name: Retool
+// answers them encrypted, so they are compared by digest, never by value.
+func (c *SSOConfig) secretFields() []struct {
+	name string
+	v    *string
+} {
+	return []struct {
+		name string
+		v    *string
+	}{
+		{"google_client_secret", &c.GoogleClientSecret}, {"oidc_client_secret", &c.OIDCClientSecret},
+		{"idp_metadata_xml", &c.IDPMetadataXML}, {"ldap_server_key", &c.LDAPServerKey},
+		{"ldap_server_certificate", &c.LDAPServerCertificate},
+	}
+}
+
+// WithoutSecrets returns c with its secrets (and the SAML metadata, which
+// Governor keeps with them) emptied: what an instance's answer is compared
+// with.
+func (c SSOConfig) WithoutSecrets() SSOConfig {
+	for _, f := range c.secretFields() {
+		*f.v = ""
+	}
+	return c
+}
+
+// WithSecretsOf returns c with the secrets of src.
+func (c SSOConfig) WithSecretsOf(src SSOConfig) SSOConfig {
+	from := src.secretFields()
+	for i, f := range c.secretFields() {
+		*f.v = *from[i].v
+	}
+	return c
+}
+
+// SecretDigest digests c's secrets (SHA-256 of each field's name and value):
+// remembered in place of the secrets, so that a changed secret is sent
+// again. "" when c holds none.
+func (c SSOConfig) SecretDigest() string {
+	h := sha256.New()
+	held := false
+	for _, f := range c.secretFields() {
+		if *f.v == "" {
+			continue
+		}
+		held = true
+		fmt.Fprintf(h, "%s\x00%d\x00%s\x00", f.name, len(*f.v), *f.v)
+	}
+	if !held {
+		return ""
+	}
+	return "sha256:" + hex.EncodeToString(h.Sum(nil))
 }

@@ -21,7 +21,9 @@ type applier struct {
 	rec   Recorder
 	mem   *Memory
 	creds Credentials
-	tree  *platform.FolderIndex
+	// sso holds the SSO configuration's secrets.
+	sso  *retool.SSOConfig
+	tree *platform.FolderIndex
 	// folders created this pass: type/path -> id.
 	folders  map[string]string
 	groupIDs map[string]int64
@@ -68,6 +70,14 @@ func (a *applier) apply(ctx context.Context, op platform.Op) error {
 		return a.revoke(ctx, op)
 	case platform.OpDeleteGroup:
 		return a.deleteGroup(ctx, op)
+	case platform.OpSetSSO:
+		return a.setSSO(ctx, op)
+	case platform.OpDeleteSSO:
+		if err := a.c.DeleteSSOConfig(ctx); err != nil {
+			return err
+		}
+		a.rec.Record(Effect{Kind: SSODeleted})
+		return nil
 	}
 	return fmt.Errorf("unknown call %q", op.Kind)
 }
@@ -187,5 +197,19 @@ func (a *applier) deleteGroup(ctx context.Context, op platform.Op) error {
 	}
 	a.mem.forget(op.GroupID)
 	a.rec.Record(Effect{Kind: GroupDeleted, GroupName: op.GroupName, GroupID: op.GroupID})
+	return nil
+}
+
+// setSSO writes the SSO configuration with its secrets and records their
+// digest (never the secrets).
+func (a *applier) setSSO(ctx context.Context, op platform.Op) error {
+	cfg := op.SSO.Config
+	if a.sso != nil {
+		cfg = cfg.WithSecretsOf(*a.sso)
+	}
+	if _, err := a.c.SetSSOConfig(ctx, cfg); err != nil {
+		return err
+	}
+	a.rec.Record(Effect{Kind: SSOWritten, SSODigest: op.SSO.SecretDigest})
 	return nil
 }

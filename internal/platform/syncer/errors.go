@@ -49,6 +49,9 @@ const (
 	ReasonAPIServerError = "APIServerError"
 	ReasonInvalid        = "InvalidConfiguration"
 	ReasonInterrupted    = "Interrupted"
+	// ReasonSSOSecret: the identity provider's Secret (spec.sso.provider.
+	// secretRef) is missing, or lacks a key.
+	ReasonSSOSecret = "SSOSecretMissing"
 )
 
 // MessageUnauthorized is a refused token's message; whoever knows which
@@ -125,7 +128,7 @@ func Classify(err error) *Error {
 	case retool.IsUnauthorized(err):
 		return Stalled(ReasonUnauthorized, MessageUnauthorized, err)
 	case retool.IsForbidden(err):
-		return Stalled(ReasonForbidden, "the API token lacks a scope (403): give it read and write on Groups, Users, Folders, Permissions, Apps, Resources, Spaces and Source Control", err)
+		return Stalled(ReasonForbidden, "the API token lacks a scope (403): give it read and write on Groups, Users, Folders, Permissions, Apps, Resources, Spaces, Source Control and SSO", err)
 	case retool.IsRateLimited(err):
 		after := DefaultWait
 		if errors.As(err, &ae) && ae.RetryAfter > 0 {

@@ -21,8 +21,11 @@ type fake struct {
 	resources []retool.Resource
 	grants    map[int64]map[retool.ObjectRef]string
 	settings  retool.SourceControlSettings
-	counts    map[string]int
-	calls     []string
+	// sso is the SSO configuration as sent (secrets in clear, unlike
+	// Retool's answers: the tests read what was sent).
+	sso    *retool.SSOConfig
+	counts map[string]int
+	calls  []string
 	// fault, when set, is asked before each call (n counts the calls of
 	// that name, from 1): a non-nil err fails the call, before its effect,
 	// or after it when lost is set (the answer never arrived).
@@ -372,5 +375,42 @@ func (f *fake) DeleteGroup(_ context.Context, id int64) error {
 	}
 	f.groups = slices.DeleteFunc(f.groups, func(g retool.Group) bool { return g.ID == id })
 	delete(f.grants, id)
+	return nil
+}
+
+func (f *fake) GetSSOConfig(context.Context) (*retool.SSOConfig, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err, _ := f.enter("GetSSOConfig"); err != nil {
+		return nil, err
+	}
+	if f.sso == nil {
+		return nil, nil
+	}
+	// Retool answers the secrets encrypted.
+	cfg := f.sso.WithoutSecrets()
+	if f.sso.OIDCClientSecret != "" {
+		cfg.OIDCClientSecret = retool.EncryptedSecret
+	}
+	return &cfg, nil
+}
+
+func (f *fake) SetSSOConfig(_ context.Context, cfg retool.SSOConfig) (retool.SSOConfig, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err, _ := f.enter("SetSSOConfig"); err != nil {
+		return retool.SSOConfig{}, err
+	}
+	f.sso = &cfg
+	return cfg, nil
+}
+
+func (f *fake) DeleteSSOConfig(context.Context) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err, _ := f.enter("DeleteSSOConfig"); err != nil {
+		return err
+	}
+	f.sso = nil
 	return nil
 }

@@ -18,6 +18,7 @@ type Reader interface {
 	ListObjects(ctx context.Context, groupID int64, objectType string) ([]retool.ObjectAccess, error)
 	GetSourceControlSettings(ctx context.Context) (retool.SourceControlSettings, error)
 	GetSourceControlConfig(ctx context.Context) (*retool.SourceControlConfig, error)
+	GetSSOConfig(ctx context.Context) (*retool.SSOConfig, error)
 }
 
 // Writer is what a pass changes in an instance's Space: one method per
@@ -34,6 +35,8 @@ type Writer interface {
 	Grant(ctx context.Context, groupID int64, obj retool.ObjectRef, level string) error
 	Revoke(ctx context.Context, groupID int64, obj retool.ObjectRef) error
 	DeleteGroup(ctx context.Context, id int64) error
+	SetSSOConfig(ctx context.Context, cfg retool.SSOConfig) (retool.SSOConfig, error)
+	DeleteSSOConfig(ctx context.Context) error
 }
 
 // Instance is one Space of a Retool instance as a pass reaches it; the

@@ -30,6 +30,9 @@ type ObserveOptions struct {
 	Progress func(step string)
 	// Now is the clock invitations expire by (default time.Now).
 	Now func() time.Time
+	// ReadSSO reads the SSO configuration even when d declares none (to
+	// remove one in Authoritative mode, or one Governor wrote).
+	ReadSSO bool
 }
 
 // Observe reads what the instance holds of the Space, as much as d needs.
@@ -128,6 +131,14 @@ func Observe(ctx context.Context, c Reader, d platform.Desired, mem *Memory, opt
 		if cfg != nil {
 			o.SourceControl = &platform.SourceControl{Provider: cfg.Provider, Org: cfg.Org, Repo: cfg.Repo, Branch: cfg.DefaultBranch}
 		}
+	}
+	if d.SSO != nil || opts.ReadSSO {
+		progress("reading the SSO configuration")
+		cfg, err := c.GetSSOConfig(ctx)
+		if err != nil {
+			return o, fmt.Errorf("reading the SSO configuration: %w", err)
+		}
+		o.SSO, o.SSORead = cfg, true
 	}
 	progress("reading grants")
 	return o, observeGrants(ctx, c, d, &o, mem, opts)

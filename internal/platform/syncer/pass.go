@@ -16,6 +16,7 @@ import (
 
 	"github.com/governor-dev/governor/internal/access"
 	"github.com/governor-dev/governor/internal/platform"
+	"github.com/governor-dev/governor/internal/platform/retool"
 )
 
 // EffectKind is what an effect did.
@@ -40,6 +41,10 @@ const (
 	// Gone: a recorded group or folder the instance no longer lists; it is
 	// forgotten, and re-created when still declared.
 	Gone EffectKind = "Gone"
+	// SSOWritten: the SSO configuration was written with the secrets of
+	// SSODigest; SSODeleted: it was removed.
+	SSOWritten EffectKind = "SSOWritten"
+	SSODeleted EffectKind = "SSODeleted"
 )
 
 // Effect is one thing a pass learnt or did to the instance.
@@ -55,10 +60,14 @@ type Effect struct {
 	// Folder is a folder's type/path.
 	Folder string
 	Rule   string
+	// SSODigest is the digest of the secrets an SSOWritten sent.
+	SSODigest string
 }
 
 func (e Effect) String() string {
 	switch {
+	case e.Kind == SSOWritten || e.Kind == SSODeleted:
+		return "the SSO configuration"
 	case e.Folder != "":
 		return fmt.Sprintf("folder %s (%s)", e.Folder, e.Object.ID)
 	case e.Object.ID != "":
@@ -102,6 +111,11 @@ type Input struct {
 	// Credentials of the source control provider; without them the
 	// instance's source control configuration is left as it is.
 	Credentials Credentials
+	// SSO is the identity provider's connection with its secrets (the
+	// Space's, or inherited), nil when none is declared: the instance's SSO
+	// configuration is then left as it is (removed in Authoritative mode,
+	// or when Governor wrote it).
+	SSO *retool.SSOConfig
 	// Memory carries grant reads between passes (nil: none).
 	Memory *Memory
 	// GrantReads bounds the groups whose grants are read (negative: all).
@@ -163,10 +177,14 @@ func Pass(ctx context.Context, inst Instance, in Input) Result {
 		desired.SourceControl = nil
 		res.Notes = append(res.Notes, "sourceControl: no provider credentials (personal_access_token, or app_id, installation_id and private_key, ...) in the Space's credentialsSecretRef: the instance's source control is left as it is")
 	}
+	if in.SSO != nil {
+		platform.ProjectSSO(in.Model, &desired, *in.SSO)
+	}
 	res.Desired = desired
 
 	progress("observing the instance")
-	observed, err := Observe(ctx, inst, desired, mem, ObserveOptions{GrantReads: in.GrantReads, Progress: progress})
+	readSSO := in.Mode == platform.Authoritative || in.Recorded.SSODigest != ""
+	observed, err := Observe(ctx, inst, desired, mem, ObserveOptions{GrantReads: in.GrantReads, Progress: progress, ReadSSO: readSSO})
 	if err != nil {
 		res.Err = step("observing the instance", err)
 		return res
@@ -188,7 +206,7 @@ func Pass(ctx context.Context, inst Instance, in Input) Result {
 		return res
 	}
 
-	a := &applier{c: inst, read: inst, rec: rec, mem: mem, creds: in.Credentials, tree: platform.NewFolderIndex(observed.Folders),
+	a := &applier{c: inst, read: inst, rec: rec, mem: mem, creds: in.Credentials, sso: in.SSO, tree: platform.NewFolderIndex(observed.Folders),
 		folders: map[string]string{}, groupIDs: res.GroupIDs}
 	for i, op := range plan.Ops {
 		if err := ctx.Err(); err != nil {
@@ -224,7 +242,7 @@ func step(doing string, err error) *Error {
 // anew, when declared); a pending create whose group the instance lists is
 // adopted as created. It returns the ownership the plan may trust.
 func verify(d platform.Desired, o platform.Observed, rec Recorded, out Recorder, res *Result, mem *Memory) platform.Ownership {
-	own := platform.Ownership{GroupIDs: map[string]int64{}, CreatedGroups: map[int64]bool{}, CreatedGrants: map[string]bool{}}
+	own := platform.Ownership{GroupIDs: map[string]int64{}, CreatedGroups: map[int64]bool{}, CreatedGrants: map[string]bool{}, SSODigest: rec.SSODigest}
 	listed := make(map[int64]bool, len(o.Groups))
 	byName := map[string]int64{}
 	for _, g := range o.Groups {

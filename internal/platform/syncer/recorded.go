@@ -22,6 +22,7 @@ func (r Recorded) Clone() Recorded {
 	maps.Copy(out.CreatedGrants, r.CreatedGrants)
 	maps.Copy(out.Folders, r.Folders)
 	maps.Copy(out.PendingCreates, r.PendingCreates)
+	out.SSODigest = r.SSODigest
 	return out
 }
 
@@ -51,6 +52,14 @@ func (r *Recorded) Apply(e Effect) bool {
 		return del(r.CreatedGrants, platform.GrantID(e.GroupID, e.Object))
 	case FolderCreated:
 		return set(r.Folders, e.Folder, e.Object.ID)
+	case SSOWritten:
+		changed := r.SSODigest != e.SSODigest
+		r.SSODigest = e.SSODigest
+		return changed
+	case SSODeleted:
+		changed := r.SSODigest != ""
+		r.SSODigest = ""
+		return changed
 	case Gone:
 		if e.Folder != "" {
 			return del(r.Folders, e.Folder)
@@ -67,6 +76,7 @@ func (r Recorded) merge(other Recorded) Recorded {
 	maps.Copy(r.CreatedGrants, other.CreatedGrants)
 	maps.Copy(r.Folders, other.Folders)
 	maps.Copy(r.PendingCreates, other.PendingCreates)
+	r.SSODigest = other.SSODigest
 	return r
 }
 

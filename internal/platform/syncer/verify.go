@@ -200,3 +200,27 @@ func accessSource(s *retool.AccessSources, groups, folders map[string]string) pl
 	}
 	return out
 }
+
+// SSOReader reads an instance's SSO configuration.
+type SSOReader interface {
+	GetSSOConfig(ctx context.Context) (*retool.SSOConfig, error)
+}
+
+// VerifySSO compares the instance's SSO configuration with the one the
+// model and provider declare for env (platform.SSODifferences); nothing
+// when provider is nil.
+func VerifySSO(ctx context.Context, r SSOReader, model *access.Snapshot, env string, provider *retool.SSOConfig) ([]string, error) {
+	if provider == nil {
+		return nil, nil
+	}
+	d, err := platform.Project(model, platform.Environment{Name: env}, nil)
+	if err != nil {
+		return nil, err
+	}
+	platform.ProjectSSO(model, &d, *provider)
+	cfg, err := r.GetSSOConfig(ctx)
+	if err != nil {
+		return nil, step("reading the SSO configuration", err)
+	}
+	return platform.SSODifferences(d.SSO, cfg), nil
+}
