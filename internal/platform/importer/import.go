@@ -74,6 +74,17 @@ func (r Result) Exact() bool {
 	return true
 }
 
+// ChangesAccess reports whether applying the manifests changes who can do
+// what in the instances.
+func (r Result) ChangesAccess() bool {
+	for _, n := range r.Notes {
+		if n.Changes {
+			return true
+		}
+	}
+	return false
+}
+
 // Note is something the manifests do not reproduce exactly.
 type Note struct {
 	// Environment is the environment it concerns ("" for every one).
@@ -81,10 +92,24 @@ type Note struct {
 	// Group is the PermissionGroup it concerns ("" for the Space).
 	Group string
 	Text  string
-	// Inexact is set when a user's level in the model differs from the
-	// instance's because of it (`governor platform verify` reports it).
+	// Inexact is set when, even once the manifests are applied and synced,
+	// a user's level in the model differs from the instance's because of it
+	// (`governor platform verify` reports it).
 	Inexact bool
+	// Changes is set when applying the manifests changes who can do what
+	// in the instance because of it (a sync grants more than the instance
+	// gives, or creates a group).
+	Changes bool
 }
+
+// effect is what a note means for users' levels.
+type effect uint8
+
+const (
+	info    effect = 0
+	differs effect = 1 << iota
+	changes
+)
 
 func (n Note) String() string {
 	if n.Environment != "" {
@@ -141,6 +166,7 @@ func Import(envs []Environment, opts Options) (Result, error) {
 		res.Notes = append(res.Notes, analysed[i].notes...)
 		res.Writes = append(res.Writes, analysed[i].writes...)
 	}
+	res.Notes = everywhere(res.Notes, len(envs))
 	m := merger{opts: opts, envs: analysed, res: &res}
 	m.groups(instanceNames, names)
 	m.rules()
@@ -156,6 +182,36 @@ func Import(envs []Environment, opts Options) (Result, error) {
 	sort.Strings(res.JITDomains)
 	sortNotes(res.Notes)
 	return res, nil
+}
+
+// everywhere merges the notes that every one of n environments has into
+// one note without an environment.
+func everywhere(notes []Note, n int) []Note {
+	if n < 2 {
+		return notes
+	}
+	type key struct {
+		group, text string
+		inexact     bool
+	}
+	count := map[key]int{}
+	for _, note := range notes {
+		count[key{note.Group, note.Text, note.Inexact}]++
+	}
+	out := notes[:0]
+	done := map[key]bool{}
+	for _, note := range notes {
+		k := key{note.Group, note.Text, note.Inexact}
+		if count[k] == n {
+			if done[k] {
+				continue
+			}
+			done[k] = true
+			note.Environment = ""
+		}
+		out = append(out, note)
+	}
+	return out
 }
 
 func sortNotes(notes []Note) {
@@ -236,8 +292,8 @@ type analysis struct {
 	multi   bool
 }
 
-func (a *analysis) note(group, text string, inexact bool) {
-	n := Note{Group: group, Text: text, Inexact: inexact}
+func (a *analysis) note(group, text string, e effect) {
+	n := Note{Group: group, Text: text, Inexact: e&differs != 0, Changes: e&changes != 0}
 	if a.multi {
 		n.Environment = a.name
 	}
@@ -293,7 +349,7 @@ func analyse(e Environment, names map[string]string, multi bool) *envResult {
 		}
 		sort.Strings(domains)
 		a.note("", fmt.Sprintf("active users of %s are in no group but All Users: the model makes them members of the Space (with All Users' levels) only through just-in-time provisioning: set the Space's spec.sso.jit to {enabled: true, allowedDomains: [%s]}, or list them in a group",
-			strings.Join(domains, ", "), strings.Join(domains, ", ")), false)
+			strings.Join(domains, ", "), strings.Join(domains, ", ")), info)
 	}
 	return a.envResult
 }
@@ -306,7 +362,7 @@ func (a *analysis) members(gv *groupView) {
 	for _, m := range gv.og.Members {
 		email, err := access.CanonicalEmail(m.Email)
 		if err != nil {
-			a.note(gv.name, fmt.Sprintf("member %q is left out: %v", m.Email, err), true)
+			a.note(gv.name, fmt.Sprintf("member %q is left out: %v", m.Email, err), differs)
 			a.call(Call{Kind: platform.OpRemoveMember, Group: gv.og.Name, Object: platform.ObjectRef{ID: m.UserID}, Authoritative: true})
 			continue
 		}
@@ -324,7 +380,7 @@ func (a *analysis) members(gv *groupView) {
 			continue
 		}
 		if _, err := access.CanonicalEmail(email); err != nil {
-			a.note(gv.name, fmt.Sprintf("invitation of %q is left out: %v", email, err), false)
+			a.note(gv.name, fmt.Sprintf("invitation of %q is left out: %v", email, err), info)
 			continue
 		}
 		listed[email] = true
@@ -335,10 +391,10 @@ func (a *analysis) members(gv *groupView) {
 	sort.Strings(inactive)
 	sort.Strings(invited)
 	if len(inactive) > 0 {
-		a.note(gv.name, fmt.Sprintf("members deactivated in the instance, kept (the sync leaves them pending; remove them to take them out of the group): %s", strings.Join(inactive, ", ")), false)
+		a.note(gv.name, fmt.Sprintf("members deactivated in the instance, kept (the sync leaves them pending; remove them to take them out of the group): %s", strings.Join(inactive, ", ")), info)
 	}
 	if len(invited) > 0 {
-		a.note(gv.name, fmt.Sprintf("members invited and not signed in yet (the invitation adds them when they sign in): %s", strings.Join(invited, ", ")), false)
+		a.note(gv.name, fmt.Sprintf("members invited and not signed in yet (the invitation adds them when they sign in): %s", strings.Join(invited, ", ")), info)
 	}
 }
 
@@ -381,11 +437,11 @@ func (a *analysis) settings(gv *groupView) {
 		}
 	}
 	for _, l := range levels {
-		a.note(gv.name, l, true)
+		a.note(gv.name, l, differs)
 	}
 	if len(diff) > 0 {
 		a.note(gv.name, fmt.Sprintf("the %s group's settings in the instance are not the %s role's, which the model holds and the sync does not write: %s",
-			gv.og.Name, gv.builtin, strings.Join(diff, ", ")), false)
+			gv.og.Name, gv.builtin, strings.Join(diff, ", ")), info)
 	}
 }
 
@@ -444,7 +500,7 @@ func (a *analysis) grants(gv *groupView) {
 			}
 			if !validName(path, true) {
 				if levelRank(inst) != levelRank(above) {
-					a.note(gv.name, fmt.Sprintf("%s: the group has %s there in the instance and %s in the model; a rule cannot name a folder path with whitespace in it", t, inst, above), true)
+					a.note(gv.name, fmt.Sprintf("%s: the group has %s there in the instance and %s in the model; a rule cannot name a folder path with whitespace in it", t, inst, above), nameEffect(inst, above))
 				}
 				continue
 			}
@@ -462,7 +518,7 @@ func (a *analysis) grants(gv *groupView) {
 			}
 			if granted {
 				a.note(gv.name, fmt.Sprintf("%s: the grant (%s) is below the group's universal %s level (%s) and gives nothing; left out (Authoritative mode revokes it)",
-					t, g, typ, uInst), false)
+					t, g, typ, uInst), info)
 				a.call(Call{Kind: platform.OpRevoke, Group: og.Name, Object: ref, Authoritative: true})
 			}
 			if levelRank(inst) == levelRank(above) {
@@ -472,12 +528,12 @@ func (a *analysis) grants(gv *groupView) {
 				a.rule(gv, t, inst)
 				folderLevels[typ][path] = inst
 				a.note(gv.name, fmt.Sprintf("%s: a rule at the group's universal level (%s) keeps the parent folder's rule (%s) from reaching it; a sync grants it (%s) on the folder, which changes no one's access",
-					t, inst, above, inst), false)
+					t, inst, above, inst), info)
 				a.call(Call{Kind: platform.OpGrant, Group: og.Name, Object: ref, Level: inst})
 				continue
 			}
 			a.note(gv.name, fmt.Sprintf("%s: the group has no access there in the instance, but the model passes the rule on its parent folder down to it (%s), and a sync grants that on the folder: the model cannot take a level away (move the folder, or narrow the parent's rule)",
-				t, above), true)
+				t, above), changes)
 			a.call(Call{Kind: platform.OpGrant, Group: og.Name, Object: ref, Level: above})
 		}
 	}
@@ -536,7 +592,7 @@ func (a *analysis) objectGrants(gv *groupView, k access.Kind, ids, folderOf map[
 		t := target{Kind: targetKind, Name: name}
 		if !validName(name, false) {
 			if granted || levelRank(inst) != levelRank(above) {
-				a.note(gv.name, fmt.Sprintf("%s: the group has %s there in the instance and %s in the model; a rule cannot name an object whose name holds whitespace or '/'", t, inst, above), levelRank(inst) != levelRank(above))
+				a.note(gv.name, fmt.Sprintf("%s: the group has %s there in the instance and %s in the model; a rule cannot name an object whose name holds whitespace or '/'", t, inst, above), nameEffect(inst, above))
 			}
 			continue
 		}
@@ -551,7 +607,7 @@ func (a *analysis) objectGrants(gv *groupView, k access.Kind, ids, folderOf map[
 			continue
 		}
 		if granted {
-			a.note(gv.name, fmt.Sprintf("%s: the grant (%s) is below what the group has there anyway (%s, from its folder's grant or universal level); left out (Authoritative mode revokes it)", t, d, floor), false)
+			a.note(gv.name, fmt.Sprintf("%s: the grant (%s) is below what the group has there anyway (%s, from its folder's grant or universal level); left out (Authoritative mode revokes it)", t, d, floor), info)
 			a.call(Call{Kind: platform.OpRevoke, Group: og.Name, Object: ref, Authoritative: true})
 		}
 		if levelRank(inst) == levelRank(above) {
@@ -562,14 +618,14 @@ func (a *analysis) objectGrants(gv *groupView, k access.Kind, ids, folderOf map[
 			if inst != d {
 				a.call(Call{Kind: platform.OpGrant, Group: og.Name, Object: ref, Level: inst})
 				if path == "" {
-					a.note(gv.name, fmt.Sprintf("%s: the group has %s there through its grant on the root %s folder, which a rule cannot name; a rule on the %s keeps it, and a sync grants it there (no one's access changes)", t, inst, typ, objType), false)
+					a.note(gv.name, fmt.Sprintf("%s: the group has %s there through its grant on the root %s folder, which a rule cannot name; a rule on the %s keeps it, and a sync grants it there (no one's access changes)", t, inst, typ, objType), info)
 				} else {
-					a.note(gv.name, fmt.Sprintf("%s: the group has %s there in the instance and %s from the folder rules in the model; a rule on the %s keeps %s, and a sync grants it there (no one's access changes)", t, inst, above, objType, inst), false)
+					a.note(gv.name, fmt.Sprintf("%s: the group has %s there in the instance and %s from the folder rules in the model; a rule on the %s keeps %s, and a sync grants it there (no one's access changes)", t, inst, above, objType, inst), info)
 				}
 			}
 			continue
 		}
-		a.note(gv.name, fmt.Sprintf("%s: the group has no access there in the instance, but %s from a parent folder's rule in the model (see that folder's note)", t, above), true)
+		a.note(gv.name, fmt.Sprintf("%s: the group has no access there in the instance, but %s from a parent folder's rule in the model (see that folder's note)", t, above), changes)
 	}
 }
 
@@ -609,7 +665,7 @@ func (a *analysis) otherGrants(gv *groupView, used map[platform.ObjectRef]bool) 
 		if gv.builtin == access.Admin {
 			inexact = false
 		}
-		a.note(gv.name, fmt.Sprintf("grant %s on %s: no rule can name it; left out (Authoritative mode revokes it)", level, what), inexact)
+		a.note(gv.name, fmt.Sprintf("grant %s on %s: no rule can name it; left out (Authoritative mode revokes it)", level, what), effectOf(inexact))
 		a.call(Call{Kind: platform.OpRevoke, Group: og.Name, Object: ref, Authoritative: true})
 	}
 	other := make([]platform.ObjectRef, 0, len(og.OtherGrants))
@@ -618,7 +674,7 @@ func (a *analysis) otherGrants(gv *groupView, used map[platform.ObjectRef]bool) 
 	}
 	sort.Slice(other, func(i, j int) bool { return other[i].String() < other[j].String() })
 	for _, ref := range other {
-		a.note(gv.name, fmt.Sprintf("grant %s on %s: the model has no resource configuration target; left as it is (the sync does not touch such grants)", og.OtherGrants[ref], ref), false)
+		a.note(gv.name, fmt.Sprintf("grant %s on %s: the model has no resource configuration target; left as it is (the sync does not touch such grants)", og.OtherGrants[ref], ref), info)
 	}
 }
 
@@ -643,8 +699,28 @@ func (a *analysis) userGrants() {
 				what = fmt.Sprintf("%s folder %q", a.folders[g.Object.ID].Type, p)
 			}
 		}
-		a.note("", fmt.Sprintf("user %s: %s on %s, granted to the user alone: the model grants groups only, and the sync leaves grants to users as they are (give the level to a group the user is in, or revoke the grant in Retool)", g.Email, g.Level, what), !a.o.Inactive[g.Email])
+		a.note("", fmt.Sprintf("user %s: %s on %s, granted to the user alone: the model grants groups only, and the sync leaves grants to users as they are (give the level to a group the user is in, or revoke the grant in Retool)", g.Email, g.Level, what), effectOf(!a.o.Inactive[g.Email]))
 	}
+}
+
+// nameEffect is what a target that no rule can name does: the instance
+// keeps a level the model lacks, or a sync passes down a level the
+// instance does not give.
+func nameEffect(inst, model string) effect {
+	switch {
+	case levelRank(inst) > levelRank(model):
+		return differs
+	case levelRank(inst) < levelRank(model):
+		return changes
+	}
+	return info
+}
+
+func effectOf(inexact bool) effect {
+	if inexact {
+		return differs
+	}
+	return info
 }
 
 // parentPaths are the proper ancestors of path, nearest first.
@@ -663,8 +739,8 @@ type merger struct {
 	res  *Result
 }
 
-func (m *merger) note(env, group, text string, inexact bool) {
-	m.res.Notes = append(m.res.Notes, Note{Environment: env, Group: group, Text: text, Inexact: inexact})
+func (m *merger) note(env, group, text string, e effect) {
+	m.res.Notes = append(m.res.Notes, Note{Environment: env, Group: group, Text: text, Inexact: e&differs != 0, Changes: e&changes != 0})
 }
 
 func (m *merger) groups(instanceNames []string, names map[string]string) {
@@ -687,7 +763,7 @@ func (m *merger) groups(instanceNames []string, names map[string]string) {
 		if first.builtin == access.Custom && inst != first.name {
 			pg.Spec.DisplayName = inst
 			if len(inst) > 128 {
-				m.note("", first.name, fmt.Sprintf("the group's name %q is longer than a displayName (128): a sync renames it in the instance", inst), false)
+				m.note("", first.name, fmt.Sprintf("the group's name %q is longer than a displayName (128): a sync renames it in the instance", inst), info)
 			}
 		}
 		if first.builtin == access.Custom || first.builtin == access.AllUsers {
@@ -697,7 +773,7 @@ func (m *merger) groups(instanceNames []string, names map[string]string) {
 		for _, e := range m.envs {
 			gv := e.groups[inst]
 			if gv == nil {
-				m.note(e.name, first.name, fmt.Sprintf("the group is not in the %s instance: a sync creates it there", e.name), true)
+				m.note(e.name, first.name, fmt.Sprintf("the group is not in the %s instance: a sync creates it there", e.name), changes)
 				m.res.Writes = append(m.res.Writes, Call{Environment: e.name, Kind: platform.OpCreateGroup, Group: inst})
 				continue
 			}
@@ -705,10 +781,10 @@ func (m *merger) groups(instanceNames []string, names map[string]string) {
 				continue
 			}
 			if d := settingsDiff(first.og.Settings, gv.og.Settings); d != "" && (first.builtin == access.Custom || first.builtin == access.AllUsers) {
-				m.note(e.name, first.name, fmt.Sprintf("the group's settings differ from %s's, which the manifest holds (a group has one set of settings in every environment): %s", firstEnv, d), true)
+				m.note(e.name, first.name, fmt.Sprintf("the group's settings differ from %s's, which the manifest holds (a group has one set of settings in every environment): %s", firstEnv, d), differs|changes)
 			}
 			if d := membersDiff(first.members, gv.members); d != "" && first.builtin != access.AllUsers {
-				m.note(e.name, first.name, fmt.Sprintf("the group's members differ from %s's, which the manifest lists (a group has the same members in every environment): %s", firstEnv, d), true)
+				m.note(e.name, first.name, fmt.Sprintf("the group's members differ from %s's, which the manifest lists (a group has the same members in every environment): %s", firstEnv, d), differs|changes)
 			}
 		}
 	}
@@ -852,10 +928,10 @@ func (m *merger) rules() {
 				continue
 			}
 			if !ok {
-				m.note(e.name, k.group, fmt.Sprintf("%s: the group's level there is %s's rule (%s) in the manifest, not what the %s instance gives (apps, workflows and folders have one level in every environment)", k.t, baseEnv, base, e.name), true)
+				m.note(e.name, k.group, fmt.Sprintf("%s: the group's level there is %s's rule (%s) in the manifest, not what the %s instance gives (apps, workflows and folders have one level in every environment)", k.t, baseEnv, base, e.name), differs|changes)
 				continue
 			}
-			m.note(e.name, k.group, fmt.Sprintf("%s: %s in the %s instance, %s in the manifest (%s's; apps, workflows and folders have one level in every environment)", k.t, l, e.name, base, baseEnv), true)
+			m.note(e.name, k.group, fmt.Sprintf("%s: %s in the %s instance, %s in the manifest (%s's; apps, workflows and folders have one level in every environment)", k.t, l, e.name, base, baseEnv), differs|changes)
 		}
 		b := bucket{k.group, base}
 		byBucket[b] = append(byBucket[b], gt)

@@ -257,7 +257,7 @@ func TestImportTranslatesGrants(t *testing.T) {
 		"[differs] user bob@example.com: edit on app \"ledger\", granted to the user alone",
 		// The sub-folder finance/reports: no grant, but the rule on finance
 		// would reach it.
-		"[differs] app folder \"finance/reports\": the group has no access there in the instance",
+		"[changes access] app folder \"finance/reports\": the group has no access there in the instance",
 		"app \"payouts\": the grant (use) is below what the group has there anyway (edit",
 		"members deactivated in the instance, kept",
 		"members invited and not signed in yet (the invitation adds them when they sign in): dana@example.com",

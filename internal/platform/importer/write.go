@@ -32,10 +32,13 @@ func Write(w io.Writer, res Result, header []string) error {
 	}
 	comment(&b, fmt.Sprintf("%d PermissionGroup(s), %d AccessRule(s). Once they are applied, a sync makes %d call(s) in Additive mode and %d more in Authoritative mode; the notes say which and why.",
 		len(res.Groups), len(res.Rules), additive, authoritative))
+	if res.ChangesAccess() {
+		comment(&b, "Applying changes some users' access in the instance: the notes marked [changes access] say whose and where.")
+	}
 	if res.Exact() {
-		comment(&b, "Every user's level in the instance is the model's: `governor platform verify` finds no difference.")
+		comment(&b, "Once applied and synced, every user's level in the instance is the model's: `governor platform verify` finds no difference.")
 	} else {
-		comment(&b, "Some users' levels in the model differ from the instance's (the notes marked [differs]): `governor platform verify` reports them.")
+		comment(&b, "Once applied and synced, some users' levels in the model still differ from the instance's (the notes marked [differs]): `governor platform verify` reports them.")
 	}
 	byGroup := map[string][]Note{}
 	for _, n := range res.Notes {
@@ -92,6 +95,9 @@ func object(b *strings.Builder, obj any) error {
 
 func noteLine(b *strings.Builder, n Note) {
 	prefix := "- "
+	if n.Changes {
+		prefix += "[changes access] "
+	}
 	if n.Inexact {
 		prefix += "[differs] "
 	}

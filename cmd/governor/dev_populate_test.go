@@ -1,0 +1,123 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	governorv1alpha1 "github.com/governor-dev/governor/api/v1alpha1"
+	"github.com/governor-dev/governor/internal/access"
+	"github.com/governor-dev/governor/internal/platform"
+	"github.com/governor-dev/governor/internal/platform/emulator"
+	"github.com/governor-dev/governor/internal/platform/importer"
+	"github.com/governor-dev/governor/internal/platform/retool"
+	"github.com/governor-dev/governor/internal/platform/syncer"
+	"github.com/governor-dev/governor/internal/spacemodel"
+)
+
+// TestPopulatedInstanceAdoption runs the adoption walkthrough
+// (docs/adoption.md) on the state `governor dev --populate` makes, without
+// a cluster: import both environments, then a sync in Additive mode makes
+// exactly the calls the import announced (the archive folder's inherited
+// grant), after which verify finds the one difference the import marked:
+// quinn's grant to herself alone; once it is revoked, none.
+func TestPopulatedInstanceAdoption(t *testing.T) {
+	ctx := context.Background()
+	type env struct {
+		name string
+		c    *retool.Client
+	}
+	var envs []env
+	var imported []importer.Environment
+	for _, name := range []string{"development", "production"} {
+		srv := emulator.New(emulator.Options{Domain: devDomain("hub", name), RequestsPerMinute: -1})
+		ts := httptest.NewServer(srv)
+		t.Cleanup(ts.Close)
+		admin, err := retool.New(retool.Options{URL: ts.URL, Domain: devDomain("hub", name), Token: srv.Space("").Token(), RequestsPerMinute: -1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		domain := devDomain(adoptionSpace, name)
+		sp, err := populateHandMade(ctx, admin, srv, ts.URL, domain, adoptionEnvironments[name])
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := retool.New(retool.Options{URL: ts.URL, Domain: domain, Token: sp.Token(), RequestsPerMinute: -1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		o, err := syncer.ObserveAll(ctx, c, syncer.ObserveOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		envs = append(envs, env{name, c})
+		imported = append(imported, importer.Environment{Name: name, Observed: o})
+	}
+	res, err := importer.Import(imported, importer.Options{Namespace: adoptionSpace})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if err := importer.Write(&out, res, nil); err != nil {
+		t.Fatal(err)
+	}
+	yaml := out.String()
+	for _, want := range []string{
+		"name: finance-team", "displayName: Finance Team", "name: on-call", "name: support-edit",
+		"- email: paul@example.com\n    groupAdmin: true",
+		"environments:\n    - level: Use\n      name: production\n    kind: Resource\n    name: orders-db",
+		"[changes access] app folder \"finance/archive-2023\"",
+		"[differs] user quinn@example.com: use on app \"customer-lookup\"",
+		"members deactivated in the instance, kept",
+		"victor@example.com",
+	} {
+		if !strings.Contains(yaml, want) {
+			t.Errorf("the import lacks %q:\n%s", want, yaml)
+		}
+	}
+	space := &governorv1alpha1.Space{ObjectMeta: metav1.ObjectMeta{Name: adoptionSpace}, Spec: governorv1alpha1.SpaceSpec{
+		Environments: []governorv1alpha1.Environment{{Name: "development"}, {Name: "production", ReadOnly: true}}}}
+	in := spacemodel.Input(space, res.Groups, res.Rules)
+	snap, problems := access.Compile(in)
+	if len(problems) > 0 {
+		t.Fatal(problems)
+	}
+	for _, e := range envs {
+		environment := platform.Environment{Name: e.name, ReadOnly: e.name == "production"}
+		p := syncer.Pass(ctx, e.c, syncer.Input{Model: snap, Environment: environment, Mode: platform.Additive, GrantReads: -1, Apply: true})
+		if p.Err != nil {
+			t.Fatal(p.Err)
+		}
+		if len(p.Plan.Ops) != 1 || p.Plan.Ops[0].Kind != platform.OpGrant || p.Plan.Ops[0].InheritedFrom != "finance" {
+			t.Errorf("%s: the first sync: %+v", e.name, p.Plan.Ops)
+		}
+		if again := syncer.Pass(ctx, e.c, syncer.Input{Model: snap, Environment: environment, Mode: platform.Authoritative, GrantReads: -1}); len(again.Plan.Ops) > 0 {
+			t.Errorf("%s: after the sync, Authoritative mode plans %+v", e.name, again.Plan.Ops)
+		}
+		v, err := syncer.Verify(ctx, e.c, syncer.VerifyInput{Model: snap, Space: in, Environment: e.name})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(v.Differences) != 1 || v.Differences[0].User != "quinn@example.com" || !strings.Contains(v.Differences[0].Object, "customer-lookup") {
+			t.Errorf("%s: verify: %+v", e.name, v.Differences)
+		}
+		quinn, _ := e.c.FindUserByEmail(ctx, "quinn@example.com")
+		lookup := ""
+		apps, _ := e.c.ListApps(ctx)
+		for _, a := range apps {
+			if a.Name == "customer-lookup" {
+				lookup = a.ID
+			}
+		}
+		if err := e.c.RevokeFrom(ctx, retool.UserSubject(quinn.ID), retool.ObjectRef{Type: "app", ID: lookup}); err != nil {
+			t.Fatal(err)
+		}
+		if v, _ := syncer.Verify(ctx, e.c, syncer.VerifyInput{Model: snap, Space: in, Environment: e.name}); len(v.Differences) > 0 {
+			t.Errorf("%s: verify after the revoke: %+v", e.name, v.Differences)
+		}
+	}
+}
