@@ -92,6 +92,8 @@ func importSpace(ctx context.Context, f importFlags, progress io.Writer) (import
 		if slices.Contains(f.envs[:i], name) {
 			return importer.Result{}, nil, fmt.Errorf("--env %s: given twice", name)
 		}
+	}
+	for i, name := range f.envs {
 		pf := f.planFlags
 		pf.env = name
 		pe, err := openEnvironment(ctx, pf)
