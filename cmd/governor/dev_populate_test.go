@@ -57,6 +57,24 @@ func TestPopulatedInstanceAdoption(t *testing.T) {
 		envs = append(envs, env{name, c})
 		imported = append(imported, importer.Environment{Name: name, Observed: o})
 	}
+	// Step 1 of the walkthrough: the Space in Observe mode holds only the
+	// default groups the Space controller creates; its plan makes no call
+	// and its drift lists the hand-made groups and members.
+	defaults := []governorv1alpha1.PermissionGroup{}
+	for _, d := range []struct {
+		name    string
+		builtin governorv1alpha1.BuiltinRole
+	}{{"all-users", "AllUsers"}, {"viewer", "Viewer"}, {"editor", "Editor"}, {"admin", "Admin"}} {
+		defaults = append(defaults, governorv1alpha1.PermissionGroup{ObjectMeta: metav1.ObjectMeta{Name: d.name}, Spec: governorv1alpha1.PermissionGroupSpec{Builtin: d.builtin}})
+	}
+	bare, _ := access.Compile(spacemodel.Input(&governorv1alpha1.Space{ObjectMeta: metav1.ObjectMeta{Name: adoptionSpace},
+		Spec: governorv1alpha1.SpaceSpec{Environments: []governorv1alpha1.Environment{{Name: "development"}}}}, defaults, nil))
+	observed := syncer.Pass(ctx, envs[0].c, syncer.Input{Model: bare, Environment: platform.Environment{Name: "development"}, Mode: platform.Additive, GrantReads: -1})
+	drift := strings.Join(observed.Plan.Drift, "\n")
+	if observed.Err != nil || len(observed.Plan.Ops) != 0 || !strings.Contains(drift, `group "Finance Team"`) || !strings.Contains(drift, `group "admin": member olivia@example.com`) {
+		t.Errorf("before the import: %v, calls %+v, drift:\n%s", observed.Err, observed.Plan.Ops, drift)
+	}
+
 	res, err := importer.Import(imported, importer.Options{Namespace: adoptionSpace})
 	if err != nil {
 		t.Fatal(err)
@@ -94,6 +112,10 @@ func TestPopulatedInstanceAdoption(t *testing.T) {
 		}
 		if len(p.Plan.Ops) != 1 || p.Plan.Ops[0].Kind != platform.OpGrant || p.Plan.Ops[0].InheritedFrom != "finance" {
 			t.Errorf("%s: the first sync: %+v", e.name, p.Plan.Ops)
+		}
+		// What docs/adoption.md says the plan shows once the objects are applied.
+		if len(p.Plan.Drift) > 0 || len(p.Plan.Pending) != 1 || !strings.Contains(p.Plan.Pending[0], "victor@example.com is invited") {
+			t.Errorf("%s: drift %q, pending %q", e.name, p.Plan.Drift, p.Plan.Pending)
 		}
 		if again := syncer.Pass(ctx, e.c, syncer.Input{Model: snap, Environment: environment, Mode: platform.Authoritative, GrantReads: -1}); len(again.Plan.Ops) > 0 {
 			t.Errorf("%s: after the sync, Authoritative mode plans %+v", e.name, again.Plan.Ops)
