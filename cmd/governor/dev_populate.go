@@ -19,6 +19,17 @@ const (
 	adoptionDisplayName = "Operations"
 )
 
+// The hand-made groups of the adoption Space, and the levels they hold.
+const (
+	groupFinance = "Finance Team"
+	groupSupport = "Support"
+	groupOnCall  = "On-call"
+	levelUse     = "use"
+	levelEdit    = "edit"
+	// folderFinance is the finance team's folder, of each type.
+	folderFinance = "finance"
+)
+
 // adoptionEnvironments are the environments whose instances hold the
 // adoption Space; production is read-only (locked), as the Space declares it.
 var adoptionEnvironments = map[string]bool{"development": false, "production": true}
@@ -72,22 +83,15 @@ func populateHandMade(ctx context.Context, admin *retool.Client, srv *emulator.S
 	}
 	users["uma"] = sp.AddInactiveUser("uma@example.com") // left the company; still listed in Finance Team
 
+	add := map[string]func(name, path string) (emulator.Object, error){
+		retool.ObjectApp: sp.AddApp, retool.ObjectWorkflow: sp.AddWorkflow, retool.ObjectResource: sp.AddResource}
 	for _, o := range []struct{ kind, name, path string }{
-		{"app", "payouts", "finance"}, {"app", "ledger", "finance/reports"}, {"app", "ledger-2023", "finance/archive-2023"},
-		{"app", "refund-tool", "support"}, {"app", "customer-lookup", "support"}, {"app", "status-board", ""},
-		{"workflow", "nightly-reconciliation", "finance"}, {"workflow", "pager-rotation", ""},
-		{"resource", "ledger-db", "finance"}, {"resource", "orders-db", ""}, {"resource", "zendesk-api", ""},
+		{retool.ObjectApp, "payouts", folderFinance}, {retool.ObjectApp, "ledger", "finance/reports"}, {retool.ObjectApp, "ledger-2023", "finance/archive-2023"},
+		{retool.ObjectApp, "refund-tool", "support"}, {retool.ObjectApp, "customer-lookup", "support"}, {retool.ObjectApp, "status-board", ""},
+		{retool.ObjectWorkflow, "nightly-reconciliation", folderFinance}, {retool.ObjectWorkflow, "pager-rotation", ""},
+		{retool.ObjectResource, "ledger-db", folderFinance}, {retool.ObjectResource, "orders-db", ""}, {retool.ObjectResource, "zendesk-api", ""},
 	} {
-		var err error
-		switch o.kind {
-		case "app":
-			_, err = sp.AddApp(o.name, o.path)
-		case "workflow":
-			_, err = sp.AddWorkflow(o.name, o.path)
-		default:
-			_, err = sp.AddResource(o.name, o.path)
-		}
-		if err != nil {
+		if _, err := add[o.kind](o.name, o.path); err != nil {
 			return nil, err
 		}
 	}
@@ -97,7 +101,7 @@ func populateHandMade(ctx context.Context, admin *retool.Client, srv *emulator.S
 	}
 
 	// All Users: locked down by hand (Retool's default gives everyone edit).
-	none, use := "none", "use"
+	none, use := "none", levelUse
 	accountDetails := true
 	if _, err := c.UpdateGroup(ctx, ids.groups["All Users"], retool.GroupUpdate{UniversalAppAccess: &none, UniversalWorkflowAccess: &none,
 		UniversalResourceAccess: &none, UniversalQueryLibraryAccess: &use, AccountDetailsAccess: &accountDetails}); err != nil {
@@ -108,11 +112,11 @@ func populateHandMade(ctx context.Context, admin *retool.Client, srv *emulator.S
 		members []retool.MemberInput
 		invite  string
 	}{
-		{create: retool.GroupCreate{Name: "Finance Team", UniversalQueryLibraryAccess: "use", UserListAccess: true, UnpublishedReleaseAccess: true},
+		{create: retool.GroupCreate{Name: groupFinance, UniversalQueryLibraryAccess: levelUse, UserListAccess: true, UnpublishedReleaseAccess: true},
 			members: []retool.MemberInput{{ID: users["paul"], IsGroupAdmin: true}, {ID: users["quinn"]}, {ID: users["uma"]}}},
-		{create: retool.GroupCreate{Name: "Support", UserListAccess: true},
+		{create: retool.GroupCreate{Name: groupSupport, UserListAccess: true},
 			members: []retool.MemberInput{{ID: users["rosa"], IsGroupAdmin: true}, {ID: users["sam"]}}, invite: "victor@example.com"},
-		{create: retool.GroupCreate{Name: "On-call", UniversalWorkflowAccess: "use"},
+		{create: retool.GroupCreate{Name: groupOnCall, UniversalWorkflowAccess: levelUse},
 			members: []retool.MemberInput{{ID: users["sam"]}, {ID: users["tara"]}}},
 	}
 	for _, g := range groups {
@@ -134,29 +138,32 @@ func populateHandMade(ctx context.Context, admin *retool.Client, srv *emulator.S
 	if _, err := c.AddGroupMembers(ctx, ids.groups["viewer"], []retool.MemberInput{{ID: users["tara"]}}); err != nil {
 		return nil, err
 	}
-	ordersLevel := "edit"
+	ordersLevel := levelEdit
 	if production {
-		ordersLevel = "use" // support may only read orders in production
+		ordersLevel = levelUse // support may only read orders in production
 	}
 	folder := func(typ, path string) retool.ObjectRef {
-		return retool.ObjectRef{Type: "folder", ID: ids.folders[typ+"/"+path]}
+		return retool.ObjectRef{Type: retool.ObjectFolder, ID: ids.folders[typ+"/"+path]}
+	}
+	object := func(typ, name string) retool.ObjectRef {
+		return retool.ObjectRef{Type: typ, ID: ids.objects[typ+"/"+name]}
 	}
 	grants := []struct {
 		group string
 		obj   retool.ObjectRef
 		level string
 	}{
-		{"Finance Team", folder("app", "finance"), "edit"},
-		{"Finance Team", folder("app", "finance/reports"), "edit"},
+		{groupFinance, folder(retool.ObjectApp, folderFinance), levelEdit},
+		{groupFinance, folder(retool.ObjectApp, "finance/reports"), levelEdit},
 		// finance/archive-2023: nobody granted it; Finance's folder grant does not reach it.
-		{"Finance Team", folder("workflow", "finance"), "edit"},
-		{"Finance Team", retool.ObjectRef{Type: "resource", ID: ids.objects["resource/ledger-db"]}, "own"},
-		{"Support", folder("app", "support"), "use"},
-		{"Support", retool.ObjectRef{Type: "app", ID: ids.objects["app/refund-tool"]}, "edit"},
-		{"Support", retool.ObjectRef{Type: "resource", ID: ids.objects["resource/zendesk-api"]}, "use"},
-		{"Support", retool.ObjectRef{Type: "resource", ID: ids.objects["resource/orders-db"]}, ordersLevel},
-		{"On-call", retool.ObjectRef{Type: "app", ID: ids.objects["app/status-board"]}, "use"},
-		{"On-call", retool.ObjectRef{Type: "resource", ID: ids.objects["resource/orders-db"]}, "use"},
+		{groupFinance, folder(retool.ObjectWorkflow, folderFinance), levelEdit},
+		{groupFinance, object(retool.ObjectResource, "ledger-db"), "own"},
+		{groupSupport, folder(retool.ObjectApp, "support"), levelUse},
+		{groupSupport, object(retool.ObjectApp, "refund-tool"), levelEdit},
+		{groupSupport, object(retool.ObjectResource, "zendesk-api"), levelUse},
+		{groupSupport, object(retool.ObjectResource, "orders-db"), ordersLevel},
+		{groupOnCall, object(retool.ObjectApp, "status-board"), levelUse},
+		{groupOnCall, object(retool.ObjectResource, "orders-db"), levelUse},
 	}
 	for _, g := range grants {
 		if err := c.Grant(ctx, ids.groups[g.group], g.obj, g.level); err != nil {
@@ -164,7 +171,7 @@ func populateHandMade(ctx context.Context, admin *retool.Client, srv *emulator.S
 		}
 	}
 	// Quinn (Finance) was given the customer lookup by hand, to her alone.
-	if err := c.GrantTo(ctx, retool.UserSubject(users["quinn"]), retool.ObjectRef{Type: "app", ID: ids.objects["app/customer-lookup"]}, "use"); err != nil {
+	if err := c.GrantTo(ctx, retool.UserSubject(users["quinn"]), object(retool.ObjectApp, "customer-lookup"), levelUse); err != nil {
 		return nil, err
 	}
 	if production {
@@ -220,14 +227,14 @@ func populateIDs(ctx context.Context, c *retool.Client) (populatedIDs, error) {
 		return ids, err
 	}
 	for _, a := range apps {
-		ids.objects["app/"+a.Name] = a.ID
+		ids.objects[retool.ObjectApp+"/"+a.Name] = a.ID
 	}
 	resources, err := c.ListResources(ctx)
 	if err != nil {
 		return ids, err
 	}
 	for _, r := range resources {
-		ids.objects["resource/"+r.DisplayName] = r.ID
+		ids.objects[retool.ObjectResource+"/"+r.DisplayName] = r.ID
 	}
 	return ids, nil
 }

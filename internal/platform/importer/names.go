@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"github.com/governor-dev/governor/internal/access"
-	"github.com/governor-dev/governor/internal/platform"
 )
 
 // builtinNames are the PermissionGroup names of Retool's default groups:
@@ -144,14 +143,4 @@ func retoolLevel(l access.Level) string {
 		return "own"
 	}
 	return "none"
-}
-
-// kindOfFolderType is the kind of object a folder type holds.
-func kindOfFolderType(typ string) (access.Kind, bool) {
-	for _, k := range []access.Kind{access.App, access.Workflow, access.Resource} {
-		if platform.FolderType(k) == typ {
-			return k, true
-		}
-	}
-	return 0, false
 }

@@ -49,16 +49,46 @@ func ObserveAll(ctx context.Context, c AllReader, opts ObserveOptions) (platform
 	o := platform.Observed{Users: map[string]string{}, Inactive: map[string]bool{}, Invited: map[string]bool{},
 		ExpiredInvites: map[string]bool{}, Apps: map[string]string{}, Resources: map[string]string{},
 		AppFolders: map[string]string{}, ResourceFolders: map[string]string{}, WorkflowFolders: map[string]string{}, UserGrants: []platform.UserGrant{}}
+	users, open, err := observeAccounts(ctx, c, &o, now(), progress)
+	if err != nil {
+		return o, err
+	}
+	if err := observeAllGroups(ctx, c, &o, open, progress); err != nil {
+		return o, err
+	}
+	if err := observeAllObjects(ctx, c, &o, progress); err != nil {
+		return o, err
+	}
+	if err := observeAllGrants(ctx, c, &o, progress); err != nil {
+		return o, err
+	}
+	progress(fmt.Sprintf("reading the grants of %d user(s)", len(users)))
+	for _, u := range users {
+		for _, t := range userGrantTypes {
+			objs, err := c.ListObjectsOf(ctx, retool.UserSubject(u.ID), string(t))
+			if err != nil {
+				return o, fmt.Errorf("reading the grants of user %s: %w", u.Email, err)
+			}
+			for _, obj := range objs {
+				o.UserGrants = append(o.UserGrants, platform.UserGrant{UserID: u.ID, Email: access.EmailKey(u.Email),
+					Object: platform.ObjectRef{Type: platform.ObjectType(obj.Type), ID: obj.ID}, Level: obj.AccessLevel})
+			}
+		}
+	}
+	return o, nil
+}
 
+// observeAccounts reads every user (and whether the account is active) and
+// the invitations: open ones (returned by id) and those that expired
+// unclaimed.
+func observeAccounts(ctx context.Context, c AllReader, o *platform.Observed, now time.Time, progress func(string)) ([]retool.User, map[int64]bool, error) {
 	progress("listing users")
 	users, err := c.ListUsers(ctx)
 	if err != nil {
-		return o, fmt.Errorf("listing users: %w", err)
+		return nil, nil, fmt.Errorf("listing users: %w", err)
 	}
-	emails := make(map[string]string, len(users)) // id -> canonical email
 	for _, u := range users {
 		email := access.EmailKey(u.Email)
-		emails[u.ID] = email
 		o.Users[email] = u.ID
 		if !u.Active {
 			o.Inactive[email] = true
@@ -67,7 +97,7 @@ func ObserveAll(ctx context.Context, c AllReader, opts ObserveOptions) (platform
 	progress("listing user invites")
 	invites, err := c.ListUserInvites(ctx)
 	if err != nil {
-		return o, fmt.Errorf("listing user invites: %w", err)
+		return nil, nil, fmt.Errorf("listing user invites: %w", err)
 	}
 	open := map[int64]bool{}
 	for _, inv := range invites {
@@ -75,7 +105,7 @@ func ObserveAll(ctx context.Context, c AllReader, opts ObserveOptions) (platform
 			continue
 		}
 		email := access.EmailKey(inv.InvitedEmail)
-		if expires, err := time.Parse(time.RFC3339, inv.ExpiresAt); err == nil && !expires.After(now()) {
+		if expires, err := time.Parse(time.RFC3339, inv.ExpiresAt); err == nil && !expires.After(now) {
 			o.ExpiredInvites[email] = true
 			continue
 		}
@@ -85,11 +115,16 @@ func ObserveAll(ctx context.Context, c AllReader, opts ObserveOptions) (platform
 	for email := range o.Invited {
 		delete(o.ExpiredInvites, email)
 	}
+	return users, open, nil
+}
 
+// observeAllGroups reads every group with its settings, members and open
+// invitations.
+func observeAllGroups(ctx context.Context, c AllReader, o *platform.Observed, open map[int64]bool, progress func(string)) error {
 	progress("listing groups")
 	groups, err := c.ListGroups(ctx)
 	if err != nil {
-		return o, fmt.Errorf("listing groups: %w", err)
+		return fmt.Errorf("listing groups: %w", err)
 	}
 	for _, g := range groups {
 		og := platform.ObservedGroup{ID: g.ID, Name: g.Name, Settings: settingsOf(g)}
@@ -108,11 +143,16 @@ func ObserveAll(ctx context.Context, c AllReader, opts ObserveOptions) (platform
 		sort.Strings(og.Invites)
 		o.Groups = append(o.Groups, og)
 	}
+	return nil
+}
 
+// observeAllObjects reads the folders, apps, workflows and resources, and
+// whether the Space is locked.
+func observeAllObjects(ctx context.Context, c AllReader, o *platform.Observed, progress func(string)) error {
 	progress("listing folders")
 	folders, err := c.ListFolders(ctx)
 	if err != nil {
-		return o, fmt.Errorf("listing folders: %w", err)
+		return fmt.Errorf("listing folders: %w", err)
 	}
 	for _, f := range folders {
 		parent := ""
@@ -124,7 +164,7 @@ func ObserveAll(ctx context.Context, c AllReader, opts ObserveOptions) (platform
 	progress("listing apps")
 	apps, err := c.ListApps(ctx)
 	if err != nil {
-		return o, fmt.Errorf("listing apps: %w", err)
+		return fmt.Errorf("listing apps: %w", err)
 	}
 	for _, a := range apps {
 		o.Apps[a.Name] = a.ID
@@ -133,7 +173,7 @@ func ObserveAll(ctx context.Context, c AllReader, opts ObserveOptions) (platform
 	progress("listing workflows")
 	workflows, err := c.ListWorkflows(ctx)
 	if err != nil {
-		return o, fmt.Errorf("listing workflows: %w", err)
+		return fmt.Errorf("listing workflows: %w", err)
 	}
 	for _, w := range workflows {
 		o.WorkflowFolders[w.Name] = w.FolderID
@@ -141,7 +181,7 @@ func ObserveAll(ctx context.Context, c AllReader, opts ObserveOptions) (platform
 	progress("listing resources")
 	resources, err := c.ListResources(ctx)
 	if err != nil {
-		return o, fmt.Errorf("listing resources: %w", err)
+		return fmt.Errorf("listing resources: %w", err)
 	}
 	for _, r := range resources {
 		o.Resources[r.DisplayName] = r.ID
@@ -151,10 +191,15 @@ func ObserveAll(ctx context.Context, c AllReader, opts ObserveOptions) (platform
 	}
 	settings, err := c.GetSourceControlSettings(ctx)
 	if err != nil {
-		return o, fmt.Errorf("reading the source control settings: %w", err)
+		return fmt.Errorf("reading the source control settings: %w", err)
 	}
 	o.Locked = settings.VersionControlLocked
+	return nil
+}
 
+// observeAllGrants reads every group's grants: on folders, apps and
+// resources, and apart, on resource configurations.
+func observeAllGrants(ctx context.Context, c AllReader, o *platform.Observed, progress func(string)) error {
 	progress(fmt.Sprintf("reading the grants of %d group(s)", len(o.Groups)))
 	for i := range o.Groups {
 		g := &o.Groups[i]
@@ -162,7 +207,7 @@ func ObserveAll(ctx context.Context, c AllReader, opts ObserveOptions) (platform
 		for _, t := range grantTypes {
 			objs, err := c.ListObjects(ctx, g.ID, string(t))
 			if err != nil {
-				return o, fmt.Errorf("reading the grants of group %q: %w", g.Name, err)
+				return fmt.Errorf("reading the grants of group %q: %w", g.Name, err)
 			}
 			for _, obj := range objs {
 				g.Grants[platform.ObjectRef{Type: platform.ObjectType(obj.Type), ID: obj.ID}] = obj.AccessLevel
@@ -174,7 +219,7 @@ func ObserveAll(ctx context.Context, c AllReader, opts ObserveOptions) (platform
 				if retool.IsNotFound(err) || isBadRequest(err) {
 					continue // an instance that does not know the type holds none
 				}
-				return o, fmt.Errorf("reading the %s grants of group %q: %w", t, g.Name, err)
+				return fmt.Errorf("reading the %s grants of group %q: %w", t, g.Name, err)
 			}
 			for _, obj := range objs {
 				if g.OtherGrants == nil {
@@ -184,21 +229,7 @@ func ObserveAll(ctx context.Context, c AllReader, opts ObserveOptions) (platform
 			}
 		}
 	}
-
-	progress(fmt.Sprintf("reading the grants of %d user(s)", len(users)))
-	for _, u := range users {
-		for _, t := range userGrantTypes {
-			objs, err := c.ListObjectsOf(ctx, retool.UserSubject(u.ID), string(t))
-			if err != nil {
-				return o, fmt.Errorf("reading the grants of user %s: %w", u.Email, err)
-			}
-			for _, obj := range objs {
-				o.UserGrants = append(o.UserGrants, platform.UserGrant{UserID: u.ID, Email: emails[u.ID],
-					Object: platform.ObjectRef{Type: platform.ObjectType(obj.Type), ID: obj.ID}, Level: obj.AccessLevel})
-			}
-		}
-	}
-	return o, nil
+	return nil
 }
 
 // isBadRequest reports whether err is Retool's 400 (an older instance
