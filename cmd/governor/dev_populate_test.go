@@ -50,9 +50,15 @@ func TestPopulatedInstanceAdoption(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		srv.ResetStats()
 		o, err := syncer.ObserveAll(ctx, c, syncer.ObserveOptions{})
 		if err != nil {
 			t.Fatal(err)
+		}
+		// What the import costs: 8 listings, 4 requests per group (7) and 2
+		// per active user (6; uma is deactivated).
+		if got, want := srv.Stats().Total(), 8+4*7+2*6; got != want {
+			t.Errorf("%s: the import made %d requests, want %d: %v", name, got, want, srv.Stats().Requests)
 		}
 		envs = append(envs, env{name, c})
 		imported = append(imported, importer.Environment{Name: name, Observed: o})

@@ -44,8 +44,8 @@ With --env repeated, the first environment is the reference: a resource whose
 level differs between the instances gets environments: levels; anything else
 that differs keeps the first environment's value, and a comment says so.
 Reads keep to the instance's request budget (spec.environments[].instance.
-requestsPerMinute, else the flag); a group costs about four requests and a
-user two. docs/adoption.md walks through adopting an instance.`,
+requestsPerMinute, else the flag); a group costs four requests and an active
+user two (their grants; deactivated accounts reach nothing and are skipped). docs/adoption.md walks through adopting an instance.`,
 		Example: `  governor platform import --space payments --env development > payments.yaml
   governor platform import --space payments --env production --env development -o yaml`,
 		Args: cobra.NoArgs,

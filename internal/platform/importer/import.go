@@ -699,7 +699,7 @@ func (a *analysis) userGrants() {
 				what = fmt.Sprintf("%s folder %q", a.folders[g.Object.ID].Type, p)
 			}
 		}
-		a.note("", fmt.Sprintf("user %s: %s on %s, granted to the user alone: the model grants groups only, and the sync leaves grants to users as they are (give the level to a group the user is in, or revoke the grant in Retool)", g.Email, g.Level, what), effectOf(!a.o.Inactive[g.Email]))
+		a.note("", fmt.Sprintf("user %s: %s on %s, granted to the user alone: the model grants groups only, and the sync leaves grants to users as they are (give the level to a group the user is in, or revoke the grant in Retool)", g.Email, g.Level, what), differs)
 	}
 }
 

@@ -34,8 +34,8 @@ var userGrantTypes = []platform.ObjectType{platform.ObjectFolder, platform.Objec
 // a model declares: every group with its settings, members, open
 // invitations and grants (those on resource configurations apart), every
 // user and whether the account is active, the folders, apps and resources,
-// and every grant to a single user. It costs a request per listing page,
-// three or four per group and two per user. `governor platform import` reads
+// and every grant to an active user. It costs a request per listing page,
+// four per group and two per active user. `governor platform import` reads
 // an instance with it.
 func ObserveAll(ctx context.Context, c AllReader, opts ObserveOptions) (platform.Observed, error) {
 	progress := opts.Progress
@@ -62,8 +62,17 @@ func ObserveAll(ctx context.Context, c AllReader, opts ObserveOptions) (platform
 	if err := observeAllGrants(ctx, c, &o, progress); err != nil {
 		return o, err
 	}
-	progress(fmt.Sprintf("reading the grants of %d user(s)", len(users)))
+	active := 0
 	for _, u := range users {
+		if u.Active {
+			active++
+		}
+	}
+	progress(fmt.Sprintf("reading the grants of %d active user(s)", active))
+	for _, u := range users {
+		if !u.Active {
+			continue // a deactivated account reaches nothing, whatever it was granted
+		}
 		for _, t := range userGrantTypes {
 			objs, err := c.ListObjectsOf(ctx, retool.UserSubject(u.ID), string(t))
 			if err != nil {
