@@ -269,10 +269,15 @@ type envResult struct {
 	// of its own (its folder's or universal level), for the environment
 	// levels of a resource rule other environments have.
 	resourceLevels map[string]map[string]string
-	resources      map[string]bool
-	notes          []Note
-	writes         []Call
-	jitDomains     map[string]bool
+	// resources maps the instance's resource names to their ids.
+	resources map[string]string
+	// held are each group's grants on resources, by PermissionGroup and
+	// resource name; instanceNames the groups' names in the instance.
+	held          map[string]map[string]string
+	instanceNames map[string]string
+	notes         []Note
+	writes        []Call
+	jitDomains    map[string]bool
 }
 
 // groupView is an instance group as its PermissionGroup holds it.
@@ -308,13 +313,14 @@ func (a *analysis) call(w Call) {
 func analyse(e Environment, names map[string]string, multi bool) *envResult {
 	o := &e.Observed
 	a := &analysis{envResult: &envResult{name: e.Name, groups: map[string]*groupView{}, rules: map[string]map[target]string{},
-		resourceLevels: map[string]map[string]string{}, resources: map[string]bool{}, jitDomains: map[string]bool{}},
+		resourceLevels: map[string]map[string]string{}, resources: map[string]string{}, jitDomains: map[string]bool{},
+		held: map[string]map[string]string{}, instanceNames: map[string]string{}},
 		o: o, ix: platform.NewFolderIndex(o.Folders), folders: map[string]platform.Folder{}, multi: multi}
 	for _, f := range o.Folders {
 		a.folders[f.ID] = f
 	}
 	for name := range o.Resources {
-		a.resources[name] = true
+		a.resources[name] = o.Resources[name]
 	}
 	inGroup := map[string]bool{}
 	for i := range o.Groups {
@@ -323,6 +329,13 @@ func analyse(e Environment, names map[string]string, multi bool) *envResult {
 		a.groups[og.Name] = gv
 		a.rules[gv.name] = map[target]string{}
 		a.resourceLevels[gv.name] = map[string]string{}
+		a.instanceNames[gv.name] = og.Name
+		a.held[gv.name] = map[string]string{}
+		for name, id := range o.Resources {
+			if l, ok := og.Grants[platform.ObjectRef{Type: platform.ObjectResource, ID: id}]; ok {
+				a.held[gv.name][name] = l
+			}
+		}
 		if gv.builtin != access.AllUsers {
 			a.members(gv)
 			for _, m := range og.Members {
@@ -919,10 +932,17 @@ func (m *merger) rules() {
 			}
 			if k.t.Kind == governorv1alpha1.TargetResource {
 				if !ok {
-					if !e.resources[k.t.Name] {
+					id, there := e.resources[k.t.Name]
+					if !there {
 						continue // not in that instance: the sync reports it pending there
 					}
 					l = e.resourceLevels[k.group][k.t.Name]
+					if levelRank(l) > 0 && e.held[k.group][k.t.Name] != l {
+						// The level the group has there anyway, held by a grant.
+						m.res.Writes = append(m.res.Writes, Call{Environment: e.name, Kind: platform.OpGrant, Group: e.instanceNames[k.group],
+							Object: platform.ObjectRef{Type: platform.ObjectResource, ID: id}, Level: l})
+						m.note(e.name, k.group, fmt.Sprintf("%s: no grant of its own in the %s instance; its level there (%s, from its folder or universal level) becomes a grant (no one's access changes)", k.t, e.name, l), info)
+					}
 				}
 				gt.Environments = append(gt.Environments, governorv1alpha1.EnvironmentLevel{Name: e.name, Level: governorv1alpha1.UniversalLevel(specLevel(l))})
 				continue

@@ -461,3 +461,94 @@ func TestRoundTripRandomInstances(t *testing.T) {
 	}
 	t.Logf("%d of %d cases exact, %d faithful before any write, %d without a call", exact, cases, faithful, silent)
 }
+
+// TestRoundTripTwoEnvironments: two instances of one Space populated alike,
+// whose groups' resource grants then differ at random (levels changed,
+// grants revoked or added), import into objects whose resource targets
+// carry environments: levels. In each environment a sync plans no call but
+// those announced, applying it leaves nothing to do, and where the import
+// reports no difference verify finds none.
+func TestRoundTripTwoEnvironments(t *testing.T) {
+	const cases = 20
+	exact, overrides := 0, 0
+	for seed := int64(1); seed <= cases; seed++ {
+		t.Run(fmt.Sprint("seed", seed), func(t *testing.T) {
+			ctx := context.Background()
+			names := []string{"development", "production"}
+			insts := map[string]*instance{}
+			for _, name := range names {
+				insts[name] = newInstance(t, "acme.test")
+				populate(t, insts[name], rand.New(rand.NewSource(seed)))
+			}
+			rng := rand.New(rand.NewSource(seed * 7919))
+			prod := insts["production"].c
+			groups, _ := prod.ListGroups(ctx)
+			resources, _ := prod.ListResources(ctx)
+			for _, g := range groups {
+				if g.Name == "admin" {
+					continue
+				}
+				for _, r := range resources {
+					obj := retool.ObjectRef{Type: "resource", ID: r.ID}
+					switch rng.Intn(4) {
+					case 0:
+						if err := prod.Grant(ctx, g.ID, obj, levels[rng.Intn(len(levels))]); err != nil {
+							t.Fatal(err)
+						}
+					case 1:
+						if err := prod.Revoke(ctx, g.ID, obj); err != nil {
+							t.Fatal(err)
+						}
+					}
+				}
+			}
+			var envs []importer.Environment
+			for _, name := range names {
+				envs = append(envs, importer.Environment{Name: name, Observed: observe(t, insts[name])})
+			}
+			res, err := importer.Import(envs, importer.Options{Namespace: "acme"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkObjects(t, res)
+			snap, in := model(t, res, names...)
+			if res.Exact() {
+				exact++
+			}
+			for _, r := range res.Rules {
+				for _, tg := range r.Spec.Targets {
+					overrides += len(tg.Environments)
+				}
+			}
+			for _, name := range names {
+				c := insts[name].c
+				var writes []importer.Call
+				for _, w := range res.Writes {
+					if w.Environment == name {
+						writes = append(writes, w)
+					}
+				}
+				for _, op := range plan(t, c, snap, name, platform.Additive, false).Plan.Ops {
+					if !announced(op, writes, false) {
+						t.Errorf("%s: the plan makes a call the import did not announce: %+v\nnotes: %v", name, op, res.Notes)
+					}
+				}
+				plan(t, c, snap, name, platform.Additive, true)
+				if again := plan(t, c, snap, name, platform.Additive, false).Plan; len(again.Ops) > 0 {
+					t.Errorf("%s: after applying, the plan still makes %+v", name, again.Ops)
+				}
+				v, err := syncer.Verify(ctx, c, syncer.VerifyInput{Model: snap, Space: in, Environment: name})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if res.Exact() && len(v.Differences) > 0 {
+					t.Errorf("%s: the import reports no difference, verify finds %+v\nnotes: %v", name, v.Differences, res.Notes)
+				}
+			}
+		})
+	}
+	if exact < cases/3 || overrides < cases {
+		t.Errorf("only %d of %d cases exact, %d environment levels", exact, cases, overrides)
+	}
+	t.Logf("%d of %d cases exact, %d environment levels", exact, cases, overrides)
+}
