@@ -68,7 +68,7 @@ func TestImportedObjectsRoundTrip(t *testing.T) {
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(res.Exact()).To(BeTrue(), "%v", res.Notes)
 	g.Expect(res.ChangesAccess()).To(BeFalse(), "%v", res.Notes)
-	g.Expect(res.Writes).To(BeEmpty())
+	g.Expect(res.Calls).To(BeEmpty())
 	g.Expect(res.JITDomains).To(Equal([]string{"example.org"}))
 
 	tokenSecret(t, name+"-dev", sp.Token())

@@ -52,10 +52,10 @@ type Result struct {
 	Rules  []governorv1alpha1.AccessRule
 	// Notes name what the manifests do not reproduce exactly, and why.
 	Notes []Note
-	// Writes are the calls a sync makes once the manifests are applied:
+	// Calls are the calls a sync makes once the manifests are applied:
 	// each is explained by a note. Those with Authoritative set are made in
 	// Authoritative mode only.
-	Writes []Call
+	Calls []Call
 	// JITDomains are the email domains of the active users who are in no
 	// group but All Users. The model counts them as members of the Space
 	// (and gives them All Users' levels) only through just-in-time
@@ -164,7 +164,7 @@ func Import(envs []Environment, opts Options) (Result, error) {
 	for i, e := range envs {
 		analysed[i] = analyse(e, names, len(envs) > 1)
 		res.Notes = append(res.Notes, analysed[i].notes...)
-		res.Writes = append(res.Writes, analysed[i].writes...)
+		res.Calls = append(res.Calls, analysed[i].calls...)
 	}
 	res.Notes = everywhere(res.Notes, len(envs))
 	m := merger{opts: opts, envs: analysed, res: &res}
@@ -276,7 +276,7 @@ type envResult struct {
 	held          map[string]map[string]string
 	instanceNames map[string]string
 	notes         []Note
-	writes        []Call
+	calls         []Call
 	jitDomains    map[string]bool
 }
 
@@ -307,7 +307,7 @@ func (a *analysis) note(group, text string, e effect) {
 
 func (a *analysis) call(w Call) {
 	w.Environment = a.name
-	a.writes = append(a.writes, w)
+	a.calls = append(a.calls, w)
 }
 
 func analyse(e Environment, names map[string]string, multi bool) *envResult {
@@ -787,7 +787,7 @@ func (m *merger) groups(instanceNames []string, names map[string]string) {
 			gv := e.groups[inst]
 			if gv == nil {
 				m.note(e.name, first.name, fmt.Sprintf("the group is not in the %s instance: a sync creates it there", e.name), changes)
-				m.res.Writes = append(m.res.Writes, Call{Environment: e.name, Kind: platform.OpCreateGroup, Group: inst})
+				m.res.Calls = append(m.res.Calls, Call{Environment: e.name, Kind: platform.OpCreateGroup, Group: inst})
 				continue
 			}
 			if gv == first {
@@ -939,7 +939,7 @@ func (m *merger) rules() {
 					l = e.resourceLevels[k.group][k.t.Name]
 					if levelRank(l) > 0 && e.held[k.group][k.t.Name] != l {
 						// The level the group has there anyway, held by a grant.
-						m.res.Writes = append(m.res.Writes, Call{Environment: e.name, Kind: platform.OpGrant, Group: e.instanceNames[k.group],
+						m.res.Calls = append(m.res.Calls, Call{Environment: e.name, Kind: platform.OpGrant, Group: e.instanceNames[k.group],
 							Object: platform.ObjectRef{Type: platform.ObjectResource, ID: id}, Level: l})
 						m.note(e.name, k.group, fmt.Sprintf("%s: no grant of its own in the %s instance; its level there (%s, from its folder or universal level) becomes a grant (no one's access changes)", k.t, e.name, l), info)
 					}

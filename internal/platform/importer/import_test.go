@@ -296,7 +296,7 @@ func TestImportTranslatesGrants(t *testing.T) {
 	snap, _ := model(t, res, "development")
 	p := plan(t, c, snap, "development", platform.Additive, false).Plan
 	for _, op := range p.Ops {
-		if !announced(op, res.Writes, false) {
+		if !announced(op, res.Calls, false) {
 			t.Errorf("unannounced call %+v", op)
 		}
 	}
@@ -307,7 +307,7 @@ func TestImportTranslatesGrants(t *testing.T) {
 	kinds := map[platform.OpKind]int{}
 	for _, op := range auth.Ops {
 		kinds[op.Kind]++
-		if !announced(op, res.Writes, true) {
+		if !announced(op, res.Calls, true) {
 			t.Errorf("unannounced call in Authoritative mode %+v", op)
 		}
 	}

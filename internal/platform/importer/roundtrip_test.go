@@ -406,7 +406,7 @@ func TestRoundTripRandomInstances(t *testing.T) {
 			for _, mode := range []platform.Mode{platform.Additive, platform.Authoritative} {
 				p := plan(t, inst.c, snap, "development", mode, false).Plan
 				for _, op := range p.Ops {
-					if !announced(op, res.Writes, mode == platform.Authoritative) {
+					if !announced(op, res.Calls, mode == platform.Authoritative) {
 						t.Errorf("%s: the plan makes a call the import did not announce: %+v\nnotes: %v", mode, op, res.Notes)
 					}
 				}
@@ -523,7 +523,7 @@ func TestRoundTripTwoEnvironments(t *testing.T) {
 			for _, name := range names {
 				c := insts[name].c
 				var writes []importer.Call
-				for _, w := range res.Writes {
+				for _, w := range res.Calls {
 					if w.Environment == name {
 						writes = append(writes, w)
 					}

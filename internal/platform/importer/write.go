@@ -23,7 +23,7 @@ func Write(w io.Writer, res Result, header []string) error {
 		comment(&b, h)
 	}
 	additive, authoritative := 0, 0
-	for _, wr := range res.Writes {
+	for _, wr := range res.Calls {
 		if wr.Authoritative {
 			authoritative++
 		} else {
