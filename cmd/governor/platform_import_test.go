@@ -25,9 +25,9 @@ import (
 )
 
 // TestImportCommandAgainstACluster runs `governor platform import` as the
-// adoption walkthrough does, against a real API server and the populated
-// development and production instances: the Space's tokens come from
-// Governor's namespace, every object printed is accepted by the CRDs
+// adoption walkthrough does, against a real API server and the development
+// and production instances that `governor dev --populate` filled (it stores
+// the Space's tokens in Governor's namespace, once): every object printed is accepted by the CRDs
 // (schemas and CEL), and once they are created the Space's model plans
 // only the calls the import announced, after which `governor platform
 // verify` reports the one difference the import marked.
@@ -55,27 +55,45 @@ func TestImportCommandAgainstACluster(t *testing.T) {
 	space := &governorv1alpha1.Space{ObjectMeta: metav1.ObjectMeta{Name: adoptionSpace},
 		Spec: governorv1alpha1.SpaceSpec{DisplayName: adoptionDisplayName, Namespace: adoptionSpace}}
 	clients := map[string]*retool.Client{}
-	for _, name := range []string{"development", "production"} {
+	var instances []devInstance
+	for _, name := range []string{"development", "staging", "production"} {
 		srv := emulator.New(emulator.Options{Domain: devDomain("hub", name), RequestsPerMinute: -1})
 		ts := httptest.NewServer(srv)
 		defer ts.Close()
-		admin, err := retool.New(retool.Options{URL: ts.URL, Domain: devDomain("hub", name), Token: srv.Space("").Token(), RequestsPerMinute: -1})
-		if err != nil {
+		instances = append(instances, devInstance{env: name, addr: ts.Listener.Addr().String(), server: srv})
+	}
+	// governor dev --populate, twice: the second run finds the Spaces and
+	// leaves them as they are.
+	var populated bytes.Buffer
+	for run := 0; run < 2; run++ {
+		populated.Reset()
+		if err := populateAdoption(ctx, c, instances, &populated); err != nil {
 			t.Fatal(err)
 		}
-		domain := devDomain(adoptionSpace, name)
-		sp, err := populateHandMade(ctx, admin, srv, ts.URL, domain, adoptionEnvironments[name])
-		if err != nil {
+		if got := strings.Count(populated.String(), "Populated the"); got != 2*(1-run) {
+			t.Errorf("run %d populated %d instances: %s", run+1, got, populated.String())
+		}
+	}
+	for _, inst := range instances {
+		domain := devDomain(adoptionSpace, inst.env)
+		readOnly, adopted := adoptionEnvironments[inst.env]
+		sp := inst.server.Space(domain)
+		if !adopted {
+			if sp != nil {
+				t.Errorf("the %s instance holds the Space %s", inst.env, adoptionSpace)
+			}
+			continue
+		}
+		secret := "retool-" + inst.env + "-" + adoptionSpace
+		url := "http://" + inst.addr
+		space.Spec.Environments = append(space.Spec.Environments, governorv1alpha1.Environment{Name: inst.env, ReadOnly: readOnly,
+			Instance: &governorv1alpha1.Instance{URL: url, Domain: domain, TokenSecretRef: governorv1alpha1.SecretKeyReference{Name: secret}}})
+		var err error
+		if clients[inst.env], err = retool.New(retool.Options{URL: url, Domain: domain, Token: sp.Token(), RequestsPerMinute: -1}); err != nil {
 			t.Fatal(err)
 		}
-		secret := "retool-" + name + "-" + adoptionSpace
-		if err := c.Create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: secret, Namespace: "governor-system"}, StringData: map[string]string{"token": sp.Token()}}); err != nil {
-			t.Fatal(err)
-		}
-		space.Spec.Environments = append(space.Spec.Environments, governorv1alpha1.Environment{Name: name, ReadOnly: adoptionEnvironments[name],
-			Instance: &governorv1alpha1.Instance{URL: ts.URL, Domain: domain, TokenSecretRef: governorv1alpha1.SecretKeyReference{Name: secret}}})
-		if clients[name], err = retool.New(retool.Options{URL: ts.URL, Domain: domain, Token: sp.Token(), RequestsPerMinute: -1}); err != nil {
-			t.Fatal(err)
+		if groups, _ := clients[inst.env].ListGroups(ctx); len(groups) != 7 {
+			t.Errorf("%s: %d groups after populating twice", inst.env, len(groups))
 		}
 	}
 	if err := c.Create(ctx, space); err != nil {
