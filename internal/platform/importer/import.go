@@ -656,22 +656,14 @@ func (a *analysis) otherGrants(gv *groupView, used map[platform.ObjectRef]bool) 
 	sort.Slice(refs, func(i, j int) bool { return refs[i].String() < refs[j].String() })
 	for _, ref := range refs {
 		level := og.Grants[ref]
-		what := ref.String()
+		what := a.describe(ref)
 		inexact := false
-		if ref.Type == platform.ObjectFolder {
-			if f, ok := a.folders[ref.ID]; ok {
-				what = fmt.Sprintf("the system %s folder %q", f.Type, f.Name)
-				if a.ix.Root(f.Type) == ref.ID {
-					what = fmt.Sprintf("the root %s folder", f.Type)
-					// Apps and resources in the root have rules of their own;
-					// workflows cannot (the platform grants no single workflow).
-					if u, _ := a.universal(gv, access.Workflow); f.Type == platform.FolderType(access.Workflow) && levelRank(level) > levelRank(u) {
-						for _, folder := range a.o.WorkflowFolders {
-							inexact = inexact || folder == ref.ID
-						}
-					}
-				} else if !f.System {
-					what = fmt.Sprintf("the %s folder %q in the archive or a user's drafts", f.Type, f.Name)
+		if f, ok := a.folders[ref.ID]; ok && ref.Type == platform.ObjectFolder && a.ix.Root(f.Type) == ref.ID {
+			// Apps and resources in the root have rules of their own;
+			// workflows cannot (the platform grants no single workflow).
+			if u, _ := a.universal(gv, access.Workflow); f.Type == platform.FolderType(access.Workflow) && levelRank(level) > levelRank(u) {
+				for _, folder := range a.o.WorkflowFolders {
+					inexact = inexact || folder == ref.ID
 				}
 			}
 		}
@@ -691,6 +683,38 @@ func (a *analysis) otherGrants(gv *groupView, used map[platform.ObjectRef]bool) 
 	}
 }
 
+// describe names an object or folder of the instance as people read it.
+func (a *analysis) describe(ref platform.ObjectRef) string {
+	switch ref.Type {
+	case platform.ObjectFolder:
+		f, ok := a.folders[ref.ID]
+		if !ok {
+			break
+		}
+		if p, ok := a.ix.Path(ref.ID); ok {
+			return fmt.Sprintf("%s folder %q", f.Type, p)
+		}
+		switch {
+		case a.ix.Root(f.Type) == ref.ID:
+			return fmt.Sprintf("the root %s folder", f.Type)
+		case f.System:
+			return fmt.Sprintf("the system %s folder %q", f.Type, f.Name)
+		}
+		return fmt.Sprintf("the %s folder %q in the archive or a user's drafts", f.Type, f.Name)
+	case platform.ObjectApp, platform.ObjectResource:
+		names := a.o.Apps
+		if ref.Type == platform.ObjectResource {
+			names = a.o.Resources
+		}
+		for name, id := range names {
+			if id == ref.ID {
+				return fmt.Sprintf("%s %q", ref.Type, name)
+			}
+		}
+	}
+	return ref.String()
+}
+
 // userGrants reports the grants to single users: Governor grants groups only.
 func (a *analysis) userGrants() {
 	grants := append([]platform.UserGrant(nil), a.o.UserGrants...)
@@ -701,17 +725,7 @@ func (a *analysis) userGrants() {
 		return grants[i].Object.String() < grants[j].Object.String()
 	})
 	for _, g := range grants {
-		what := g.Object.String()
-		for name, id := range a.o.Apps {
-			if g.Object.Type == platform.ObjectApp && id == g.Object.ID {
-				what = fmt.Sprintf("app %q", name)
-			}
-		}
-		if g.Object.Type == platform.ObjectFolder {
-			if p, ok := a.ix.Path(g.Object.ID); ok {
-				what = fmt.Sprintf("%s folder %q", a.folders[g.Object.ID].Type, p)
-			}
-		}
+		what := a.describe(g.Object)
 		a.note("", fmt.Sprintf("user %s: %s on %s, granted to the user alone: the model grants groups only, and the sync leaves grants to users as they are (give the level to a group the user is in, or revoke the grant in Retool)", g.Email, g.Level, what), differs)
 	}
 }
