@@ -69,7 +69,7 @@ build: ## Build bin/governor and bin/kubectl-governor (the kubectl plugin: the a
 
 .PHONY: dev
 dev: build control-plane ## Run a local control plane with the operator in it.
-	KUBEBUILDER_ASSETS="$$(hack/build-control-plane.sh)" bin/governor dev
+	KUBEBUILDER_ASSETS="$$(hack/build-control-plane.sh)" bin/governor dev $(DEV_ARGS)
 
 ##@ Test
 

@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
 	"github.com/governor-dev/governor/internal/controller"
@@ -24,6 +25,7 @@ func newDevCommand() *cobra.Command {
 		stateDir      string
 		appsRepoDir   string
 		verbose       bool
+		populate      bool
 		opts          = operator.Options{MetricsAddr: "127.0.0.1:8080", ProbeAddr: "127.0.0.1:8081"}
 	)
 	cmd := &cobra.Command{
@@ -42,7 +44,7 @@ and keeps nothing. Ctrl-C stops everything.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctrl.SetLogger(zap.New(zap.UseDevMode(true)))
 			ctx := ctrl.SetupSignalHandler()
-			return runDev(ctx, cmd, devPaths{kubeconfig: kubeconfigOut, state: stateDir, appsRepo: appsRepoDir}, verbose, opts)
+			return runDev(ctx, cmd, devPaths{kubeconfig: kubeconfigOut, state: stateDir, appsRepo: appsRepoDir}, devOptions{verbose: verbose, populate: populate}, opts)
 		},
 	}
 	f := cmd.Flags()
@@ -50,6 +52,7 @@ and keeps nothing. Ctrl-C stops everything.`,
 	f.StringVar(&stateDir, "state-dir", ".governor/dev/etcd", `etcd's data directory, kept across runs with the emulated instances' state beside it ("" for a throwaway cluster and instances)`)
 	f.StringVar(&appsRepoDir, "apps-repo-dir", ".governor/dev/apps/retool-apps", "where the sample git repository of the samples' releases is created (once), served at http://"+devGitAddr+devGitPath)
 	f.BoolVar(&verbose, "verbose", false, "show the control plane's own logs")
+	f.BoolVar(&populate, "populate", false, "create the Space "+adoptionSpace+" in the development and production instances, filled by hand as a team would before Governor, for the adoption walkthrough (docs/adoption.md); once, kept across runs")
 	f.StringVar(&opts.MetricsAddr, "metrics-bind-address", opts.MetricsAddr, "address of the operator's metrics endpoint")
 	f.StringVar(&opts.ProbeAddr, "health-probe-bind-address", opts.ProbeAddr, "address of /healthz and /readyz")
 	f.StringVar(&opts.APIAddr, "api-bind-address", "127.0.0.1:9443", `address of the decision API ("" disables it)`)
@@ -60,7 +63,10 @@ and keeps nothing. Ctrl-C stops everything.`,
 // devPaths are where governor dev keeps its files.
 type devPaths struct{ kubeconfig, state, appsRepo string }
 
-func runDev(ctx context.Context, cmd *cobra.Command, paths devPaths, verbose bool, opts operator.Options) error {
+// devOptions are governor dev's switches.
+type devOptions struct{ verbose, populate bool }
+
+func runDev(ctx context.Context, cmd *cobra.Command, paths devPaths, dev devOptions, opts operator.Options) error {
 	out := cmd.OutOrStdout()
 	kubeconfigOut := paths.kubeconfig
 	repoURL, err := serveSampleRepository(ctx, paths.appsRepo)
@@ -68,7 +74,7 @@ func runDev(ctx context.Context, cmd *cobra.Command, paths devPaths, verbose boo
 		return err
 	}
 	cpOpts := controlplane.Options{DataDir: paths.state, ControllerManager: true}
-	if verbose {
+	if dev.verbose {
 		cpOpts.Output = cmd.ErrOrStderr()
 	}
 	fmt.Fprintln(out, "Starting etcd, kube-apiserver and kube-controller-manager...")
@@ -97,6 +103,15 @@ func runDev(ctx context.Context, cmd *cobra.Command, paths devPaths, verbose boo
 	if err != nil {
 		return err
 	}
+	if dev.populate {
+		c, err := client.New(cp.Config, client.Options{})
+		if err != nil {
+			return err
+		}
+		if err := populateAdoption(ctx, c, instances, out); err != nil {
+			return err
+		}
+	}
 	opts.Platform.Namespace = devNamespace
 	opts.Platform.Resync = 20 * time.Second // releases see the read-only instances pick up a release within it
 	opts.Platform.RequestsPerMinute = 6000  // local emulators: the tour syncs in seconds
@@ -110,6 +125,9 @@ func runDev(ctx context.Context, cmd *cobra.Command, paths devPaths, verbose boo
 	case <-waitReady(ctx, opts.ProbeAddr, time.Minute):
 	}
 	printDevBanner(out, cp.Config.Host, abs, repoURL, devInstancesDir(paths.state), instances)
+	if dev.populate {
+		fmt.Fprintf(out, "The Space %s waits in the development and production instances to be adopted: docs/adoption.md.\n\n", adoptionSpace)
+	}
 	return <-errc
 }
 

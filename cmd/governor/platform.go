@@ -31,7 +31,7 @@ func newPlatformCommand() *cobra.Command {
 		Short: "The platform's instances: what a sync would change",
 		Args:  cobra.NoArgs,
 	}
-	cmd.AddCommand(newPlanCommand(), newVerifyCommand())
+	cmd.AddCommand(newPlanCommand(), newVerifyCommand(), newImportCommand())
 	return cmd
 }
 

@@ -24,6 +24,9 @@ type Observed struct {
 	// AppFolders and ResourceFolders map app and resource names to the id of
 	// the folder they are in ("" or absent: the root, or unknown).
 	AppFolders, ResourceFolders map[string]string
+	// WorkflowFolders maps workflow names to the id of the folder they are
+	// in. Read by syncer.ObserveAll only (a sync grants no workflow).
+	WorkflowFolders map[string]string
 	// UserGrants are the grants whose subject is a user, not a group; nil
 	// when they were not read (the plan then says nothing of them).
 	UserGrants []UserGrant
@@ -54,6 +57,13 @@ type ObservedGroup struct {
 	// Grants are the group's direct grants, by object; nil when they were
 	// not read (the plan then leaves the group's grants alone).
 	Grants map[ObjectRef]string
+	// Invites are the canonical emails of the group's open invitations
+	// (unclaimed, unexpired). Read by syncer.ObserveAll only.
+	Invites []string
+	// OtherGrants are the group's grants on object types that Governor does
+	// not manage (resource_configuration), by object. Read by
+	// syncer.ObserveAll only.
+	OtherGrants map[ObjectRef]string
 }
 
 // ObservedMember is a member of an instance's group.
