@@ -628,8 +628,28 @@ func (pl *planner) userGrants() {
 			pl.add(Op{Kind: OpRevokeUserGrant, Member: MemberRef{UserID: g.UserID, Email: g.Email}, Object: g.Object})
 			continue
 		}
-		pl.p.Drift = append(pl.p.Drift, fmt.Sprintf("user %s: %s on %s, granted to the user, not to a group; declared nowhere", g.Email, g.Level, g.Object))
+		pl.p.Drift = append(pl.p.Drift, fmt.Sprintf("user %s: %s on %s, granted to the user, not to a group; declared nowhere (only Authoritative mode revokes it)",
+			g.Email, g.Level, pl.objectName(g.Object)))
 	}
+}
+
+// objectName names an object of the instance as people read it (app
+// folder "finance/reports", app "payouts"), else by its id.
+func (pl *planner) objectName(ref ObjectRef) string {
+	switch ref.Type {
+	case ObjectFolder:
+		if path, ok := pl.folders.Path(ref.ID); ok {
+			typ, _, _ := strings.Cut(ref.ID, "_")
+			return fmt.Sprintf("%s folder %q (%s)", typ, path, ref)
+		}
+	case ObjectApp:
+		for name, id := range pl.o.Apps {
+			if id == ref.ID {
+				return fmt.Sprintf("app %q (%s)", name, ref)
+			}
+		}
+	}
+	return ref.String()
 }
 
 // settingsUpdate is what changes of og's settings (nil: nothing), the

@@ -187,6 +187,7 @@ func (r *Reconciler) pass(ctx context.Context, space *governorv1alpha1.Space, en
 		Credentials:          creds,
 		Memory:               st.memory(env.Name),
 		GrantReads:           r.grantReadsPerPass(conn.RequestsPerMinute, model.Snapshot.Stats().Groups),
+		UserGrantReads:       r.userGrantReadsPerPass(conn.RequestsPerMinute),
 		Apply:                true,
 		Recorder: syncer.RecorderFunc(func(e syncer.Effect) {
 			rec.apply(e)
@@ -302,6 +303,18 @@ func (r *Reconciler) grantReadsPerPass(rpm, groups int) int {
 	}
 	perResync := int(float64(rpm)*r.Options.Resync.Minutes()) / 2
 	return max(1, min(groups, perResync/3))
+}
+
+// userGrantReadsPerPass is how many users' direct grants a pass reads (two
+// requests each): an eighth of what grantReadsPerPass leaves a resync, so
+// that the users of an instance are read in turn over resyncs without
+// crowding out the groups.
+func (r *Reconciler) userGrantReadsPerPass(rpm int) int {
+	if rpm < 0 {
+		return -1
+	}
+	perResync := int(float64(rpm)*r.Options.Resync.Minutes()) / 2
+	return max(1, perResync/8/2)
 }
 
 func platformMode(space *governorv1alpha1.Space) governorv1alpha1.PlatformMode {

@@ -105,6 +105,9 @@ type Input struct {
 	Memory *Memory
 	// GrantReads bounds the groups whose grants are read (negative: all).
 	GrantReads int
+	// UserGrantReads bounds the users whose direct grants are read
+	// (negative: all; zero: none, only what Memory knows is reported).
+	UserGrantReads int
 	// Apply runs the plan; off, the pass only plans.
 	Apply bool
 	// Recorder receives the effects (nil: none kept).
@@ -165,7 +168,7 @@ func Pass(ctx context.Context, inst Instance, in Input) Result {
 	res.Desired = desired
 
 	progress("observing the instance")
-	observed, err := Observe(ctx, inst, desired, mem, ObserveOptions{GrantReads: in.GrantReads, Progress: progress})
+	observed, err := Observe(ctx, inst, desired, mem, ObserveOptions{GrantReads: in.GrantReads, UserGrantReads: in.UserGrantReads, Progress: progress})
 	if err != nil {
 		res.Err = step("observing the instance", err)
 		return res
