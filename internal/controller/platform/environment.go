@@ -62,6 +62,11 @@ func (r *Reconciler) ReconcileEnvironment(ctx context.Context, key EnvKey) (reco
 		return reconcile.Result{}, err // the record could not be read: nothing is claimed
 	}
 	st.setOutcome(env.Name, o, started)
+	if o.planned {
+		// Each rule's PlatformExpressible, written by the rule's object reconciler.
+		r.Options.Expressibility.Publish(space.Name, space.TargetNamespace(), env.Name, controllerEnvNames(space),
+			model.RuleGenerations(), o.notExpressible)
+	}
 	if err := r.publish(ctx, space); err != nil {
 		return reconcile.Result{}, err
 	}
@@ -203,6 +208,9 @@ func (r *Reconciler) pass(ctx context.Context, space *governorv1alpha1.Space, en
 			"%s: %s, recorded by Governor, is gone from the instance: created again where still declared", env.Name, g)
 	}
 	platformWrites.WithLabelValues(space.Name, env.Name).Add(float64(res.Writes))
+	if res.Plan.Space != "" {
+		o.planned, o.notExpressible = true, res.Plan.NotExpressibleRules
+	}
 	if res.Err != nil {
 		o = fail(res.Err)
 		if o.err.Reason == ReasonSyncing {

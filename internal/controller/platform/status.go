@@ -16,6 +16,7 @@ import (
 
 	governorv1alpha1 "github.com/governor-dev/governor/api/v1alpha1"
 	"github.com/governor-dev/governor/internal/access"
+	"github.com/governor-dev/governor/internal/platform"
 	"github.com/governor-dev/governor/internal/platform/syncer"
 )
 
@@ -40,6 +41,10 @@ type outcome struct {
 	err      *syncer.Error
 	// status is the environment's status.platform entry.
 	status governorv1alpha1.EnvironmentPlatformStatus
+	// planned is set when the pass planned (even if it did not finish), and
+	// notExpressible are then the rule targets the instance cannot hold.
+	planned        bool
+	notExpressible []platform.NotExpressible
 }
 
 // summarize is PlatformSynced from the environments' outcomes: a failure
