@@ -41,13 +41,9 @@ type Options struct {
 	// InviteMissingMembers invites members without an account instead of
 	// listing them as pending.
 	InviteMissingMembers bool
-	Ownership            Ownership
-	// InstanceSettings names the PermissionGroups whose universal levels
-	// and flags the plan never lowers, in either mode: the AllUsers group
-	// Governor creates with a Space's default groups, which declares none,
-	// so that adopting a populated instance takes nothing away from its
-	// users. (In Additive mode no group Governor did not create is lowered.)
-	InstanceSettings map[string]bool
+	// Ownership is what Governor created; in a Space Governor created in the
+	// instance, Retool's default groups count as created (syncer.Recorded).
+	Ownership Ownership
 }
 
 // OpKind is the kind of an API call.
@@ -298,17 +294,17 @@ func (pl *planner) createGroup(dg *DesiredGroup) {
 }
 
 // lowersSettings reports whether the plan may lower og's levels and flags:
-// a group Governor created, or any group in Authoritative mode but those
-// whose settings are the instance's (Options.InstanceSettings).
-func (pl *planner) lowersSettings(dg *DesiredGroup, og *ObservedGroup) bool {
-	return pl.opts.Ownership.CreatedGroups[og.ID] || pl.opts.Mode == Authoritative && !pl.opts.InstanceSettings[dg.Name]
+// a group Governor created, or any group in Authoritative mode (where the
+// Space holds exactly the model that checks answer from).
+func (pl *planner) lowersSettings(og *ObservedGroup) bool {
+	return pl.opts.Ownership.CreatedGroups[og.ID] || pl.opts.Mode == Authoritative
 }
 
 func (pl *planner) updateGroup(dg *DesiredGroup, og *ObservedGroup) {
 	managed := pl.opts.Mode == Authoritative || pl.opts.Ownership.CreatedGroups[og.ID]
 	universal := og.Settings
 	if dg.Settings != nil {
-		u, after, raised := settingsUpdate(dg, og, pl.lowersSettings(dg, og))
+		u, after, raised := settingsUpdate(dg, og, pl.lowersSettings(og))
 		if u != nil {
 			pl.add(Op{Kind: OpUpdateGroup, Group: dg.Name, GroupName: og.Name, GroupID: og.ID, Update: u})
 		}

@@ -431,9 +431,14 @@ func TestDefaultGroupsAreNotLowered(t *testing.T) {
 				}
 			},
 		},
-		"authoritative keeps the levels of the All Users group Governor created with the default groups": {
-			groups: []access.Group{allUsers}, opts: Options{Mode: Authoritative, InstanceSettings: map[string]bool{"all-users": true}},
-			ops: []string{}, drift: 5,
+		"additive lowers All Users in a Space Governor created: its default groups are Governor's": {
+			groups: []access.Group{allUsers}, opts: Options{Mode: Additive, Ownership: Ownership{CreatedGroups: map[int64]bool{4: true}}},
+			ops: []string{"UpdateGroup"},
+			update: func(t *testing.T, u *SettingsUpdate) {
+				if u.UniversalApp == nil || *u.UniversalApp != "none" || u.AccountDetails == nil || *u.AccountDetails {
+					t.Errorf("update = %+v", u)
+				}
+			},
 		},
 	}
 	for name, tc := range cases {

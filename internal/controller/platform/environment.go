@@ -397,7 +397,7 @@ func (r *Reconciler) ensureSpace(ctx context.Context, space *governorv1alpha1.Sp
 	}
 	for _, s := range spaces {
 		if s.ID == recorded {
-			rec.setSpaceID(s.ID)
+			rec.setSpaceID(s.ID, false)
 			return s.ID, nil
 		}
 	}
@@ -405,7 +405,7 @@ func (r *Reconciler) ensureSpace(ctx context.Context, space *governorv1alpha1.Sp
 		if strings.EqualFold(s.Domain, domain) {
 			// Not the recorded one (or none recorded): the Space of that
 			// domain is this Space's, as created by hand or restored.
-			rec.setSpaceID(s.ID)
+			rec.setSpaceID(s.ID, false)
 			if recorded != "" {
 				r.Recorder.Eventf(space, nil, corev1.EventTypeWarning, "SpaceReplaced", "Sync",
 					"the Space %s recorded in the %s instance is gone; the instance's Space %s (%s) is taken instead: if its API token changed, store it in Secret %s",
@@ -423,7 +423,7 @@ func (r *Reconciler) ensureSpace(ctx context.Context, space *governorv1alpha1.Sp
 	if err != nil {
 		return "", adminFailure("creating the Space in the instance", err)
 	}
-	rec.setSpaceID(created.ID)
+	rec.setSpaceID(created.ID, true)
 	if recorded != "" {
 		st.mu.Lock()
 		st.reissue[env.Name] = true

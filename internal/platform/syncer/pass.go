@@ -85,6 +85,11 @@ type Recorded struct {
 	// PendingCreates holds the instance names of groups whose create was
 	// sent and not confirmed.
 	PendingCreates map[string]bool
+	// SpaceCreated is set when Governor created the Space in the instance:
+	// Retool's default groups (All Users, admin, editor, viewer) came with
+	// it, so they are Governor's as if it had created them, and setting them
+	// to the model takes nothing from anyone.
+	SpaceCreated bool
 }
 
 // Input is everything a pass needs that is decided elsewhere.
@@ -246,6 +251,13 @@ func verify(d platform.Desired, o platform.Observed, rec Recorded, out Recorder,
 	for id := range rec.CreatedGroups {
 		if listed[id] {
 			own.CreatedGroups[id] = true
+		}
+	}
+	if rec.SpaceCreated {
+		for _, g := range o.Groups {
+			if platform.IsBuiltinGroupName(g.Name) {
+				own.CreatedGroups[g.ID] = true
+			}
 		}
 	}
 	for g := range rec.CreatedGrants {
