@@ -23,6 +23,9 @@ import (
 	"github.com/governor-dev/governor/internal/platform/syncer"
 )
 
+// inexpressible is a rule target an instance cannot hold at the model's level.
+type inexpressible = platform.NotExpressible
+
 // workers is how many environments are synced at once; an instance that
 // hangs holds one of them for at most the pass bound.
 const workers = 8

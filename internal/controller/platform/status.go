@@ -16,7 +16,6 @@ import (
 
 	governorv1alpha1 "github.com/governor-dev/governor/api/v1alpha1"
 	"github.com/governor-dev/governor/internal/access"
-	"github.com/governor-dev/governor/internal/platform"
 	"github.com/governor-dev/governor/internal/platform/syncer"
 )
 
@@ -44,7 +43,7 @@ type outcome struct {
 	// planned is set when the pass planned (even if it did not finish), and
 	// notExpressible are then the rule targets the instance cannot hold.
 	planned        bool
-	notExpressible []platform.NotExpressible
+	notExpressible []inexpressible
 }
 
 // summarize is PlatformSynced from the environments' outcomes: a failure

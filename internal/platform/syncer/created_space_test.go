@@ -32,7 +32,7 @@ func TestPassSpaceGovernorCreated(t *testing.T) {
 		drift    int
 		viewer   []string
 	}{
-		"adopted: nothing lowered, reported": {created: false, allUsers: "edit", drift: 5, viewer: []string{"root@example.com", "bob@example.com"}},
+		"adopted: nothing lowered, reported":    {created: false, allUsers: "edit", drift: 5, viewer: []string{"root@example.com", "bob@example.com"}},
 		"created by Governor: set to the model": {created: true, allUsers: "none", drift: 0, viewer: []string{"bob@example.com"}},
 	} {
 		t.Run(name, func(t *testing.T) {
