@@ -296,7 +296,12 @@ func TestPlatformSyncHoldsTheModel(t *testing.T) {
 	g.Expect(devStatus.NotExpressible).To(ContainElement(And(ContainSubstring("payroll"), ContainSubstring("grants no single workflow"))),
 		"what the instance cannot hold is said apart from what waits")
 	g.Expect(devStatus.NotExpressibleCount).To(BeEquivalentTo(len(devStatus.NotExpressible)))
-	g.Expect(meta.IsStatusConditionTrue(space.Status.Conditions, governorv1alpha1.ConditionReady)).To(BeTrue(), "pending items do not make the Space unready")
+	// The Space controller folds PlatformSynced into Ready after the platform
+	// controller wrote it.
+	g.Eventually(func(g Gomega) {
+		c := condition(g, space, governorv1alpha1.ConditionReady)
+		g.Expect(c.Status).To(Equal(metav1.ConditionTrue), "pending items do not make the Space unready: %s: %s", c.Reason, c.Message)
+	}, timeout, interval).Should(Succeed())
 
 	// What Governor created is recorded in Governor's namespace, beside the
 	// Space (owned by it), not in the team's objects' status.
