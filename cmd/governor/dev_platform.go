@@ -46,15 +46,20 @@ var devEnvironments = []struct{ name, addr string }{
 // instance, dev does what its admin would: mint its API token, store it, and
 // sign its people in and add its apps and resources.
 var devChildSpaces = []struct {
-	name   string
-	users  []string
-	apps   []string
-	others map[string][]string // kind -> names
+	name  string
+	users []string
+	// apps and workflows map names to their folder path ("" for the root):
+	// some in sub-folders of the folders the samples' rules grant, which
+	// Governor grants as well (Retool's folder grants reach a folder's
+	// direct contents only).
+	apps, workflows map[string]string
+	others          map[string][]string // kind -> names
 }{
 	{name: "payments",
-		users:  []string{"alice@example.com", "bob@example.com", "carol@example.com", "dave@example.com", "erin@example.com"},
-		apps:   []string{"payouts", "ledger"},
-		others: map[string][]string{"resource": {"ledger-db", "pagerduty-api"}}},
+		users:     []string{"alice@example.com", "bob@example.com", "carol@example.com", "dave@example.com", "erin@example.com"},
+		apps:      map[string]string{"payouts": "", "ledger": "finance/reports", "statements": "finance/reports/monthly"},
+		workflows: map[string]string{"nightly-close": "oncall/runbooks/nightly"},
+		others:    map[string][]string{"resource": {"ledger-db", "pagerduty-api"}}},
 }
 
 func devDomain(space, env string) string { return space + "." + env + ".retool.localhost" }
@@ -132,8 +137,11 @@ func provisionChildSpaces(ctx context.Context, c client.Client, instances []devI
 				for _, u := range child.users {
 					sp.AddUser(u)
 				}
-				for _, a := range child.apps {
-					_, _ = sp.AddApp(a, "")
+				for a, folder := range child.apps {
+					_, _ = sp.AddApp(a, folder)
+				}
+				for w, folder := range child.workflows {
+					_, _ = sp.AddWorkflow(w, folder)
 				}
 				for _, r := range child.others["resource"] {
 					_, _ = sp.AddResource(r, "")
@@ -179,7 +187,7 @@ func deployReleases(ctx context.Context, instances []devInstance) {
 			continue
 		}
 		writable.PullReleases(ctx)
-		for _, a := range child.apps {
+		for a := range child.apps {
 			v := writable.ReleaseVersion(a)
 			if v == "" || v == "latest" {
 				continue

@@ -201,6 +201,9 @@ func planFor(ctx context.Context, f planFlags, progress io.Writer) (platform.Pla
 		Credentials: creds,
 		SSO:         sso,
 		GrantReads:  -1,
+		// Every user's direct grants: the plan shows them as drift, or the
+		// revocations Authoritative mode makes.
+		UserGrantReads: -1,
 		Progress: func(step string) {
 			fmt.Fprintf(progress, "  %5.1fs %s\n", time.Since(start).Seconds(), step)
 		},

@@ -50,6 +50,9 @@ type PlatformOptions struct {
 	// Connections are shared by the platform sync and release publishing
 	// (one budget per instance); made from the options when nil.
 	Connections *Connections
+	// Expressibility carries the platform sync's verdict on each AccessRule
+	// to the rule's object reconciler (PlatformExpressible); made when nil.
+	Expressibility *PlatformExpressibility
 }
 
 // WithDefaults returns the options with their defaults filled in.

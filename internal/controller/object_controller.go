@@ -38,7 +38,9 @@ type ModelObjectReconciler struct {
 	Models    *Models
 	// GroupAdmins holds the group admin controller's GroupAdminsBound.
 	GroupAdmins *GroupAdminBindings
-	Recorder    events.EventRecorder
+	// Expressibility holds the platform sync's PlatformExpressible of rules.
+	Expressibility *PlatformExpressibility
+	Recorder       events.EventRecorder
 	// Kind is PermissionGroup or AccessRule.
 	Kind string
 }
@@ -108,6 +110,16 @@ func (r *ModelObjectReconciler) Reconcile(ctx context.Context, req reconcile.Req
 			meta.SetStatusCondition(&conds, *bound)
 		}
 	}
+	if rule, ok := obj.(*governorv1alpha1.AccessRule); ok {
+		// What the platform sync found, for a rule in the model; none
+		// before a pass published, or without instances.
+		switch c, known := r.Expressibility.condition(rule); {
+		case out.state != stateReady || known && c == nil:
+			meta.RemoveStatusCondition(&conds, governorv1alpha1.ConditionPlatformExpressible)
+		case c != nil:
+			meta.SetStatusCondition(&conds, *c)
+		}
+	}
 	obj.SetConditions(conds)
 	written, err := r.applyStatus(ctx, before, obj)
 	if err != nil {
@@ -117,6 +129,7 @@ func (r *ModelObjectReconciler) Reconcile(ctx context.Context, req reconcile.Req
 		return expiryChange, nil
 	}
 	recordTransition(r.Recorder, obj, before.GetConditions(), obj.GetConditions())
+	recordNotExpressible(r.Recorder, obj, before.GetConditions(), obj.GetConditions())
 	recordExpired(r.Recorder, obj, expiredOf(before), expiredOf(obj))
 	return expiryChange, nil
 }
@@ -215,6 +228,9 @@ func (r *ModelObjectReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	if kind == kindPermissionGroup {
 		// The group admin controller's verdict on a group.
 		b = b.WatchesRawSource(r.GroupAdmins.Source())
+	} else if r.Expressibility != nil {
+		// The platform sync's verdict on a rule.
+		b = b.WatchesRawSource(r.Expressibility.Source())
 	}
 	return b.
 		Named(strings.ToLower(kind)).

@@ -423,6 +423,10 @@ func TestPlatformModes(t *testing.T) {
 	extra, err := devSpace.AddApp("scratch", "")
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(devc.Grant(ctx(), finance.ID, retool.ObjectRef{Type: "app", ID: extra.ID}, "use")).To(Succeed())
+	// A grant to a user, not a group (Retool API 2.7+).
+	bob := userID(t, devc, "bob@example.com")
+	ledger := appNamed(t, devc, "ledger")
+	g.Expect(devc.GrantTo(ctx(), retool.UserSubject(bob), retool.ObjectRef{Type: "app", ID: ledger}, "edit")).To(Succeed())
 
 	// Additive: reported as drift, left alone.
 	g.Eventually(func(g Gomega) {
@@ -430,8 +434,10 @@ func TestPlatformModes(t *testing.T) {
 		g.Expect(env.Client.Get(ctx(), client.ObjectKeyFromObject(space), s)).To(Succeed())
 		dp := s.Status.Platform[0]
 		g.Expect(dp.Drift).NotTo(BeNil())
-		g.Expect(dp.Drift.Examples).To(ContainElements(`group "ops"`, `group "admin": member eve@example.com`))
+		g.Expect(dp.Drift.Examples).To(ContainElements(`group "ops"`, `group "admin": member eve@example.com`,
+			`user bob@example.com: edit on app "ledger" (app/`+ledger+`), granted to the user, not to a group; declared nowhere (only Authoritative mode revokes it)`))
 	}, platformTimeout, interval).Should(Succeed())
+	g.Expect(userGrantsOf(t, devc, bob)).To(HaveKeyWithValue("app/"+ledger, "edit"), "Additive mode leaves a user's grant alone")
 	g.Expect(groupNamed(t, devc, "ops")).NotTo(BeNil())
 	// Finance was created by Governor: what is added to it by hand is removed.
 	g.Eventually(func() map[string]string { return grantsOf(t, devc, finance.ID) }, platformTimeout, interval).ShouldNot(HaveKey("app/" + extra.ID))
@@ -455,6 +461,54 @@ func TestPlatformModes(t *testing.T) {
 	g.Eventually(func() *retool.Group { return groupNamed(t, devc, "ops") }, platformTimeout, interval).Should(BeNil())
 	g.Eventually(func() []string { return emails(groupNamed(t, devc, "admin")) }, platformTimeout, interval).ShouldNot(ContainElement("eve@example.com"))
 	g.Expect(groupNamed(t, devc, "editor")).NotTo(BeNil(), "Retool's default groups stay")
+	g.Eventually(func() map[string]string { return userGrantsOf(t, devc, bob) }, platformTimeout, interval).Should(BeEmpty(),
+		"Authoritative mode revokes a grant to a user")
+}
+
+func userID(t *testing.T, c *retool.Client, email string) string {
+	t.Helper()
+	users, err := c.ListUsers(ctx())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range users {
+		if u.Email == email {
+			return u.ID
+		}
+	}
+	t.Fatalf("no user %s", email)
+	return ""
+}
+
+func appNamed(t *testing.T, c *retool.Client, name string) string {
+	t.Helper()
+	apps, err := c.ListApps(ctx())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range apps {
+		if a.Name == name {
+			return a.ID
+		}
+	}
+	t.Fatalf("no app %s", name)
+	return ""
+}
+
+// userGrantsOf is a user's direct grants on folders and apps.
+func userGrantsOf(t *testing.T, c *retool.Client, user string) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	for _, typ := range []string{"folder", "app"} {
+		objs, err := c.ListObjectsOf(ctx(), retool.UserSubject(user), typ)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, o := range objs {
+			out[o.Type+"/"+o.ID] = o.AccessLevel
+		}
+	}
+	return out
 }
 
 // TestPlatformInvitesMissingMembers: with inviteMissingMembers a member

@@ -34,9 +34,12 @@ func SetupWithManager(mgr ctrl.Manager, models *Models, platform PlatformOptions
 		return err
 	}
 	groupAdmins := NewGroupAdminBindings()
+	if platform.Expressibility == nil {
+		platform.Expressibility = NewPlatformExpressibility()
+	}
 	for _, kind := range []string{kindPermissionGroup, kindAccessRule} {
 		r := &ModelObjectReconciler{Client: c, APIReader: mgr.GetAPIReader(), Models: models, GroupAdmins: groupAdmins,
-			Kind: kind, Recorder: mgr.GetEventRecorder("governor-" + kind)}
+			Expressibility: platform.Expressibility, Kind: kind, Recorder: mgr.GetEventRecorder("governor-" + kind)}
 		if err := r.SetupWithManager(mgr); err != nil {
 			return err
 		}

@@ -53,7 +53,7 @@ var (
 	groupStatusOwned = ownedStatus{manager: fieldManagerModel, fields: []string{observedGeneration, "space", "memberCount", "nextExpiry", "expiring", "expired"},
 		conditions: append(slices.Clone(kstatusConditions), governorv1alpha1.ConditionGroupAdminsBound)}
 	ruleStatusOwned = ownedStatus{manager: fieldManagerModel, fields: []string{observedGeneration, "space", "expiring", "expired"},
-		conditions: kstatusConditions}
+		conditions: append(slices.Clone(kstatusConditions), governorv1alpha1.ConditionPlatformExpressible)}
 	// A Space's status but status.platform and PlatformSynced (the platform controller's).
 	spaceStatusOwned = ownedStatus{manager: fieldManagerSpace,
 		fields:     []string{observedGeneration, "namespace", "defaultGroupsCreated", "readopted", "inherited", "accessModel", "releases"},

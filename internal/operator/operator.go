@@ -111,6 +111,10 @@ func Run(ctx context.Context, cfg *rest.Config, opts Options, models *controller
 	if err != nil {
 		return fmt.Errorf("creating the manager: %w", err)
 	}
+	if opts.Platform.Expressibility == nil {
+		// The platform sync's verdicts on rules, written by the rules' object reconciler.
+		opts.Platform.Expressibility = controller.NewPlatformExpressibility()
+	}
 	if opts.Platform.Namespace != "" && opts.Platform.Connections == nil {
 		// One request budget per instance for the platform sync and releases.
 		opts.Platform.Connections = controller.NewConnections(mgr.GetClient(), opts.Platform)

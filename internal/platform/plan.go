@@ -47,13 +47,9 @@ type Options struct {
 	// InviteMissingMembers invites members without an account instead of
 	// listing them as pending.
 	InviteMissingMembers bool
-	Ownership            Ownership
-	// InstanceSettings names the PermissionGroups whose universal levels
-	// and flags the plan never lowers, in either mode: the AllUsers group
-	// Governor creates with a Space's default groups, which declares none,
-	// so that adopting a populated instance takes nothing away from its
-	// users. (In Additive mode no group Governor did not create is lowered.)
-	InstanceSettings map[string]bool
+	// Ownership is what Governor created; in a Space Governor created in the
+	// instance, Retool's default groups count as created (syncer.Recorded).
+	Ownership Ownership
 }
 
 // OpKind is the kind of an API call.
@@ -313,17 +309,17 @@ func (pl *planner) createGroup(dg *DesiredGroup) {
 }
 
 // lowersSettings reports whether the plan may lower og's levels and flags:
-// a group Governor created, or any group in Authoritative mode but those
-// whose settings are the instance's (Options.InstanceSettings).
-func (pl *planner) lowersSettings(dg *DesiredGroup, og *ObservedGroup) bool {
-	return pl.opts.Ownership.CreatedGroups[og.ID] || pl.opts.Mode == Authoritative && !pl.opts.InstanceSettings[dg.Name]
+// a group Governor created, or any group in Authoritative mode (where the
+// Space holds exactly the model that checks answer from).
+func (pl *planner) lowersSettings(og *ObservedGroup) bool {
+	return pl.opts.Ownership.CreatedGroups[og.ID] || pl.opts.Mode == Authoritative
 }
 
 func (pl *planner) updateGroup(dg *DesiredGroup, og *ObservedGroup) {
 	managed := pl.opts.Mode == Authoritative || pl.opts.Ownership.CreatedGroups[og.ID]
 	universal := og.Settings
 	if dg.Settings != nil {
-		u, after, raised := settingsUpdate(dg, og, pl.lowersSettings(dg, og))
+		u, after, raised := settingsUpdate(dg, og, pl.lowersSettings(og))
 		if u != nil {
 			pl.add(Op{Kind: OpUpdateGroup, Group: dg.Name, GroupName: og.Name, GroupID: og.ID, Update: u})
 		}
@@ -643,8 +639,28 @@ func (pl *planner) userGrants() {
 			pl.add(Op{Kind: OpRevokeUserGrant, Member: MemberRef{UserID: g.UserID, Email: g.Email}, Object: g.Object})
 			continue
 		}
-		pl.p.Drift = append(pl.p.Drift, fmt.Sprintf("user %s: %s on %s, granted to the user, not to a group; declared nowhere", g.Email, g.Level, g.Object))
+		pl.p.Drift = append(pl.p.Drift, fmt.Sprintf("user %s: %s on %s, granted to the user, not to a group; declared nowhere (only Authoritative mode revokes it)",
+			g.Email, g.Level, pl.objectName(g.Object)))
 	}
+}
+
+// objectName names an object of the instance as people read it (app
+// folder "finance/reports", app "payouts"), else by its id.
+func (pl *planner) objectName(ref ObjectRef) string {
+	switch ref.Type {
+	case ObjectFolder:
+		if path, ok := pl.folders.Path(ref.ID); ok {
+			typ, _, _ := strings.Cut(ref.ID, "_")
+			return fmt.Sprintf("%s folder %q (%s)", typ, path, ref)
+		}
+	case ObjectApp:
+		for name, id := range pl.o.Apps {
+			if id == ref.ID {
+				return fmt.Sprintf("app %q (%s)", name, ref)
+			}
+		}
+	}
+	return ref.String()
 }
 
 // settingsUpdate is what changes of og's settings (nil: nothing), the

@@ -431,9 +431,14 @@ func TestDefaultGroupsAreNotLowered(t *testing.T) {
 				}
 			},
 		},
-		"authoritative keeps the levels of the All Users group Governor created with the default groups": {
-			groups: []access.Group{allUsers}, opts: Options{Mode: Authoritative, InstanceSettings: map[string]bool{"all-users": true}},
-			ops: []string{}, drift: 5,
+		"additive lowers All Users in a Space Governor created: its default groups are Governor's": {
+			groups: []access.Group{allUsers}, opts: Options{Mode: Additive, Ownership: Ownership{CreatedGroups: map[int64]bool{4: true}}},
+			ops: []string{"UpdateGroup"},
+			update: func(t *testing.T, u *SettingsUpdate) {
+				if u.UniversalApp == nil || *u.UniversalApp != "none" || u.AccountDetails == nil || *u.AccountDetails {
+					t.Errorf("update = %+v", u)
+				}
+			},
 		},
 	}
 	for name, tc := range cases {
@@ -527,7 +532,7 @@ func TestUserGrants(t *testing.T) {
 	o, opts := withTeam(recordedInstance(), noneSettings, map[ObjectRef]string{})
 	o.UserGrants = []UserGrant{{UserID: "user_37eb84a07b57447cb1dad0c17842b5d7", Email: "lukew@retool.com", Object: ObjectRef{Type: ObjectApp, ID: "a1b2c3d4-0000-4000-8000-000000000001"}, Level: "own"}}
 	p := NewPlan(d, o, opts)
-	if len(p.Ops) != 0 || len(p.Drift) != 1 || p.Drift[0] != "user lukew@retool.com: own on app/a1b2c3d4-0000-4000-8000-000000000001, granted to the user, not to a group; declared nowhere" {
+	if len(p.Ops) != 0 || len(p.Drift) != 1 || p.Drift[0] != `user lukew@retool.com: own on app "payouts" (app/a1b2c3d4-0000-4000-8000-000000000001), granted to the user, not to a group; declared nowhere (only Authoritative mode revokes it)` {
 		t.Errorf("additive reports a user's grant as drift: ops %v, drift %q", p.Ops, p.Drift)
 	}
 	opts.Mode = Authoritative

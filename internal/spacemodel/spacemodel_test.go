@@ -16,7 +16,7 @@ func TestLoadSamplesAndCompile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(objs.Spaces) != 2 || len(objs.Groups) != 6 || len(objs.Rules) != 5 || len(objs.Releases) != 3 {
+	if len(objs.Spaces) != 2 || len(objs.Groups) != 7 || len(objs.Rules) != 5 || len(objs.Releases) != 3 {
 		t.Fatalf("loaded %d spaces, %d groups, %d rules, %d releases", len(objs.Spaces), len(objs.Groups), len(objs.Rules), len(objs.Releases))
 	}
 	l, err := Load(context.Background(), objs, "payments")

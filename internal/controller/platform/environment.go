@@ -23,6 +23,9 @@ import (
 	"github.com/governor-dev/governor/internal/platform/syncer"
 )
 
+// inexpressible is a rule target an instance cannot hold at the model's level.
+type inexpressible = platform.NotExpressible
+
 // workers is how many environments are synced at once; an instance that
 // hangs holds one of them for at most the pass bound.
 const workers = 8
@@ -62,6 +65,11 @@ func (r *Reconciler) ReconcileEnvironment(ctx context.Context, key EnvKey) (reco
 		return reconcile.Result{}, err // the record could not be read: nothing is claimed
 	}
 	st.setOutcome(env.Name, o, started)
+	if o.planned {
+		// Each rule's PlatformExpressible, written by the rule's object reconciler.
+		r.Options.Expressibility.Publish(space.Name, space.TargetNamespace(), env.Name, controllerEnvNames(space),
+			model.RuleGenerations(), o.notExpressible)
+	}
 	if err := r.publish(ctx, space); err != nil {
 		return reconcile.Result{}, err
 	}
@@ -201,6 +209,7 @@ func (r *Reconciler) pass(ctx context.Context, space *governorv1alpha1.Space, en
 		SSO:                  sso,
 		Memory:               st.memory(env.Name),
 		GrantReads:           r.grantReadsPerPass(conn.RequestsPerMinute, model.Snapshot.Stats().Groups),
+		UserGrantReads:       r.userGrantReadsPerPass(conn.RequestsPerMinute),
 		Apply:                true,
 		Recorder: syncer.RecorderFunc(func(e syncer.Effect) {
 			rec.apply(e)
@@ -220,6 +229,9 @@ func (r *Reconciler) pass(ctx context.Context, space *governorv1alpha1.Space, en
 			"%s: %s, recorded by Governor, is gone from the instance: %s", env.Name, g, again)
 	}
 	platformWrites.WithLabelValues(space.Name, env.Name).Add(float64(res.Writes))
+	if res.Plan.Space != "" {
+		o.planned, o.notExpressible = true, res.Plan.NotExpressibleRules
+	}
 	if res.Err != nil {
 		o = fail(res.Err)
 		if o.err.Reason == ReasonSyncing {
@@ -355,6 +367,18 @@ func (r *Reconciler) grantReadsPerPass(rpm, groups int) int {
 	return max(1, min(groups, perResync/3))
 }
 
+// userGrantReadsPerPass is how many users' direct grants a pass reads (two
+// requests each): an eighth of what grantReadsPerPass leaves a resync, so
+// that the users of an instance are read in turn over resyncs without
+// crowding out the groups.
+func (r *Reconciler) userGrantReadsPerPass(rpm int) int {
+	if rpm < 0 {
+		return -1
+	}
+	perResync := int(float64(rpm)*r.Options.Resync.Minutes()) / 2
+	return max(1, perResync/8/2)
+}
+
 // sourceControlCredentials reads the provider settings written with the
 // source control configuration from the Space's credentials Secret.
 func (r *Reconciler) sourceControlCredentials(ctx context.Context, space *governorv1alpha1.Space) (syncer.Credentials, error) {
@@ -420,7 +444,7 @@ func (r *Reconciler) ensureSpace(ctx context.Context, space *governorv1alpha1.Sp
 	}
 	for _, s := range spaces {
 		if s.ID == recorded {
-			rec.setSpaceID(s.ID)
+			rec.setSpaceID(s.ID, false)
 			return s.ID, nil
 		}
 	}
@@ -428,7 +452,7 @@ func (r *Reconciler) ensureSpace(ctx context.Context, space *governorv1alpha1.Sp
 		if strings.EqualFold(s.Domain, domain) {
 			// Not the recorded one (or none recorded): the Space of that
 			// domain is this Space's, as created by hand or restored.
-			rec.setSpaceID(s.ID)
+			rec.setSpaceID(s.ID, false)
 			if recorded != "" {
 				r.Recorder.Eventf(space, nil, corev1.EventTypeWarning, "SpaceReplaced", "Sync",
 					"the Space %s recorded in the %s instance is gone; the instance's Space %s (%s) is taken instead: if its API token changed, store it in Secret %s",
@@ -449,7 +473,7 @@ func (r *Reconciler) ensureSpace(ctx context.Context, space *governorv1alpha1.Sp
 	if err != nil {
 		return "", adminFailure("creating the Space in the instance", err)
 	}
-	rec.setSpaceID(created.ID)
+	rec.setSpaceID(created.ID, true)
 	if recorded != "" {
 		st.mu.Lock()
 		st.reissue[env.Name] = true

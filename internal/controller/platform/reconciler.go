@@ -194,6 +194,11 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (reco
 // noInstances clears what an earlier configuration reported, and lets the
 // Space's groups and rules go without waiting for instances it no longer has.
 func (r *Reconciler) noInstances(ctx context.Context, space *governorv1alpha1.Space) error {
+	var rules map[string]int64
+	if m := r.Models.Get(space.Name); m != nil {
+		rules = m.RuleGenerations()
+	}
+	r.Options.Expressibility.Forget(space.Name, space.TargetNamespace(), rules)
 	if err := r.releaseFinalizers(ctx, space.TargetNamespace(), false); err != nil {
 		return err
 	}
@@ -256,6 +261,7 @@ func (r *Reconciler) finalizeSpace(ctx context.Context, space *governorv1alpha1.
 		return reconcile.Result{}, err
 	}
 	r.forget(space.Name)
+	r.Options.Expressibility.Forget(space.Name, space.TargetNamespace(), nil)
 	return reconcile.Result{}, nil
 }
 

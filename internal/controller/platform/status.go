@@ -43,6 +43,10 @@ type outcome struct {
 	err       *syncer.Error
 	// status is the environment's status.platform entry.
 	status governorv1alpha1.EnvironmentPlatformStatus
+	// planned is set when the pass planned (even if it did not finish), and
+	// notExpressible are then the rule targets the instance cannot hold.
+	planned        bool
+	notExpressible []inexpressible
 }
 
 // summarize is PlatformSynced from the environments' outcomes: a failure

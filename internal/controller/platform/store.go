@@ -38,7 +38,11 @@ const flushEvery = 5 * time.Second
 // the Space's namespace cannot edit them. Ids are hints; each pass checks
 // them against the instance's listings.
 type record struct {
-	SpaceID        string            `json:"spaceId,omitempty"`
+	SpaceID string `json:"spaceId,omitempty"`
+	// SpaceCreated is set when Governor created the Space in the instance
+	// (through the admin Space): its default groups are Governor's from
+	// birth.
+	SpaceCreated   bool              `json:"spaceCreated,omitempty"`
 	Groups         map[string]int64  `json:"groups,omitempty"`
 	CreatedGroups  []int64           `json:"createdGroups,omitempty"`
 	CreatedGrants  []string          `json:"createdGrants,omitempty"`
@@ -51,12 +55,13 @@ type record struct {
 
 func toRecord(spaceID string, r syncer.Recorded) record {
 	groups, grants := r.CreatedList()
-	return record{SpaceID: spaceID, Groups: maps.Clone(r.GroupIDs), CreatedGroups: groups, CreatedGrants: grants,
+	return record{SpaceID: spaceID, SpaceCreated: r.SpaceCreated, Groups: maps.Clone(r.GroupIDs), CreatedGroups: groups, CreatedGrants: grants,
 		Folders: maps.Clone(r.Folders), PendingCreates: slices.Sorted(maps.Keys(r.PendingCreates)), SSODigest: r.SSODigest}
 }
 
 func (rec record) recorded() syncer.Recorded {
 	out := syncer.NewRecorded()
+	out.SpaceCreated = rec.SpaceCreated
 	maps.Copy(out.GroupIDs, rec.Groups)
 	for _, id := range rec.CreatedGroups {
 		out.CreatedGroups[id] = true
@@ -138,9 +143,17 @@ func (e *envRecord) apply(ef syncer.Effect) {
 	e.rec.Apply(ef)
 }
 
-func (e *envRecord) setSpaceID(id string) {
+// setSpaceID records the Space's id in the instance: the recorded one, one
+// found by domain (created is false: someone else made it), or one Governor
+// just created.
+func (e *envRecord) setSpaceID(id string, created bool) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	if e.spaceID != id {
+		e.rec.SpaceCreated = created
+	} else {
+		e.rec.SpaceCreated = e.rec.SpaceCreated || created
+	}
 	e.spaceID = id
 }
 

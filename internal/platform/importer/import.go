@@ -726,7 +726,7 @@ func (a *analysis) userGrants() {
 	})
 	for _, g := range grants {
 		what := a.describe(g.Object)
-		a.note("", fmt.Sprintf("user %s: %s on %s, granted to the user alone: the model grants groups only, and the sync leaves grants to users as they are (give the level to a group the user is in, or revoke the grant in Retool)", g.Email, g.Level, what), differs)
+		a.note("", fmt.Sprintf("user %s: %s on %s, granted to the user alone: the model grants groups only: Additive mode reports it as drift, Authoritative revokes it (give the level to a group the user is in, or revoke the grant in Retool)", g.Email, g.Level, what), differs)
 	}
 }
 

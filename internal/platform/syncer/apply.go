@@ -68,6 +68,8 @@ func (a *applier) apply(ctx context.Context, op platform.Op) error {
 		return a.grant(ctx, op)
 	case platform.OpRevoke:
 		return a.revoke(ctx, op)
+	case platform.OpRevokeUserGrant:
+		return a.revokeUserGrant(ctx, op)
 	case platform.OpDeleteGroup:
 		return a.deleteGroup(ctx, op)
 	case platform.OpSetSSO:
@@ -188,6 +190,17 @@ func (a *applier) revoke(ctx context.Context, op platform.Op) error {
 	}
 	a.mem.update(op.GroupID, func(g map[platform.ObjectRef]string) { delete(g, op.Object) })
 	a.rec.Record(Effect{Kind: GrantRevoked, Group: op.Group, GroupID: op.GroupID, Object: op.Object})
+	return nil
+}
+
+// revokeUserGrant revokes a grant whose subject is a user (Authoritative
+// mode: Governor grants to groups only).
+func (a *applier) revokeUserGrant(ctx context.Context, op platform.Op) error {
+	obj := retool.ObjectRef{Type: string(op.Object.Type), ID: op.Object.ID}
+	if err := a.c.RevokeFrom(ctx, retool.UserSubject(op.Member.UserID), obj); err != nil && !retool.IsNotFound(err) {
+		return err
+	}
+	a.mem.revokedFromUser(op.Member.UserID, op.Object)
 	return nil
 }
 

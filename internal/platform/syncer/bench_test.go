@@ -19,6 +19,8 @@ import (
 // BenchmarkPlatformSync syncs the medium and large generated Spaces into an
 // emulated instance with the budget lifted (make bench-platform) and
 // reports, per Space: the first sync's requests against their lower bound,
+// how many of its grants are on sub-folders (carrying a parent folder rule's
+// level down: Retool's folder grants reach a folder's direct contents only),
 // its time and the heap it leaves; the requests of one rule change and of
 // a resync at rest; and how long the first sync and a full drift pass take
 // at the default budget of 45 requests a minute (and the first sync at
@@ -80,19 +82,29 @@ func benchmarkSync(b *testing.B, p accesstest.Params) {
 		b.Fatal(err)
 	}
 	mem := syncer.NewMemory()
+	// What the passes did is recorded and handed to the next, as the
+	// controller does: without it, a grant Governor made is not known as
+	// Governor's and lowering it is drift, not a write.
+	rec := syncer.NewRecorded()
 	srv.ResetStats()
 	runtime.GC()
 	var before runtime.MemStats
 	runtime.ReadMemStats(&before)
 
 	start := time.Now()
-	plan := pass(ctx, b, c, snap, env, mem, -1)
+	plan := pass(ctx, b, c, snap, env, mem, &rec, -1)
 	first := time.Since(start)
 	runtime.GC()
 	var after runtime.MemStats
 	runtime.ReadMemStats(&after)
 	st := srv.Stats()
 	firstRequests := st.Total()
+	inherited := 0 // grants on sub-folders that carry a parent folder rule's level
+	for _, g := range plan.Grants {
+		if g.Inherited {
+			inherited++
+		}
+	}
 
 	// The lower bound: one call per group that needs one (a create carrying
 	// its members; Retool's default groups one add-members or settings
@@ -113,20 +125,29 @@ func benchmarkSync(b *testing.B, p accesstest.Params) {
 	changed.Rules[0].Level = otherLevel(changed.Rules[0].Level)
 	snap2, _ := access.Compile(changed)
 	desired2, _ := platform.Project(snap2, env, nil)
-	want := changedGrants(desired, desired2)
+	ruleGrants := changedGrants(desired, desired2)
+	// What the change must write, as a plan over every group's grants
+	// read afresh sees it: the rule's grants, and the sub-folder grants
+	// that carry its level down (or are revoked where the group's
+	// universal level now reaches as far).
+	dry := syncer.Pass(ctx, c, syncer.Input{Model: snap2, Environment: env, Memory: syncer.NewMemory(), GrantReads: -1, Recorded: rec.Clone()})
+	if dry.Err != nil {
+		b.Fatal(dry.Err)
+	}
+	want := dry.Plan.Writes()
 	srv.ResetStats()
-	pass(ctx, b, c, snap2, env, mem, 0)
+	pass(ctx, b, c, snap2, env, mem, &rec, 0)
 	changeStats := srv.Stats()
 
 	// A resync at rest (grant reads of the groups a pass may read at the
 	// default budget: see the platform controller).
 	srv.ResetStats()
-	pass(ctx, b, c, snap2, env, mem, 0)
+	pass(ctx, b, c, snap2, env, mem, &rec, 0)
 	rest := srv.Stats()
 
 	// A full drift pass reads every group's grants.
 	srv.ResetStats()
-	pass(ctx, b, c, snap2, env, mem, -1)
+	pass(ctx, b, c, snap2, env, mem, &rec, -1)
 	drift := srv.Stats()
 
 	b.ReportMetric(float64(firstRequests), "first-requests")
@@ -136,7 +157,8 @@ func benchmarkSync(b *testing.B, p accesstest.Params) {
 	b.ReportMetric(float64(int64(after.HeapAlloc)-int64(before.HeapAlloc))/(1<<20), "retained-MiB")
 	b.ReportMetric(float64(changeStats.Total()), "change-requests")
 	b.ReportMetric(float64(changeStats.Writes()), "change-writes")
-	b.ReportMetric(float64(want), "change-grants")
+	b.ReportMetric(float64(ruleGrants), "change-grants")
+	b.ReportMetric(float64(inherited), "first-subfolder-grants")
 	b.ReportMetric(float64(rest.Total()), "rest-requests")
 	b.ReportMetric(float64(rest.Writes()), "rest-writes")
 	b.ReportMetric(float64(firstRequests)/45, "first-minutes@45rpm")
@@ -147,9 +169,10 @@ func benchmarkSync(b *testing.B, p accesstest.Params) {
 	}
 }
 
-func pass(ctx context.Context, b *testing.B, c *retool.Client, snap *access.Snapshot, env platform.Environment, mem *syncer.Memory, grantReads int) platform.Plan {
+func pass(ctx context.Context, b *testing.B, c *retool.Client, snap *access.Snapshot, env platform.Environment, mem *syncer.Memory, rec *syncer.Recorded, grantReads int) platform.Plan {
 	b.Helper()
-	res := syncer.Pass(ctx, c, syncer.Input{Model: snap, Environment: env, Memory: mem, GrantReads: grantReads, Apply: true})
+	res := syncer.Pass(ctx, c, syncer.Input{Model: snap, Environment: env, Memory: mem, GrantReads: grantReads, Apply: true,
+		Recorded: rec.Clone(), Recorder: syncer.RecorderFunc(func(e syncer.Effect) { rec.Apply(e) })})
 	if res.Err != nil {
 		b.Fatal(res.Err)
 	}

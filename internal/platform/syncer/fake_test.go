@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -20,7 +21,9 @@ type fake struct {
 	apps      []retool.App
 	resources []retool.Resource
 	grants    map[int64]map[retool.ObjectRef]string
-	settings  retool.SourceControlSettings
+	// userGrants are grants whose subject is a user, by user id.
+	userGrants map[string]map[retool.ObjectRef]string
+	settings   retool.SourceControlSettings
 	// sso is the SSO configuration as sent (secrets in clear, unlike
 	// Retool's answers: the tests read what was sent).
 	sso    *retool.SSOConfig
@@ -33,7 +36,7 @@ type fake struct {
 }
 
 func newFake() *fake {
-	f := &fake{nextID: 100, grants: map[int64]map[retool.ObjectRef]string{}, counts: map[string]int{}}
+	f := &fake{nextID: 100, grants: map[int64]map[retool.ObjectRef]string{}, userGrants: map[string]map[retool.ObjectRef]string{}, counts: map[string]int{}}
 	for i, name := range []string{"admin", "editor", "viewer", "All Users"} {
 		f.groups = append(f.groups, retool.Group{ID: int64(i + 1), Name: name})
 	}
@@ -184,6 +187,31 @@ func (f *fake) ListObjects(_ context.Context, groupID int64, objectType string) 
 	}
 	var out []retool.ObjectAccess
 	for ref, level := range f.grants[groupID] {
+		if ref.Type == objectType {
+			out = append(out, retool.ObjectAccess{Type: ref.Type, ID: ref.ID, AccessLevel: level})
+		}
+	}
+	return out, nil
+}
+
+func (f *fake) ListObjectsOf(ctx context.Context, sub retool.Subject, objectType string) ([]retool.ObjectAccess, error) {
+	if sub.Type == retool.SubjectGroup {
+		id, err := strconv.ParseInt(sub.ID, 10, 64)
+		if err != nil {
+			return nil, err
+		}
+		return f.ListObjects(ctx, id, objectType)
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err, _ := f.enter("ListObjectsOf"); err != nil {
+		return nil, err
+	}
+	if f.email(sub.ID) == "" {
+		return nil, notFound("POST", "/permissions/listObjects")
+	}
+	var out []retool.ObjectAccess
+	for ref, level := range f.userGrants[sub.ID] {
 		if ref.Type == objectType {
 			out = append(out, retool.ObjectAccess{Type: ref.Type, ID: ref.ID, AccessLevel: level})
 		}
@@ -361,6 +389,26 @@ func (f *fake) Revoke(_ context.Context, groupID int64, obj retool.ObjectRef) er
 		return err
 	}
 	delete(f.grants[groupID], obj)
+	return nil
+}
+
+func (f *fake) RevokeFrom(ctx context.Context, sub retool.Subject, obj retool.ObjectRef) error {
+	if sub.Type == retool.SubjectGroup {
+		id, err := strconv.ParseInt(sub.ID, 10, 64)
+		if err != nil {
+			return err
+		}
+		return f.Revoke(ctx, id, obj)
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err, _ := f.enter("RevokeFrom"); err != nil {
+		return err
+	}
+	if _, ok := f.userGrants[sub.ID][obj]; !ok {
+		return notFound("POST", "/permissions/revoke")
+	}
+	delete(f.userGrants[sub.ID], obj)
 	return nil
 }
 

@@ -16,6 +16,8 @@ type Reader interface {
 	ListApps(ctx context.Context) ([]retool.App, error)
 	ListResources(ctx context.Context) ([]retool.Resource, error)
 	ListObjects(ctx context.Context, groupID int64, objectType string) ([]retool.ObjectAccess, error)
+	// ListObjectsOf lists a subject's direct grants: the pass reads users'.
+	ListObjectsOf(ctx context.Context, sub retool.Subject, objectType string) ([]retool.ObjectAccess, error)
 	GetSourceControlSettings(ctx context.Context) (retool.SourceControlSettings, error)
 	GetSourceControlConfig(ctx context.Context) (*retool.SourceControlConfig, error)
 	GetSSOConfig(ctx context.Context) (*retool.SSOConfig, error)
@@ -34,6 +36,8 @@ type Writer interface {
 	CreateUserInvite(ctx context.Context, email string, groupIDs []int64) (retool.UserInvite, error)
 	Grant(ctx context.Context, groupID int64, obj retool.ObjectRef, level string) error
 	Revoke(ctx context.Context, groupID int64, obj retool.ObjectRef) error
+	// RevokeFrom revokes a subject's grant: the pass revokes users'.
+	RevokeFrom(ctx context.Context, sub retool.Subject, obj retool.ObjectRef) error
 	DeleteGroup(ctx context.Context, id int64) error
 	SetSSOConfig(ctx context.Context, cfg retool.SSOConfig) (retool.SSOConfig, error)
 	DeleteSSOConfig(ctx context.Context) error

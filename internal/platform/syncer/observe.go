@@ -3,6 +3,7 @@ package syncer
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"time"
 
@@ -26,6 +27,12 @@ type ObserveOptions struct {
 	// in turn, so that every group is verified within a few passes.
 	// Negative: read every group.
 	GrantReads int
+	// UserGrantReads is how many users' direct grants are read this pass
+	// (two requests each: the folders and the apps a user can be granted);
+	// the others are taken from Memory. Users Memory knows nothing of are
+	// read first, the rest in turn. Negative: every user; zero: none (the
+	// grants Memory knows are still reported).
+	UserGrantReads int
 	// Progress, when set, is told each listing as it starts.
 	Progress func(step string)
 	// Now is the clock invitations expire by (default time.Now).
@@ -141,7 +148,86 @@ func Observe(ctx context.Context, c Reader, d platform.Desired, mem *Memory, opt
 		o.SSO, o.SSORead = cfg, true
 	}
 	progress("reading grants")
-	return o, observeGrants(ctx, c, d, &o, mem, opts)
+	if err := observeGrants(ctx, c, d, &o, mem, opts); err != nil {
+		return o, err
+	}
+	return o, observeUserGrants(ctx, c, &o, mem, opts.UserGrantReads)
+}
+
+// userGrantTypes are the objects a user can be granted (Retool API 2.7+).
+var userGrantTypes = []platform.ObjectType{platform.ObjectFolder, platform.ObjectApp}
+
+// observeUserGrants fills o.UserGrants with the direct grants of the
+// instance's users (those the groups' listing named: All Users holds every
+// user), reading up to n users' (negative: all) and taking the others' from
+// memory. It stays nil while no user's grants are known.
+func observeUserGrants(ctx context.Context, c Reader, o *platform.Observed, mem *Memory, n int) error {
+	emails := make(map[string]string, len(o.Users))
+	for email, id := range o.Users {
+		emails[id] = email
+	}
+	ids := slices.Sorted(maps.Keys(emails))
+	var fresh, known []string
+	for _, id := range ids {
+		if _, ok := mem.userKnown(id); ok {
+			known = append(known, id)
+		} else {
+			fresh = append(fresh, id)
+		}
+	}
+	if n < 0 {
+		n = len(ids)
+	}
+	read := func(id string) error {
+		grants := map[platform.ObjectRef]string{}
+		for _, t := range userGrantTypes {
+			objs, err := c.ListObjectsOf(ctx, retool.UserSubject(id), string(t))
+			if err != nil {
+				return fmt.Errorf("reading the grants of user %s: %w", emails[id], err)
+			}
+			for _, obj := range objs {
+				grants[platform.ObjectRef{Type: platform.ObjectType(obj.Type), ID: obj.ID}] = obj.AccessLevel
+			}
+		}
+		mem.setUser(id, grants)
+		return nil
+	}
+	for _, id := range fresh {
+		if n == 0 {
+			break
+		}
+		if err := read(id); err != nil {
+			return err
+		}
+		n--
+	}
+	if n > 0 && len(known) > 0 {
+		mem.mu.Lock()
+		start := mem.userCursor % len(known)
+		mem.mu.Unlock()
+		k := min(n, len(known))
+		for i := 0; i < k; i++ {
+			if err := read(known[(start+i)%len(known)]); err != nil {
+				return err
+			}
+		}
+		mem.mu.Lock()
+		mem.userCursor = start + k
+		mem.mu.Unlock()
+	}
+	for _, id := range ids {
+		grants, ok := mem.userKnown(id)
+		if !ok {
+			continue
+		}
+		if o.UserGrants == nil {
+			o.UserGrants = []platform.UserGrant{}
+		}
+		for ref, level := range grants {
+			o.UserGrants = append(o.UserGrants, platform.UserGrant{UserID: id, Email: emails[id], Object: ref, Level: level})
+		}
+	}
+	return nil
 }
 
 // observeUsers finds the accounts of declared members that no group lists

@@ -27,9 +27,6 @@ var _ AllReader = (*retool.Client)(nil)
 // but reads, to say what it leaves out.
 var otherGrantTypes = []string{"resource_configuration"}
 
-// userGrantTypes are the object types a user can be granted (folders and apps).
-var userGrantTypes = []platform.ObjectType{platform.ObjectFolder, platform.ObjectApp}
-
 // ObserveAll reads everything an instance's Space holds of access, whatever
 // a model declares: every group with its settings, members, open
 // invitations and grants (those on resource configurations apart), every

@@ -94,6 +94,11 @@ type Recorded struct {
 	// PendingCreates holds the instance names of groups whose create was
 	// sent and not confirmed.
 	PendingCreates map[string]bool
+	// SpaceCreated is set when Governor created the Space in the instance:
+	// Retool's default groups (All Users, admin, editor, viewer) came with
+	// it, so they are Governor's as if it had created them, and setting them
+	// to the model takes nothing from anyone.
+	SpaceCreated bool
 }
 
 // Input is everything a pass needs that is decided elsewhere.
@@ -120,6 +125,9 @@ type Input struct {
 	Memory *Memory
 	// GrantReads bounds the groups whose grants are read (negative: all).
 	GrantReads int
+	// UserGrantReads bounds the users whose direct grants are read
+	// (negative: all; zero: none, only what Memory knows is reported).
+	UserGrantReads int
 	// Apply runs the plan; off, or in Observe mode, the pass only plans.
 	Apply bool
 	// Recorder receives the effects (nil: none kept).
@@ -184,7 +192,7 @@ func Pass(ctx context.Context, inst Instance, in Input) Result {
 
 	progress("observing the instance")
 	readSSO := in.Mode == platform.Authoritative || in.Recorded.SSODigest != ""
-	observed, err := Observe(ctx, inst, desired, mem, ObserveOptions{GrantReads: in.GrantReads, Progress: progress, ReadSSO: readSSO})
+	observed, err := Observe(ctx, inst, desired, mem, ObserveOptions{GrantReads: in.GrantReads, UserGrantReads: in.UserGrantReads, Progress: progress, ReadSSO: readSSO})
 	if err != nil {
 		res.Err = step("observing the instance", err)
 		return res
@@ -264,6 +272,13 @@ func verify(d platform.Desired, o platform.Observed, rec Recorded, out Recorder,
 	for id := range rec.CreatedGroups {
 		if listed[id] {
 			own.CreatedGroups[id] = true
+		}
+	}
+	if rec.SpaceCreated {
+		for _, g := range o.Groups {
+			if platform.IsBuiltinGroupName(g.Name) {
+				own.CreatedGroups[g.ID] = true
+			}
 		}
 	}
 	for g := range rec.CreatedGrants {

@@ -17,6 +17,7 @@ func NewRecorded() Recorded {
 // Clone returns a deep copy.
 func (r Recorded) Clone() Recorded {
 	out := NewRecorded()
+	out.SpaceCreated = r.SpaceCreated
 	maps.Copy(out.GroupIDs, r.GroupIDs)
 	maps.Copy(out.CreatedGroups, r.CreatedGroups)
 	maps.Copy(out.CreatedGrants, r.CreatedGrants)
