@@ -329,7 +329,7 @@ func createdBefore(obj, space client.Object) bool {
 func lastWritten(obj client.Object) time.Time {
 	last := obj.GetCreationTimestamp().Time
 	for _, f := range obj.GetManagedFields() {
-		if f.Subresource != "" || f.Time == nil || f.FieldsV1 == nil || !bytes.Contains(f.FieldsV1.Raw, []byte(`"f:spec"`)) {
+		if f.Subresource != "" || f.Time == nil || f.FieldsV1 == nil || !bytes.Contains(f.FieldsV1.GetRawBytes(), []byte(`"f:spec"`)) {
 			continue
 		}
 		if f.Time.After(last) {

@@ -125,33 +125,43 @@ func Observe(ctx context.Context, c Reader, d platform.Desired, mem *Memory, opt
 			}
 		}
 	}
-	settings, err := c.GetSourceControlSettings(ctx)
-	if err != nil {
-		return o, fmt.Errorf("reading the source control settings: %w", err)
-	}
-	o.Locked = settings.VersionControlLocked
-	if d.SourceControl != nil {
-		cfg, err := c.GetSourceControlConfig(ctx)
-		if err != nil {
-			return o, fmt.Errorf("reading the source control configuration: %w", err)
-		}
-		if cfg != nil {
-			o.SourceControl = &platform.SourceControl{Provider: cfg.Provider, Org: cfg.Org, Repo: cfg.Repo, Branch: cfg.DefaultBranch}
-		}
-	}
-	if d.SSO != nil || opts.ReadSSO {
-		progress("reading the SSO configuration")
-		cfg, err := c.GetSSOConfig(ctx)
-		if err != nil {
-			return o, fmt.Errorf("reading the SSO configuration: %w", err)
-		}
-		o.SSO, o.SSORead = cfg, true
+	if err := observeConfiguration(ctx, c, d, &o, opts.ReadSSO || d.SSO != nil, progress); err != nil {
+		return o, err
 	}
 	progress("reading grants")
 	if err := observeGrants(ctx, c, d, &o, mem, opts); err != nil {
 		return o, err
 	}
 	return o, observeUserGrants(ctx, c, &o, mem, opts.UserGrantReads)
+}
+
+// observeConfiguration reads the instance's settings: the lock, the source
+// control configuration when d declares one, and the SSO configuration when
+// readSSO.
+func observeConfiguration(ctx context.Context, c Reader, d platform.Desired, o *platform.Observed, readSSO bool, progress func(string)) error {
+	settings, err := c.GetSourceControlSettings(ctx)
+	if err != nil {
+		return fmt.Errorf("reading the source control settings: %w", err)
+	}
+	o.Locked = settings.VersionControlLocked
+	if d.SourceControl != nil {
+		cfg, err := c.GetSourceControlConfig(ctx)
+		if err != nil {
+			return fmt.Errorf("reading the source control configuration: %w", err)
+		}
+		if cfg != nil {
+			o.SourceControl = &platform.SourceControl{Provider: cfg.Provider, Org: cfg.Org, Repo: cfg.Repo, Branch: cfg.DefaultBranch}
+		}
+	}
+	if readSSO {
+		progress("reading the SSO configuration")
+		cfg, err := c.GetSSOConfig(ctx)
+		if err != nil {
+			return fmt.Errorf("reading the SSO configuration: %w", err)
+		}
+		o.SSO, o.SSORead = cfg, true
+	}
+	return nil
 }
 
 // userGrantTypes are the objects a user can be granted (Retool API 2.7+).
