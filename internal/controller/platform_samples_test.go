@@ -37,6 +37,16 @@ func TestPlatformSamplesVerify(t *testing.T) {
 		_, err := hub.AddApp("status-page", "platform/tools")
 		g.Expect(err).NotTo(HaveOccurred())
 	}
+	// The hub's identity provider's Secret, as governor dev makes it.
+	for _, sp := range objs.Spaces {
+		if sp.Spec.SSO == nil || sp.Spec.SSO.Provider == nil {
+			continue
+		}
+		sso := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: sp.Spec.SSO.Provider.SecretRef.Name, Namespace: governorNamespace},
+			StringData: map[string]string{governorv1alpha1.SSOSecretOIDCClientSecret: "samples-client-secret"}}
+		create(t, sso)
+		t.Cleanup(func() { _ = env.Client.Delete(ctx(), sso) })
+	}
 	for _, name := range []string{"payments", "hub"} { // 00-namespace.yaml
 		ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name}}
 		create(t, ns)
