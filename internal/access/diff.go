@@ -313,22 +313,29 @@ type cell struct {
 
 func cellOf(o outcome) cell { return cell{level: o.level, group: o.group, allowed: o.allowed} }
 
+// sides are a subject's standing in the two states, and the aspects of
+// it the change between them can reach (0: none, the subject is skipped).
+func (d *differ) sides(sub diffSubject) (a, b side, asked aspect) {
+	a = side{s: d.from, u: subject{email: sub.email}}
+	b = side{s: d.to, u: subject{email: sub.email}}
+	var howA, howB string
+	a.u.groups, howA = d.from.membership(sub.email, sub.idp)
+	b.u.groups, howB = d.to.membership(sub.email, sub.idp)
+	a.u.member, b.u.member = howA != "", howB != ""
+	asked = aspectAll
+	if !d.everyone {
+		asked = d.affected(&a, &b)
+	}
+	return a, b, asked
+}
+
 // compare appends one subject's changes to out, in Diff's order. The
 // questions on objects and folders are answered from the subject's grids
 // (diff_grid.go); those on the query library, the Space and groups, which
 // are a few per subject, through the policy chain.
 func (d *differ) compare(sub diffSubject, sc *diffScratch, out []Change) []Change {
 	first := len(out)
-	a := side{s: d.from, u: subject{email: sub.email}}
-	b := side{s: d.to, u: subject{email: sub.email}}
-	var howA, howB string
-	a.u.groups, howA = d.from.membership(sub.email, sub.idp)
-	b.u.groups, howB = d.to.membership(sub.email, sub.idp)
-	a.u.member, b.u.member = howA != "", howB != ""
-	asked := aspectAll
-	if !d.everyone {
-		asked = d.affected(&a, &b)
-	}
+	a, b, asked := d.sides(sub)
 	if asked == 0 {
 		return out
 	}

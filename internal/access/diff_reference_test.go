@@ -8,16 +8,7 @@ import (
 // (diff.go): every question asked through the policy chain (evaluate) in
 // both states. The tests hold the fast path to it.
 func (d *differ) referenceCompare(sub diffSubject, out []Change) []Change {
-	a := side{s: d.from, u: subject{email: sub.email}}
-	b := side{s: d.to, u: subject{email: sub.email}}
-	var howA, howB string
-	a.u.groups, howA = d.from.membership(sub.email, sub.idp)
-	b.u.groups, howB = d.to.membership(sub.email, sub.idp)
-	a.u.member, b.u.member = howA != "", howB != ""
-	asked := aspectAll
-	if !d.everyone {
-		asked = d.affected(&a, &b)
-	}
+	a, b, asked := d.sides(sub)
 	if asked == 0 {
 		return out
 	}
