@@ -167,6 +167,20 @@ func observeConfiguration(ctx context.Context, c Reader, d platform.Desired, o *
 // userGrantTypes are the objects a user can be granted (Retool API 2.7+).
 var userGrantTypes = []platform.ObjectType{platform.ObjectFolder, platform.ObjectApp}
 
+// userGrantsOf reads the direct grants of one user (email names it in an
+// error), on every type of object a user can be granted.
+func userGrantsOf(ctx context.Context, c Reader, id, email string) ([]retool.ObjectAccess, error) {
+	var out []retool.ObjectAccess
+	for _, t := range userGrantTypes {
+		objs, err := c.ListObjectsOf(ctx, retool.UserSubject(id), string(t))
+		if err != nil {
+			return nil, fmt.Errorf("reading the grants of user %s: %w", email, err)
+		}
+		out = append(out, objs...)
+	}
+	return out, nil
+}
+
 // observeUserGrants fills o.UserGrants with the direct grants of the
 // instance's users (those the groups' listing named: All Users holds every
 // user), reading up to n users' (negative: all) and taking the others' from
@@ -189,15 +203,13 @@ func observeUserGrants(ctx context.Context, c Reader, o *platform.Observed, mem 
 		n = len(ids)
 	}
 	read := func(id string) error {
-		grants := map[platform.ObjectRef]string{}
-		for _, t := range userGrantTypes {
-			objs, err := c.ListObjectsOf(ctx, retool.UserSubject(id), string(t))
-			if err != nil {
-				return fmt.Errorf("reading the grants of user %s: %w", emails[id], err)
-			}
-			for _, obj := range objs {
-				grants[platform.ObjectRef{Type: platform.ObjectType(obj.Type), ID: obj.ID}] = obj.AccessLevel
-			}
+		objs, err := userGrantsOf(ctx, c, id, emails[id])
+		if err != nil {
+			return err
+		}
+		grants := make(map[platform.ObjectRef]string, len(objs))
+		for _, obj := range objs {
+			grants[platform.ObjectRef{Type: platform.ObjectType(obj.Type), ID: obj.ID}] = obj.AccessLevel
 		}
 		mem.setUser(id, grants)
 		return nil

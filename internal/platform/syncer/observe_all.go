@@ -18,7 +18,6 @@ import (
 type AllReader interface {
 	Reader
 	ListWorkflows(ctx context.Context) ([]retool.Workflow, error)
-	ListObjectsOf(ctx context.Context, sub retool.Subject, objectType string) ([]retool.ObjectAccess, error)
 }
 
 var _ AllReader = (*retool.Client)(nil)
@@ -70,15 +69,13 @@ func ObserveAll(ctx context.Context, c AllReader, opts ObserveOptions) (platform
 		if !u.Active {
 			continue // a deactivated account reaches nothing, whatever it was granted
 		}
-		for _, t := range userGrantTypes {
-			objs, err := c.ListObjectsOf(ctx, retool.UserSubject(u.ID), string(t))
-			if err != nil {
-				return o, fmt.Errorf("reading the grants of user %s: %w", u.Email, err)
-			}
-			for _, obj := range objs {
-				o.UserGrants = append(o.UserGrants, platform.UserGrant{UserID: u.ID, Email: access.EmailKey(u.Email),
-					Object: platform.ObjectRef{Type: platform.ObjectType(obj.Type), ID: obj.ID}, Level: obj.AccessLevel})
-			}
+		objs, err := userGrantsOf(ctx, c, u.ID, u.Email)
+		if err != nil {
+			return o, err
+		}
+		for _, obj := range objs {
+			o.UserGrants = append(o.UserGrants, platform.UserGrant{UserID: u.ID, Email: access.EmailKey(u.Email),
+				Object: platform.ObjectRef{Type: platform.ObjectType(obj.Type), ID: obj.ID}, Level: obj.AccessLevel})
 		}
 	}
 	return o, nil
