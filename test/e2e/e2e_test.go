@@ -109,14 +109,12 @@ func buildGovernor(t *testing.T) (root, dir, bin string) {
 	return root, dir, bin
 }
 
-func TestDevClusterSamplesCanIAndDeletion(t *testing.T) {
-	root, dir, bin := buildGovernor(t)
-	kubeconfig := filepath.Join(dir, "kubeconfig")
-
-	// governor dev, until Ctrl-C (SIGINT) at the end of the test.
-	apiAddr := freePort(t)
-	dev := exec.Command(bin, "dev", "--kubeconfig-out", kubeconfig, "--state-dir", "", "--apps-repo-dir", filepath.Join(dir, "apps"),
-		"--metrics-bind-address", "0", "--health-probe-bind-address", "0", "--api-bind-address", apiAddr)
+// startDev runs `governor dev` with args from the repository's root until
+// the end of the test (then Ctrl-C, and it must stop cleanly within a
+// minute), waits for it to print its kubeconfig, and returns its output.
+func startDev(t *testing.T, root, bin string, args ...string) *syncBuffer {
+	t.Helper()
+	dev := exec.Command(bin, append([]string{"dev"}, args...)...)
 	dev.Dir = root
 	logs := &syncBuffer{}
 	dev.Stdout, dev.Stderr = logs, logs
@@ -140,7 +138,17 @@ func TestDevClusterSamplesCanIAndDeletion(t *testing.T) {
 	waitFor(t, 3*time.Minute, "governor dev to print its kubeconfig", func() bool {
 		return strings.Contains(logs.String(), "export KUBECONFIG=")
 	}, logs)
+	return logs
+}
 
+func TestDevClusterSamplesCanIAndDeletion(t *testing.T) {
+	root, dir, bin := buildGovernor(t)
+	kubeconfig := filepath.Join(dir, "kubeconfig")
+
+	// governor dev, until Ctrl-C (SIGINT) at the end of the test.
+	apiAddr := freePort(t)
+	logs := startDev(t, root, bin, "--kubeconfig-out", kubeconfig, "--state-dir", "", "--apps-repo-dir", filepath.Join(dir, "apps"),
+		"--metrics-bind-address", "0", "--health-probe-bind-address", "0", "--api-bind-address", apiAddr)
 	kubectl := func(args ...string) (string, int) {
 		return run(t, "kubectl", append([]string{"--kubeconfig", kubeconfig}, args...)...)
 	}

@@ -5,10 +5,8 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -25,28 +23,8 @@ func TestMetricsTheAlertsAndDashboardReadAreExported(t *testing.T) {
 	root, dir, bin := buildGovernor(t)
 	kubeconfig := filepath.Join(dir, "kubeconfig")
 	metricsAddr := freePort(t)
-	dev := exec.Command(bin, "dev", "--kubeconfig-out", kubeconfig, "--state-dir", "",
+	logs := startDev(t, root, bin, "--kubeconfig-out", kubeconfig, "--state-dir", "",
 		"--metrics-bind-address", metricsAddr, "--health-probe-bind-address", "0", "--api-bind-address", freePort(t))
-	dev.Dir = root
-	logs := &syncBuffer{}
-	dev.Stdout, dev.Stderr = logs, logs
-	if err := dev.Start(); err != nil {
-		t.Fatal(err)
-	}
-	stopped := make(chan error, 1)
-	go func() { stopped <- dev.Wait() }()
-	t.Cleanup(func() {
-		_ = dev.Process.Signal(syscall.SIGINT)
-		select {
-		case <-stopped:
-		case <-time.After(time.Minute):
-			_ = dev.Process.Kill()
-			t.Errorf("governor dev did not stop within a minute of Ctrl-C")
-		}
-	})
-	waitFor(t, 3*time.Minute, "governor dev to print its kubeconfig", func() bool {
-		return strings.Contains(logs.String(), "export KUBECONFIG=")
-	}, logs)
 	kubectl := func(args ...string) (string, int) {
 		return run(t, "kubectl", append([]string{"--kubeconfig", kubeconfig}, args...)...)
 	}
