@@ -37,6 +37,7 @@ current; the leader (--leader-elect) alone writes status and provisions.`,
 	f.StringVar(&opts.MetricsAddr, "metrics-bind-address", ":8443", `address of the metrics endpoint ("0" disables it)`)
 	f.BoolVar(&opts.SecureMetrics, "metrics-secure", true, "serve metrics over HTTPS, authenticated and authorised by the API server")
 	f.StringVar(&opts.ProbeAddr, "health-probe-bind-address", ":8081", "address of /healthz and /readyz")
+	f.StringVar(&opts.PprofAddr, "pprof-bind-address", "", `address of Go's /debug/pprof profiles, like "127.0.0.1:6060" (unauthenticated: keep it on loopback; "" disables it)`)
 	f.BoolVar(&opts.LeaderElect, "leader-elect", false, "elect one writer among replicas")
 	f.StringVar(&opts.APIAddr, "api-bind-address", "", `address of the decision API over HTTPS, like ":9443" ("" disables it)`)
 	f.StringVar(&opts.APICertDir, "api-cert-dir", "", "directory holding tls.crt and tls.key for the decision API (default: self-signed)")

@@ -45,6 +45,8 @@ type Options struct {
 	SecureMetrics bool
 	// ProbeAddr serves /healthz and /readyz ("0" disables them).
 	ProbeAddr string
+	// PprofAddr serves Go's /debug/pprof ("" or "0" disables it).
+	PprofAddr string
 	// LeaderElect elects one writer among replicas; every replica still keeps
 	// the compiled access models current.
 	LeaderElect bool
@@ -100,6 +102,7 @@ func Run(ctx context.Context, cfg *rest.Config, opts Options, models *controller
 		Scheme:                        Scheme(),
 		Metrics:                       metrics,
 		HealthProbeBindAddress:        opts.ProbeAddr,
+		PprofBindAddress:              opts.PprofAddr,
 		LeaderElection:                opts.LeaderElect,
 		LeaderElectionID:              "governor.governor.dev",
 		LeaderElectionNamespace:       opts.LeaderElectionNamespace,
