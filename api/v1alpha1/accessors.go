@@ -39,6 +39,9 @@ func (g *PermissionGroup) SetObservedGeneration(gen int64) { g.Status.ObservedGe
 // SetSpace records the Space that governs the group's namespace.
 func (g *PermissionGroup) SetSpace(name string) { g.Status.Space = name }
 
+// GetSpace is the Space that governs the group's namespace, as status records it.
+func (g *PermissionGroup) GetSpace() string { return g.Status.Space }
+
 // GetConditions returns the rule's conditions.
 func (r *AccessRule) GetConditions() []metav1.Condition { return r.Status.Conditions }
 
@@ -53,6 +56,9 @@ func (r *AccessRule) SetObservedGeneration(g int64) { r.Status.ObservedGeneratio
 
 // SetSpace records the Space that governs the rule's namespace.
 func (r *AccessRule) SetSpace(name string) { r.Status.Space = name }
+
+// GetSpace is the Space that governs the rule's namespace, as status records it.
+func (r *AccessRule) GetSpace() string { return r.Status.Space }
 
 // GetConditions returns the release's conditions.
 func (r *Release) GetConditions() []metav1.Condition { return r.Status.Conditions }

@@ -41,6 +41,9 @@ import (
 type GroupAdminReconciler struct {
 	client.Client
 	Bindings *GroupAdminBindings
+	// Models tells a Space's bulk load, during which new groups' rights wait (bulk.go).
+	Models *Models
+	held   *bulkHold
 }
 
 // The operator holds update on permissiongroups only so that it can delegate
@@ -87,6 +90,17 @@ func (r *GroupAdminReconciler) Reconcile(ctx context.Context, req reconcile.Requ
 			Type: governorv1alpha1.ConditionGroupAdminsBound, Status: metav1.ConditionFalse, Reason: reason, Message: message,
 		})
 		return reconcile.Result{}, nil
+	}
+	if r.held != nil && r.Models.InBulk(space.Name) {
+		// A bulk load: a new group's rights wait for its end (bulk.go);
+		// rights that exist are kept up to date at once.
+		err := r.Get(ctx, key, &rbacv1.RoleBinding{})
+		if client.IgnoreNotFound(err) != nil {
+			return reconcile.Result{}, err
+		}
+		if apierrors.IsNotFound(err) && r.held.hold(space.Name, req) {
+			return reconcile.Result{}, nil
+		}
 	}
 	labels := map[string]string{governorv1alpha1.LabelManagedBy: governorv1alpha1.ManagedByGovernor}
 	role := &rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: group.Namespace, Labels: labels},
@@ -191,7 +205,12 @@ func groupAdminObjectName(group string) string {
 
 // SetupWithManager registers the controller.
 func (r *GroupAdminReconciler) SetupWithManager(mgr ctrl.Manager) error {
-	return ctrl.NewControllerManagedBy(mgr).
+	b := ctrl.NewControllerManagedBy(mgr)
+	if r.Models != nil {
+		r.held = newBulkHold(r.Models)
+		b = b.WatchesRawSource(r.held.Source())
+	}
+	return b.
 		Named("groupadmins").
 		For(&governorv1alpha1.PermissionGroup{}, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
 		Owns(&rbacv1.Role{}).

@@ -41,11 +41,16 @@ type ModelReconciler struct {
 // Reconcile compiles one Space. Whatever the outcome but a transient
 // error, the Space counts as compiled since start (for /readyz).
 func (r *ModelReconciler) Reconcile(ctx context.Context, req reconcile.Request) (reconcile.Result, error) {
+	if wait := r.Models.compileWait(req.Name); wait > 0 {
+		return reconcile.Result{RequeueAfter: min(wait, bulkQuiet)}, nil // a bulk load: see bulk.go
+	}
 	observed, ordered, pendingSince := r.Models.startCompile(req.Name)
+	start := time.Now()
 	if err := r.compile(ctx, req.Name, observed, ordered); err != nil {
 		r.Models.compileFailed(req.Name, pendingSince)
 		return reconcile.Result{}, err
 	}
+	r.Models.compileTook(req.Name, time.Since(start))
 	r.Models.compiledOnce(req.Name)
 	return reconcile.Result{RequeueAfter: requeueAtNextExpiry(r.Models.Get(req.Name), r.Models.now())}, nil
 }
@@ -232,7 +237,8 @@ func (r *ModelReconciler) observeSpace() predicate.Predicate {
 
 func spaceRequestsForNamespace(ctx context.Context, c client.Reader, namespace string) []reconcile.Request {
 	var spaces governorv1alpha1.SpaceList
-	if err := c.List(ctx, &spaces, client.MatchingFields{indexSpaceNamespace: namespace}); err != nil {
+	// Only names are read: no copy of the cache's Spaces (this runs for every group and rule event).
+	if err := c.List(ctx, &spaces, client.MatchingFields{indexSpaceNamespace: namespace}, client.UnsafeDisableDeepCopy); err != nil {
 		log.FromContext(ctx).Error(err, "listing Spaces by namespace", "namespace", namespace)
 		return nil
 	}

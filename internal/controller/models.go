@@ -76,6 +76,10 @@ type Models struct {
 	pendingSince map[string]time.Time
 	// compiled marks the Spaces compiled (or found to have no model) since start.
 	compiled map[string]bool
+	// inflow counts each Space's input events, to tell a bulk load (bulk.go).
+	inflow map[string]*inflow
+	// lastCompile is each Space's last compile, to space them in a bulk load.
+	lastCompile map[string]compileTiming
 	// Clock is the time the models answer for: members and rules that have
 	// ended by its Now are out of them (nil: the real clock). Set it before
 	// the controllers start.
@@ -104,6 +108,7 @@ func NewModels() *Models {
 		bySpace: map[string]*Model{}, refused: map[string]Refusal{}, history: map[string][]string{}, subscribers: map[*subscriber]struct{}{},
 		observed: map[string]revision.Position{}, unordered: map[string]bool{},
 		pendingSince: map[string]time.Time{}, compiled: map[string]bool{},
+		inflow: map[string]*inflow{}, lastCompile: map[string]compileTiming{},
 	}
 }
 
@@ -196,9 +201,16 @@ func (m *Models) observe(space string, kind int, rv string) {
 		m.unordered[space] = true
 	}
 	m.observed[space] = p
+	now := time.Now()
 	if _, ok := m.pendingSince[space]; !ok {
-		m.pendingSince[space] = time.Now()
+		m.pendingSince[space] = now
 	}
+	f := m.inflow[space]
+	if f == nil {
+		f = &inflow{}
+		m.inflow[space] = f
+	}
+	f.add(now)
 }
 
 // startCompile is called before a compile reads the cache: what was observed
@@ -314,6 +326,8 @@ func (m *Models) drop(space string, why *Refusal) {
 	delete(m.observed, space)
 	delete(m.unordered, space)
 	delete(m.refused, space)
+	delete(m.inflow, space)
+	delete(m.lastCompile, space)
 	if why != nil {
 		m.refused[space] = *why
 	}

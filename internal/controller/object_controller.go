@@ -2,7 +2,9 @@ package controller
 
 import (
 	"context"
+	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -41,6 +43,11 @@ type ModelObjectReconciler struct {
 	// Expressibility holds the platform sync's PlatformExpressible of rules.
 	Expressibility *PlatformExpressibility
 	Recorder       events.EventRecorder
+	// held keeps status reports during a Space's bulk load (bulk.go).
+	held *bulkHold
+	// written is, per object, the resourceVersion of this reconciler's last
+	// status write while the cache has not caught up with it.
+	written sync.Map
 	// Kind is PermissionGroup or AccessRule.
 	Kind string
 }
@@ -61,17 +68,32 @@ type modelObject interface {
 	client.Object
 	governorv1alpha1.Conditioned
 	SetSpace(string)
+	GetSpace() string
 }
 
 // cacheLagRecheck is how soon a rule whose group is on its way to the cache
 // is looked at again, should no compile bring it back first.
 const cacheLagRecheck = 2 * time.Second
 
+// newRuleGrace is how long a new rule's group may take to be created before
+// the rule is reported GroupNotFound (creation times are in whole seconds,
+// so the wait is up to one second longer).
+const newRuleGrace = 3 * time.Second
+
 // Reconcile reports one object's standing in its Space's model.
 func (r *ModelObjectReconciler) Reconcile(ctx context.Context, req reconcile.Request) (reconcile.Result, error) {
 	obj := r.newObject()
 	if err := r.Get(ctx, req.NamespacedName, obj); err != nil {
+		if apierrors.IsNotFound(err) {
+			r.written.Delete(req.NamespacedName)
+		}
 		return reconcile.Result{}, client.IgnoreNotFound(err)
+	}
+	if r.cacheBehindOwnWrite(req, obj) {
+		// The cache has not seen this reconciler's last write yet: computed
+		// from it, the status would be written again, with new transition
+		// times. Look again once it has.
+		return reconcile.Result{RequeueAfter: cacheCatchUp}, nil
 	}
 	before := obj.DeepCopyObject().(modelObject)
 	out, governed, err := r.outcome(ctx, obj)
@@ -121,6 +143,9 @@ func (r *ModelObjectReconciler) Reconcile(ctx context.Context, req reconcile.Req
 		}
 	}
 	obj.SetConditions(conds)
+	if r.held != nil && r.held.hold(obj.GetSpace(), req) {
+		return reconcile.Result{}, nil // reported once the Space's bulk load is over
+	}
 	written, err := r.applyStatus(ctx, before, obj)
 	if err != nil {
 		return reconcile.Result{}, err
@@ -128,10 +153,32 @@ func (r *ModelObjectReconciler) Reconcile(ctx context.Context, req reconcile.Req
 	if !written { // unchanged status: no write
 		return expiryChange, nil
 	}
+	r.written.Store(req.NamespacedName, obj.GetResourceVersion())
 	recordTransition(r.Recorder, obj, before.GetConditions(), obj.GetConditions())
 	recordNotExpressible(r.Recorder, obj, before.GetConditions(), obj.GetConditions())
 	recordExpired(r.Recorder, obj, expiredOf(before), expiredOf(obj))
 	return expiryChange, nil
+}
+
+// cacheCatchUp is how soon an object whose cached copy predates this
+// reconciler's own last write is looked at again.
+const cacheCatchUp = 200 * time.Millisecond
+
+// cacheBehindOwnWrite reports whether obj, as the cache holds it, is older
+// than this reconciler's last status write of it, and forgets that write
+// once the cache has caught up.
+func (r *ModelObjectReconciler) cacheBehindOwnWrite(req reconcile.Request, obj client.Object) bool {
+	v, ok := r.written.Load(req.NamespacedName)
+	if !ok {
+		return false
+	}
+	cached, err1 := strconv.ParseUint(obj.GetResourceVersion(), 10, 64)
+	wrote, err2 := strconv.ParseUint(v.(string), 10, 64)
+	if err1 == nil && err2 == nil && cached < wrote {
+		return true
+	}
+	r.written.Delete(req.NamespacedName) // caught up (or not comparable: trust the cache)
+	return false
 }
 
 // applyStatus writes the part of the status this reconciler owns (all but
@@ -158,10 +205,13 @@ func (r *ModelObjectReconciler) groupAdminsBound(g *governorv1alpha1.PermissionG
 }
 
 // groupOnItsWay reports whether a rule stalled as GroupNotFound names a
-// group the compile did not read but the API server holds: created just
-// before the rule, it has not reached the cache yet (a bulk load creates
-// thousands of both). The group's arrival recompiles the Space and brings
-// the rule back, Ready, with no Stalled write in between.
+// group that may be about to arrive: one the compile did not read but the
+// API server holds (created just before the rule, it has not reached the
+// cache yet), or, for a rule created less than newRuleGrace ago, one not
+// created yet (`kubectl apply -f dir/` and Argo CD create a directory's
+// objects in their own order, rules before their groups). The group's
+// arrival recompiles the Space and brings the rule back, Ready, with no
+// Stalled write in between.
 func (r *ModelObjectReconciler) groupOnItsWay(ctx context.Context, obj modelObject, out outcome) (bool, error) {
 	rule, ok := obj.(*governorv1alpha1.AccessRule)
 	if !ok || out.reason != access.ReasonGroupNotFound || r.APIReader == nil {
@@ -178,7 +228,7 @@ func (r *ModelObjectReconciler) groupOnItsWay(ctx context.Context, obj modelObje
 	group.SetGroupVersionKind(governorv1alpha1.GroupVersion.WithKind(kindPermissionGroup))
 	err := r.APIReader.Get(ctx, types.NamespacedName{Namespace: rule.Namespace, Name: rule.Spec.Group}, group)
 	if apierrors.IsNotFound(err) {
-		return false, nil
+		return time.Since(rule.CreationTimestamp.Time) < newRuleGrace, nil
 	}
 	return err == nil && group.DeletionTimestamp.IsZero(), err
 }
@@ -224,7 +274,8 @@ func problemMessage(problems []access.Problem) string {
 // SetupWithManager registers the reconciler for its kind.
 func (r *ModelObjectReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	kind := r.Kind
-	b := ctrl.NewControllerManagedBy(mgr)
+	r.held = newBulkHold(r.Models)
+	b := ctrl.NewControllerManagedBy(mgr).WatchesRawSource(r.held.Source())
 	if kind == kindPermissionGroup {
 		// The group admin controller's verdict on a group.
 		b = b.WatchesRawSource(r.GroupAdmins.Source())

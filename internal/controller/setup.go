@@ -44,7 +44,7 @@ func SetupWithManager(mgr ctrl.Manager, models *Models, platform PlatformOptions
 			return err
 		}
 	}
-	if err := (&GroupAdminReconciler{Client: c, Bindings: groupAdmins}).SetupWithManager(mgr); err != nil {
+	if err := (&GroupAdminReconciler{Client: c, Bindings: groupAdmins, Models: models}).SetupWithManager(mgr); err != nil {
 		return err
 	}
 	releases := &ReleaseReconciler{Client: c, Recorder: mgr.GetEventRecorder("governor-release"), Namespace: platform.Namespace,

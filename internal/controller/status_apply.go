@@ -85,7 +85,8 @@ func (o ownedStatus) of(status any) (map[string]any, error) {
 }
 
 // apply writes the owned part of after with server-side apply when it
-// differs from before's (pointers to status structs), and reports whether it wrote.
+// differs from before's (pointers to status structs), and reports whether it
+// wrote; obj then carries the resourceVersion written.
 // Fields the manager applied before and leaves out now are removed; other
 // managers' fields are untouched.
 func (o ownedStatus) apply(ctx context.Context, c client.Client, obj client.Object, before, after any) (bool, error) {
@@ -112,7 +113,11 @@ func (o ownedStatus) apply(ctx context.Context, c client.Client, obj client.Obje
 		return false, client.IgnoreNotFound(err)
 	}
 	// u is now the object as stored.
-	return true, o.dropLeftovers(ctx, c, u, want)
+	if err := o.dropLeftovers(ctx, c, u, want); err != nil {
+		return true, err
+	}
+	obj.SetResourceVersion(u.GetResourceVersion())
+	return true, nil
 }
 
 // dropLeftovers removes from the stored status the owned fields and

@@ -7,7 +7,9 @@ import (
 	"k8s.io/apimachinery/pkg/api/equality"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	governorv1alpha1 "github.com/governor-dev/governor/api/v1alpha1"
 	"github.com/governor-dev/governor/internal/access"
@@ -32,12 +34,12 @@ func TestOwnedStatus(t *testing.T) {
 	if _, ok := got["platform"]; ok {
 		t.Error("the Space controller's part holds status.platform")
 	}
-	var types []string
+	var condTypes []string
 	for _, c := range asList(got["conditions"]) {
-		types = append(types, conditionType(c))
+		condTypes = append(condTypes, conditionType(c))
 	}
-	if !equality.Semantic.DeepEqual(types, []string{"Ready", "NamespaceOwned"}) {
-		t.Errorf("the Space controller's conditions: %v, want Ready and NamespaceOwned", types)
+	if !equality.Semantic.DeepEqual(condTypes, []string{"Ready", "NamespaceOwned"}) {
+		t.Errorf("the Space controller's conditions: %v, want Ready and NamespaceOwned", condTypes)
 	}
 	if got["namespace"] != "payments" || got["observedGeneration"] != int64(2) {
 		t.Errorf("the Space controller's fields: %v", got)
@@ -108,5 +110,33 @@ func TestRuleWaitsForAGroupOnItsWay(t *testing.T) {
 				t.Errorf("groupOnItsWay = %v, want %v", got, tc.want)
 			}
 		})
+	}
+}
+
+// TestCacheBehindOwnWrite: a cached copy older than the reconciler's own last
+// status write is not reported from (it would be written again, with new
+// transition times); once the cache has caught up, the write is forgotten.
+func TestCacheBehindOwnWrite(t *testing.T) {
+	r := &ModelObjectReconciler{}
+	req := reconcile.Request{NamespacedName: types.NamespacedName{Namespace: "payments", Name: "finance"}}
+	at := func(rv string) *governorv1alpha1.PermissionGroup {
+		return &governorv1alpha1.PermissionGroup{ObjectMeta: metav1.ObjectMeta{ResourceVersion: rv}}
+	}
+	if r.cacheBehindOwnWrite(req, at("5")) {
+		t.Fatal("nothing written yet: the cache is trusted")
+	}
+	r.written.Store(req.NamespacedName, "120")
+	if !r.cacheBehindOwnWrite(req, at("99")) {
+		t.Fatal("cached at 99, written at 120 (compared as numbers): the cache is behind")
+	}
+	if r.cacheBehindOwnWrite(req, at("120")) {
+		t.Fatal("cached at the written version: caught up")
+	}
+	if _, kept := r.written.Load(req.NamespacedName); kept {
+		t.Fatal("once caught up, the write is forgotten")
+	}
+	r.written.Store(req.NamespacedName, "120")
+	if r.cacheBehindOwnWrite(req, at("not-a-number")) {
+		t.Fatal("versions that are not numbers cannot be ordered: the cache is trusted")
 	}
 }
