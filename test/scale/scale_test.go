@@ -35,6 +35,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	governorv1alpha1 "github.com/governor-dev/governor/api/v1alpha1"
@@ -82,6 +83,7 @@ func TestScaleLargeSpace(t *testing.T) {
 	op := startOperator(t, env)
 
 	start := time.Now()
+	profileBoth(t, env, op, "load", 40*time.Second)
 	if err := c.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: namespace}}); err != nil {
 		t.Fatal(err)
 	}
@@ -92,6 +94,7 @@ func TestScaleLargeSpace(t *testing.T) {
 	createAll(t, c, rules)
 	loaded := time.Since(start)
 	t.Logf("created every object in %s", loaded.Round(time.Millisecond))
+	profileBoth(t, env, op, "after-load", 40*time.Second)
 
 	waitFor(t, 30*time.Minute, "the Space to compile every group and rule", func() bool {
 		s := &governorv1alpha1.Space{}
@@ -102,9 +105,13 @@ func TestScaleLargeSpace(t *testing.T) {
 		return int(m.Groups) == len(groups) && int(m.Rules) == len(rules) && s.Status.ObservedGeneration == s.Generation
 	})
 	ready := time.Since(start)
+	// The test's own view of the groups and rules comes from a watch,
+	// started once they are all created: listing 20,000 objects twice a
+	// second would load the API server whose work it measures.
+	view := startView(t, cfg, env)
 	waitFor(t, 30*time.Minute, "every group and rule to report Ready", func() bool {
-		return countReady[*governorv1alpha1.PermissionGroupList](t, c, &governorv1alpha1.PermissionGroupList{}) == len(groups) &&
-			countReady[*governorv1alpha1.AccessRuleList](t, c, &governorv1alpha1.AccessRuleList{}) == len(rules)
+		return countReady[*governorv1alpha1.PermissionGroupList](t, view, &governorv1alpha1.PermissionGroupList{}) == len(groups) &&
+			countReady[*governorv1alpha1.AccessRuleList](t, view, &governorv1alpha1.AccessRuleList{}) == len(rules)
 	})
 	allReady := time.Since(start)
 	writesLoad := op.writes(t)
@@ -134,6 +141,10 @@ Scale figures (go test -tags scale ./test/scale, %d cores):
 `, runtime.NumCPU(), len(groups), len(rules), targets, countUsers(in), loaded.Round(time.Millisecond), ready.Round(time.Millisecond),
 		allReady.Round(time.Millisecond), rss, hwm, writesLoad, len(groups)+len(rules)+1, writesQuiet, latency.Round(time.Millisecond),
 		small.Round(time.Millisecond), smallRounds, large.Round(time.Millisecond))
+	if floor != nil {
+		report += fmt.Sprintf(`  the API server alone (TestScaleFloor, no operator): creating them %s, then one status write each %s: %s
+`, floor.create.Round(time.Millisecond), floor.status.Round(time.Millisecond), (floor.create + floor.status).Round(time.Millisecond))
+	}
 	t.Log(report)
 	if out := os.Getenv("SCALE_REPORT"); out != "" {
 		_ = os.WriteFile(out, []byte(report), 0o644)
@@ -223,8 +234,30 @@ type list interface {
 	client.ObjectList
 }
 
-func countReady[L list](t *testing.T, c client.Client, l L) int {
-	if err := c.List(context.Background(), l, client.InNamespace(namespace)); err != nil {
+// startView starts an informer cache of the large Space's groups and rules.
+func startView(t *testing.T, cfg *rest.Config, env *testenv.Env) cache.Cache {
+	t.Helper()
+	view, err := cache.New(cfg, cache.Options{Scheme: env.Scheme, DefaultNamespaces: map[string]cache.Config{namespace: {}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	for _, o := range []client.Object{&governorv1alpha1.PermissionGroup{}, &governorv1alpha1.AccessRule{}} {
+		if _, err := view.GetInformer(ctx, o); err != nil {
+			t.Fatal(err)
+		}
+	}
+	go func() { _ = view.Start(ctx) }()
+	if !view.WaitForCacheSync(ctx) {
+		t.Fatal("the test's view of the groups and rules did not sync")
+	}
+	return view
+}
+
+// countReady counts the Ready objects of a kind in the view.
+func countReady[L list](t *testing.T, view client.Reader, l L) int {
+	if err := view.List(context.Background(), l, client.InNamespace(namespace), client.UnsafeDisableDeepCopy); err != nil {
 		t.Fatal(err)
 	}
 	n := 0
@@ -259,6 +292,7 @@ type operator struct {
 	cmd     *exec.Cmd
 	metrics string
 	api     string
+	pprof   string // with SCALE_PROFILE_DIR only
 }
 
 func startOperator(t *testing.T, env *testenv.Env) *operator {
@@ -279,6 +313,10 @@ func startOperator(t *testing.T, env *testenv.Env) *operator {
 	op := &operator{metrics: freeAddr(t), api: freeAddr(t)}
 	op.cmd = exec.Command(bin, "manager", "--metrics-bind-address", op.metrics, "--metrics-secure=false",
 		"--health-probe-bind-address", "0", "--api-bind-address", op.api)
+	if profileDir != "" {
+		op.pprof = freeAddr(t)
+		op.cmd.Args = append(op.cmd.Args, "--pprof-bind-address", op.pprof)
+	}
 	op.cmd.Env = append(os.Environ(), "KUBECONFIG="+kc)
 	logs, _ := os.Create(filepath.Join(dir, "operator.log"))
 	op.cmd.Stdout, op.cmd.Stderr = logs, logs
@@ -554,4 +592,49 @@ func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool)
 		time.Sleep(500 * time.Millisecond)
 	}
 	t.Fatalf("timed out after %s waiting for %s", timeout, what)
+}
+
+// profileDir is where `make scale` saves CPU profiles of the API server and
+// the operator ($SCALE_PROFILE_DIR; none when unset): where the load's time
+// goes, for whoever works on these bounds next (`go tool pprof` reads them).
+var profileDir = os.Getenv("SCALE_PROFILE_DIR")
+
+// profileCPU saves a CPU profile, taken over window from base's
+// /debug/pprof, as name.pprof in profileDir.
+func profileCPU(t *testing.T, hc *http.Client, base, name string, window time.Duration) {
+	if profileDir == "" {
+		return
+	}
+	go func() {
+		res, err := hc.Get(fmt.Sprintf("%s/debug/pprof/profile?seconds=%d", strings.TrimSuffix(base, "/"), int(window.Seconds())))
+		if err != nil {
+			t.Logf("profiling %s: %v", name, err)
+			return
+		}
+		defer res.Body.Close()
+		var buf bytes.Buffer
+		if _, err := buf.ReadFrom(res.Body); err != nil || res.StatusCode != http.StatusOK {
+			t.Logf("profiling %s: %s %v", name, res.Status, err)
+			return
+		}
+		path := filepath.Join(profileDir, name+".pprof")
+		if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+			t.Logf("profiling %s: %v", name, err)
+			return
+		}
+		t.Logf("CPU profile of %s over %s: %s", name, window, path)
+	}()
+}
+
+// profileBoth profiles the API server and the operator over the same window.
+func profileBoth(t *testing.T, env *testenv.Env, op *operator, phase string, window time.Duration) {
+	if profileDir == "" {
+		return
+	}
+	hc, err := rest.HTTPClientFor(env.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	profileCPU(t, hc, env.Config.Host, "apiserver-"+phase, window)
+	profileCPU(t, http.DefaultClient, "http://"+op.pprof, "operator-"+phase, window)
 }
