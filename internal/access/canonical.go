@@ -29,6 +29,11 @@ var idnaProfile = idna.New(idna.ValidateForRegistration(), idna.StrictDomainName
 // ASCII, or a domain IDNA refuses, is an error, never folded: the Kelvin sign
 // of "\u212Aarl@example.com" does not become the "k" of "karl@example.com".
 func CanonicalEmail(s string) (string, error) {
+	return canonicalEmail(s, canonicalDomain)
+}
+
+// canonicalEmail is CanonicalEmail with the domain's canonical form from domainOf.
+func canonicalEmail(s string, domainOf func(string) (string, error)) (string, error) {
 	at := strings.LastIndexByte(s, '@')
 	if at <= 0 || at == len(s)-1 {
 		return "", fmt.Errorf("%q is not an email address (want LOCAL@DOMAIN)", s)
@@ -42,11 +47,30 @@ func CanonicalEmail(s string) (string, error) {
 			return "", fmt.Errorf("%q: the part before @ has a space or control character", s)
 		}
 	}
-	d, err := canonicalDomain(domain)
+	d, err := domainOf(domain)
 	if err != nil {
 		return "", fmt.Errorf("%q: %w", s, err)
 	}
 	return asciiLower(local) + "@" + d, nil
+}
+
+// domainMemo remembers canonical domains for one compile: a Space's
+// thousands of members share a few domains, and IDNA is most of the cost of
+// canonicalising an email.
+type domainMemo map[string]memoDomain
+
+type memoDomain struct {
+	ascii string
+	err   error
+}
+
+func (m domainMemo) canonical(domain string) (string, error) {
+	if r, ok := m[domain]; ok {
+		return r.ascii, r.err
+	}
+	ascii, err := canonicalDomain(domain)
+	m[domain] = memoDomain{ascii, err}
+	return ascii, err
 }
 
 // canonicalDomain is a domain in ASCII: lower-cased with ASCII rules, then

@@ -143,7 +143,7 @@ func Compile(in SpaceInput) (*Snapshot, []Problem) {
 	if in.At.IsZero() {
 		in.At = time.Now()
 	}
-	c := compiler{in: in}
+	c := compiler{in: in, domains: domainMemo{}}
 	return c.compile()
 }
 
@@ -151,6 +151,7 @@ type compiler struct {
 	in       SpaceInput
 	problems []Problem
 	expiry   expiryState
+	domains  domainMemo
 }
 
 func (c *compiler) problem(kind, name, field, reason, format string, args ...any) {
@@ -255,7 +256,7 @@ func (c *compiler) compileGroups(s *Snapshot) {
 			s.allUsers = id
 		} else {
 			for i, m := range g.Members {
-				email, err := CanonicalEmail(strings.TrimSpace(m.Email))
+				email, err := canonicalEmail(strings.TrimSpace(m.Email), c.domains.canonical)
 				if err != nil {
 					c.problem("PermissionGroup", g.Name, fmt.Sprintf("spec.members[%d].email", i), ReasonInvalidEmail, "%v; the member is left out", err)
 					continue
