@@ -224,7 +224,9 @@ func (r *GroupAdminReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		// its group admins' rights.
 		Watches(&governorv1alpha1.Space{}, handler.EnqueueRequestsFromMapFunc(r.groupsWithAdminsInSpace),
 			builder.WithPredicates(predicate.Or(predicate.GenerationChangedPredicate{}, deletionPredicate(), ownershipChanged()))).
-		WithOptions(controller.Options{MaxConcurrentReconciles: 4}).
+		// Eight: after a bulk load each group with admins is two creates,
+		// and the group's status waits for them.
+		WithOptions(controller.Options{MaxConcurrentReconciles: 8}).
 		Complete(RetryConflicts[reconcile.Request](r))
 }
 

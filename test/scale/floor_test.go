@@ -11,6 +11,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/client-go/rest"
@@ -22,8 +23,9 @@ import (
 )
 
 // floorFigures are what the API server alone needs for the large Space on
-// this machine, without Governor: creating every object, then one status
-// write each (the least any operator reporting Ready on each must write).
+// this machine, without Governor: creating every object, then the least any
+// operator reporting each Ready must write (one status write each, and the
+// Role and RoleBinding of each group with group admins).
 type floorFigures struct {
 	create, status time.Duration
 }
@@ -35,8 +37,9 @@ var floor *floorFigures
 // TestScaleFloor measures the floor under the large Space's bounds: on a
 // fresh API server with no operator, the same client creates the same
 // objects, then writes each one status as the operator does (server-side
-// apply of Ready, 16 writers). Nothing the operator does can bring every
-// object Ready sooner than the sum.
+// apply of Ready, 16 writers) and creates the group admins' Roles and
+// RoleBindings. Nothing the operator does can bring every object Ready
+// sooner than the sum.
 func TestScaleFloor(t *testing.T) {
 	env, err := testenv.Start(testenv.Options{})
 	if err != nil {
@@ -67,10 +70,37 @@ func TestScaleFloor(t *testing.T) {
 	for _, r := range rules {
 		objs = append(objs, r)
 	}
+	var rbac []client.Object
+	for _, g := range groups {
+		for _, m := range g.Spec.Members {
+			if m.GroupAdmin {
+				rbac = append(rbac, groupAdminRBAC(g)...)
+				break
+			}
+		}
+	}
 	writeReady(t, c, objs)
+	createAll(t, c, rbac)
 	floor = &floorFigures{create: created, status: time.Since(start)}
-	t.Logf("the API server alone, on this machine: creating %d objects %s; one status write each %s; together %s",
-		len(objs), created.Round(time.Millisecond), floor.status.Round(time.Millisecond), (floor.create + floor.status).Round(time.Millisecond))
+	t.Logf("the API server alone, on this machine: creating %d objects %s; one status write each and %d Roles and RoleBindings %s; together %s",
+		len(objs), created.Round(time.Millisecond), len(rbac), floor.status.Round(time.Millisecond), (floor.create + floor.status).Round(time.Millisecond))
+}
+
+// groupAdminRBAC is a Role and a RoleBinding of the size Governor gives a
+// group's group admins.
+func groupAdminRBAC(g *governorv1alpha1.PermissionGroup) []client.Object {
+	name := "governor-group-admins-" + g.Name
+	role := &rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Namespace: g.Namespace, Name: name},
+		Rules: []rbacv1.PolicyRule{{APIGroups: []string{governorv1alpha1.GroupVersion.Group}, Resources: []string{"permissiongroups"},
+			ResourceNames: []string{g.Name}, Verbs: []string{"get", "update", "patch"}}}}
+	binding := &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Namespace: g.Namespace, Name: name},
+		RoleRef: rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "Role", Name: name}}
+	for _, m := range g.Spec.Members {
+		if m.GroupAdmin {
+			binding.Subjects = append(binding.Subjects, rbacv1.Subject{Kind: rbacv1.UserKind, APIGroup: rbacv1.GroupName, Name: m.Email})
+		}
+	}
+	return []client.Object{role, binding}
 }
 
 // writeReady applies a Ready status to each object, with 16 writers.
