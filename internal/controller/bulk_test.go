@@ -8,6 +8,7 @@ import (
 
 	. "github.com/onsi/gomega"
 	rbacv1 "k8s.io/api/rbac/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/utils/ptr"
@@ -104,19 +105,10 @@ func readyCount[T any, P interface {
 	n := 0
 	for i := range items {
 		o := P(&items[i])
-		c := findCondition(o.GetConditions(), governorv1alpha1.ConditionReady)
+		c := meta.FindStatusCondition(o.GetConditions(), governorv1alpha1.ConditionReady)
 		if c != nil && c.Status == metav1.ConditionTrue && o.GetObservedGeneration() == o.GetGeneration() {
 			n++
 		}
 	}
 	return n
-}
-
-func findCondition(conds []metav1.Condition, t string) *metav1.Condition {
-	for i := range conds {
-		if conds[i].Type == t {
-			return &conds[i]
-		}
-	}
-	return nil
 }

@@ -31,6 +31,7 @@ import (
 	authenticationv1 "k8s.io/api/authentication/v1"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
@@ -287,12 +288,8 @@ func countReady[L list](t *testing.T, view client.Reader, l L) int {
 }
 
 func ready(conds []metav1.Condition, observed, generation int64) bool {
-	for _, c := range conds {
-		if c.Type == governorv1alpha1.ConditionReady {
-			return c.Status == metav1.ConditionTrue && observed == generation
-		}
-	}
-	return false
+	c := meta.FindStatusCondition(conds, governorv1alpha1.ConditionReady)
+	return c != nil && c.Status == metav1.ConditionTrue && observed == generation
 }
 
 // operator is `governor manager` running against the test's API server.
